@@ -1,0 +1,120 @@
+"""EDTF dates: parsed as entered, each with the days it can fall on."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+# Plain years, months and days (optionally qualified) are the bulk of real data; the edtf
+# library takes milliseconds per call, so they take this path, which the property tests hold
+# to the library's answers. Everything else goes to the library.
+_PLAIN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?[~?%]?")
+
+
+class DateError(ValueError):
+    """A value that is not an EDTF date or interval this ledger accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Edtf:
+    """An EDTF value as entered, with its earliest and latest possible days.
+
+    `day` is the latest possible day of the value, or of its start for an interval: the day
+    by which it had certainly happened.
+    """
+
+    text: str
+    day: date
+    earliest: date
+    latest: date
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_interval(self) -> bool:
+        return "/" in self.text
+
+    @property
+    def is_precise(self) -> bool:
+        return self.earliest == self.latest and self.text[-1] not in "~?%"
+
+
+def parse_edtf(text: str) -> Edtf:
+    """Parse an EDTF date or closed interval, checked against the calendar."""
+    return _parse(text)
+
+
+@lru_cache(maxsize=65536)
+def _parse(text: str) -> Edtf:
+    if not isinstance(text, str) or not text:
+        raise DateError("an EDTF date is required, for example 2024-03-19, 2017-05 or 2019")
+    if text != "".join(text.split()):
+        raise DateError(f"{text!r} contains white space")
+    if text[0] in "[{":
+        raise DateError(f"{text!r} is a set of dates; give one date or an interval")
+    if "/" not in text:
+        earliest, latest = _bounds(text)
+        return Edtf(text, latest, earliest, latest)
+    start, _, end = text.partition("/")
+    if start in ("", "..") or end in ("", "..") or "/" in end:
+        raise DateError(f"{text!r} is an open interval; give both ends, for example 2017-06-29/2017-06-30")
+    if not (_PLAIN.fullmatch(start) and _PLAIN.fullmatch(end)):
+        _library_parse(text)
+    start_earliest, start_latest = _bounds(start)
+    end_earliest, end_latest = _bounds(end)
+    if start_earliest > end_latest:
+        raise DateError(f"{text!r} ends before it starts")
+    return Edtf(text, start_latest, start_earliest, end_latest)
+
+
+def _bounds(text: str) -> tuple[date, date]:
+    """The earliest and latest possible day of a single EDTF value."""
+    plain = _PLAIN.fullmatch(text)
+    if plain and (plain[2] is None or "01" <= plain[2] <= "12"):
+        return _plain_bounds(text, *plain.groups())
+    return _library_bounds(text)
+
+
+def _plain_bounds(text: str, year: str, month: str | None, day: str | None) -> tuple[date, date]:
+    y = int(year)
+    if y == 0:
+        raise DateError(f"{text!r}: year 0000 is outside the calendar this ledger keeps (0001-9999)")
+    if month is None:
+        return date(y, 1, 1), date(y, 12, 31)
+    m = int(month)
+    last = calendar.monthrange(y, m)[1]
+    if day is None:
+        return date(y, m, 1), date(y, m, last)
+    d = int(day)
+    if not 1 <= d <= last:
+        raise DateError(f"{text!r} is not a calendar date")
+    return date(y, m, d), date(y, m, d)
+
+
+def _library_bounds(text: str) -> tuple[date, date]:
+    value = _library_parse(text)
+    try:
+        lower, upper = value.lower_strict(), value.upper_strict()
+        earliest, latest = date(*lower[:3]), date(*upper[:3])
+    except (ValueError, TypeError, OverflowError):
+        raise DateError(f"{text!r} is not a calendar date between 0001 and 9999") from None
+    if earliest > latest:
+        raise DateError(f"{text!r} ends before it starts")
+    return earliest, latest
+
+
+def _library_parse(text: str):  # type: ignore[no-untyped-def]
+    from edtf import parse_edtf as library_parse
+    from edtf.parser.edtf_exceptions import EDTFParseException
+
+    try:
+        return library_parse(text)
+    except (EDTFParseException, ValueError, TypeError):
+        raise DateError(
+            f"{text!r} is not an EDTF date (write 2024-03-19, 2017-05, 2019, 2019-41 for the "
+            "second half of 2019, 2012~ for approximate, or an interval like 2017-06-29/2017-06-30)"
+        ) from None

@@ -1,0 +1,205 @@
+"""One event as a user writes it: the JSON envelope, checked field by field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from events.catalog import EVENT_TYPES, Event
+from events.dates import DateError, Edtf, parse_edtf
+from events.fields import FieldError, PartyResolver, convert, type_name
+
+MAX_LINE_BYTES = 1_000_000
+MAX_IMPORT_DEPTH = 32
+MAX_INT = 2**53  # larger integers do not survive RFC 8785 canonical JSON
+CONTENT_FIELDS = ("type", "occurred_on", "data", "source", "note", "key")
+RECORD_FIELDS = ("id", "position", "hash", "recorded_at", "recorded_by", "imported_from")
+SOURCE_FIELDS = ("title", "url", "published_on", "publisher", "page")
+# Every object key in a JSON text, strings taken whole so quotes inside them do not count.
+_STRING_OR_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"(\s*:)?')
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An event not yet recorded: its typed data and its content as it will be stored."""
+
+    type: str
+    occurred_on: Edtf | None
+    data: Event
+    content: dict[str, Any]  # type, occurred_on, data (normalised), source, note, key
+    id: str | None = None
+    imported_from: dict[str, Any] | None = None
+
+    @property
+    def key(self) -> str | None:
+        return self.content.get("key")
+
+
+def parse_json(text: bytes | str) -> Any:
+    """Parse one JSON document strictly: no duplicate keys, NaN, huge texts or invalid UTF-8."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if len(raw) > MAX_LINE_BYTES:
+        raise FieldError("line", f"longer than {MAX_LINE_BYTES} bytes")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise FieldError("line", f"not valid JSON ({error.args[0].split(':')[0]})") from None
+    keys = sum(1 for match in _STRING_OR_KEY.finditer(raw) if match[1])
+    if keys != _count_keys(value):
+        raise FieldError("line", "an object has the same key twice")
+    return value
+
+
+def _count_keys(value: Any) -> int:
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def parse_event(value: Any, resolve: PartyResolver) -> Draft:
+    """Check an envelope and its data; party ids are resolved (and checked) by `resolve`."""
+    if not isinstance(value, dict):
+        raise FieldError("line", f"expected a JSON object, got {type_name(value)}")
+    for name in value:
+        if name not in CONTENT_FIELDS and name not in RECORD_FIELDS:
+            raise FieldError(name, "unknown top-level field")
+    type_ = value.get("type")
+    cls = EVENT_TYPES.get(type_) if isinstance(type_, str) else None
+    if cls is None:
+        raise FieldError("type", f"{type_!r} is not an event type ({', '.join(EVENT_TYPES)})")
+    content: dict[str, Any] = {"type": type_}
+    occurred_on = _occurred_on(value.get("occurred_on"), required=type_ != "EventRetracted")
+    if occurred_on is not None:
+        content["occurred_on"] = occurred_on.text
+    data, content["data"] = convert(cls, value.get("data"), "data", resolve)
+    if value.get("source") is not None:
+        content["source"] = _source(value["source"])
+    for name in ("note", "key"):
+        if value.get(name) is not None:
+            content[name] = _string(value[name], name)
+    return Draft(type_, occurred_on, data, content, _event_id(value.get("id")), _imported_from(value))
+
+
+def _occurred_on(value: Any, required: bool) -> Edtf | None:
+    if value is None:
+        if required:
+            raise FieldError("occurred_on", "required: the EDTF date the event happened")
+        return None
+    if not isinstance(value, str):
+        raise FieldError("occurred_on", f"expected an EDTF date string, got {type_name(value)}")
+    try:
+        return parse_edtf(value)
+    except DateError as error:
+        raise FieldError("occurred_on", str(error)) from None
+
+
+def _string(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise FieldError(path, f"expected a non-blank string, got {type_name(value)}")
+    return value
+
+
+def _source(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FieldError("source", f"expected an object, got {type_name(value)}")
+    for name, field in value.items():
+        path = f"source.{name}"
+        if name not in SOURCE_FIELDS:
+            raise FieldError(path, f"unknown source field (fields: {', '.join(SOURCE_FIELDS)})")
+        if name == "page" and isinstance(field, int) and not isinstance(field, bool):
+            if not 0 <= field < MAX_INT:
+                raise FieldError(path, "page number out of range")
+            continue
+        _string(field, path)
+        if name == "published_on":
+            try:
+                parse_edtf(field)
+            except DateError as error:
+                raise FieldError(path, str(error)) from None
+    return value
+
+
+def _event_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(UUID(value))
+    except (ValueError, TypeError, AttributeError):
+        raise FieldError("id", f"{value!r} is not a UUID") from None
+
+
+def _imported_from(value: dict[str, Any], path: str = "") -> dict[str, Any] | None:
+    """What a line says of the ledger it came from, kept as provenance."""
+    origin: dict[str, Any] = {}
+    if value.get("position") is not None:
+        position = value["position"]
+        if not isinstance(position, int) or isinstance(position, bool) or not 1 <= position < MAX_INT:
+            raise FieldError(f"{path}position", "expected a position (a whole number from 1)")
+        origin["position"] = position
+    if value.get("hash") is not None:
+        if not isinstance(value["hash"], str) or not _HASH.fullmatch(value["hash"]):
+            raise FieldError(f"{path}hash", "expected 64 lower-case hex digits")
+        origin["hash"] = value["hash"]
+    for name in ("recorded_at", "recorded_by"):
+        if value.get(name) is not None:
+            origin[name] = _string(value[name], f"{path}{name}")
+    earlier = value.get("imported_from")
+    if earlier is not None:
+        if not isinstance(earlier, dict):
+            raise FieldError(f"{path}imported_from", f"expected an object, got {type_name(earlier)}")
+        if path.count(".") >= MAX_IMPORT_DEPTH:
+            raise FieldError(f"{path}imported_from", f"nested deeper than {MAX_IMPORT_DEPTH} imports")
+        for name in earlier:
+            if name not in RECORD_FIELDS or name == "id":
+                raise FieldError(f"{path}imported_from.{name}", "unknown provenance field")
+        origin["imported_from"] = _imported_from(earlier, f"{path}imported_from.")
+    return origin or None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event as the ledger holds it: the stored envelope and its typed data."""
+
+    position: int
+    type: str
+    occurred_on: Edtf | None
+    data: Event
+    envelope: dict[str, Any]  # id, position, type, occurred_on, data, ..., recorded_at, hash
+
+    @property
+    def id(self) -> str:
+        return self.envelope["id"]
+
+    @property
+    def recorded_at(self) -> str:
+        return self.envelope["recorded_at"]
+
+    @property
+    def day(self) -> date | None:
+        return self.occurred_on.day if self.occurred_on else None
+
+
+def _trusted(party: str) -> str:
+    return party
+
+
+def decode(envelope: dict[str, Any]) -> Recorded:
+    """Type a stored envelope; its ids were resolved when it was recorded."""
+    type_ = envelope["type"]
+    data, _ = convert(EVENT_TYPES[type_], envelope["data"], "data", _trusted)
+    occurred_on = envelope.get("occurred_on")
+    return Recorded(
+        envelope["position"], type_, parse_edtf(occurred_on) if occurred_on else None, data, envelope
+    )

@@ -1,0 +1,236 @@
+"""Field types of the event catalog and the checks that turn JSON values into them."""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable
+from dataclasses import MISSING, fields, is_dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any, Literal, NewType, Union, get_args, get_origin, get_type_hints
+from uuid import UUID
+
+from events.dates import DateError, Edtf, parse_edtf
+from events.states import is_currency, state_code
+
+Slug = NewType("Slug", str)  # a user-chosen id of an instrument, series, meeting or project
+PartyRef = NewType("PartyRef", str)  # a party named by an event, resolved to its id
+NewPartyId = NewType("NewPartyId", str)  # the id (or an alias) of a party being registered
+StateRef = NewType("StateRef", str)  # a state, resolved to its ISO 3166-1 alpha-3 code
+Currency = NewType("Currency", str)  # an ISO 4217 code
+Text = NewType("Text", str)  # free text, not blank
+EventRef = Union[int, str]  # an event by position or id
+
+MAX_TEXT = 20_000
+MAX_NUMBER = 1_000_000
+_SLUG = re.compile(r"[a-z0-9][a-z0-9._:-]{0,127}")
+_PARTY_ID = re.compile(r"[A-Z][A-Z0-9_.-]{1,31}")
+_AMOUNT = re.compile(r"[0-9]{1,18}(\.[0-9]{1,12})?")
+
+
+class FieldError(ValueError):
+    """A value that does not fit its field; `path` names the field, e.g. data.parties[1]."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+PartyResolver = Callable[[str], str]
+"""Turns a party id as written into the id of a known party, or raises LookupError(message)."""
+
+Converter = Callable[[Any, str, PartyResolver], tuple[Any, Any]]
+"""(JSON value, path, resolver) -> (Python value, normalised JSON value)."""
+
+
+def convert(cls: type, value: Any, path: str, resolve: PartyResolver) -> tuple[Any, dict]:
+    """Check a JSON object against a dataclass: the instance and the object normalised."""
+    return _converter(cls)(value, path, resolve)
+
+
+def type_name(value: Any) -> str:
+    return {bool: "true/false", int: "a number", float: "a float", str: "a string",
+            list: "a list", dict: "an object", type(None): "null"}.get(type(value), "a value")
+
+
+def _text(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
+    if not isinstance(value, str):
+        raise FieldError(path, f"expected a string, got {type_name(value)}")
+    if not value.strip():
+        raise FieldError(path, "must not be blank")
+    if len(value) > MAX_TEXT:
+        raise FieldError(path, f"longer than {MAX_TEXT} characters")
+    return value, value
+
+
+def _slug(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
+    if not isinstance(value, str):
+        raise FieldError(path, f"expected an id string, got {type_name(value)}")
+    slug = value.lower()
+    if not _SLUG.fullmatch(slug):
+        raise FieldError(
+            path, f"{value!r} is not an id: use letters, digits, '.', '_', ':' or '-' "
+            "(up to 128, starting with a letter or digit)"
+        )
+    return slug, slug
+
+
+def _party(value: Any, path: str, resolve: PartyResolver) -> tuple[str, str]:
+    if not isinstance(value, str):
+        raise FieldError(path, f"expected a party id, got {type_name(value)}")
+    try:
+        party = resolve(value)
+    except LookupError as error:
+        raise FieldError(path, str(error.args[0])) from None
+    return party, party
+
+
+def _new_party(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
+    if not isinstance(value, str):
+        raise FieldError(path, f"expected a party id, got {type_name(value)}")
+    party = value.upper()
+    if not _PARTY_ID.fullmatch(party):
+        raise FieldError(
+            path, f"{value!r} is not a party id: 2 to 32 letters, digits, '.', '_' or '-', "
+            "starting with a letter"
+        )
+    return party, party
+
+
+def _state(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
+    if not isinstance(value, str):
+        raise FieldError(path, f"expected a country code, got {type_name(value)}")
+    code = state_code(value)
+    if code is None:
+        raise FieldError(path, f"{value!r} is not an ISO 3166-1 country code")
+    return code, code
+
+
+def _currency(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
+    if not isinstance(value, str) or not is_currency(value.upper()):
+        raise FieldError(path, f"{value!r} is not an ISO 4217 currency code (e.g. USD, KRW, EUR)")
+    return value.upper(), value.upper()
+
+
+def _edtf(value: Any, path: str, _: PartyResolver) -> tuple[Edtf, str]:
+    if not isinstance(value, str):
+        raise FieldError(path, f"expected an EDTF date string, got {type_name(value)}")
+    try:
+        return parse_edtf(value), value
+    except DateError as error:
+        raise FieldError(path, str(error)) from None
+
+
+def _amount(value: Any, path: str, _: PartyResolver) -> tuple[Decimal, str]:
+    if isinstance(value, float):
+        raise FieldError(path, f"{value!r} is a float; write amounts as a string, e.g. \"{value}\"")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
+        raise FieldError(path, f"{value!r} is not an amount: a decimal string like \"1250.50\"")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        raise FieldError(path, f"{value!r} is not an amount") from None
+    if amount <= 0:
+        raise FieldError(path, "must be greater than 0")
+    return amount, value
+
+
+def _number(value: Any, path: str, _: PartyResolver) -> tuple[int, int]:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise FieldError(path, f"expected a whole number, got {type_name(value)}")
+    if not 1 <= value <= MAX_NUMBER:
+        raise FieldError(path, f"must be between 1 and {MAX_NUMBER}")
+    return value, value
+
+
+def _event_ref(value: Any, path: str, _: PartyResolver) -> tuple[int | str, int | str]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise FieldError(path, "a position is 1 or more")
+        return value, value
+    if isinstance(value, str):
+        if value.isdigit():
+            return int(value), int(value)
+        try:
+            return str(UUID(value)), str(UUID(value))
+        except ValueError:
+            pass
+    raise FieldError(path, f"{value!r} is neither a position nor an event id")
+
+
+_SCALARS: dict[Any, Converter] = {
+    Slug: _slug, PartyRef: _party, NewPartyId: _new_party, StateRef: _state,
+    Currency: _currency, Text: _text, Edtf: _edtf, Decimal: _amount, int: _number,
+    EventRef: _event_ref,
+}
+
+
+def _literal(choices: tuple[str, ...]) -> Converter:
+    def check(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
+        if value not in choices:
+            raise FieldError(path, f"{value!r} is not one of: {', '.join(choices)}")
+        return value, value
+
+    return check
+
+
+def _tuple(item: Converter) -> Converter:
+    def check(value: Any, path: str, resolve: PartyResolver) -> tuple[tuple, list]:
+        if not isinstance(value, list):
+            raise FieldError(path, f"expected a list, got {type_name(value)}")
+        pairs = [item(element, f"{path}[{index}]", resolve) for index, element in enumerate(value)]
+        return tuple(p for p, _ in pairs), [j for _, j in pairs]
+
+    return check
+
+
+def _for_hint(hint: Any) -> Converter:
+    if hint in _SCALARS:
+        return _SCALARS[hint]
+    origin = get_origin(hint)
+    if origin is Literal:
+        return _literal(get_args(hint))
+    if origin is tuple:
+        return _tuple(_for_hint(get_args(hint)[0]))
+    if origin in (Union, types.UnionType):
+        (inner,) = [arg for arg in get_args(hint) if arg is not type(None)]
+        return _for_hint(inner)
+    if is_dataclass(hint):
+        return _converter(hint)
+    raise TypeError(f"no converter for {hint!r}")  # pragma: no cover - a catalog mistake
+
+
+@cache
+def _converter(cls: type) -> Converter:
+    hints = get_type_hints(cls)
+    specs = [
+        (f.name, f.default is MISSING and f.default_factory is MISSING, _for_hint(hints[f.name]))
+        for f in fields(cls)
+    ]
+    known = {name for name, _, _ in specs}
+
+    def check(value: Any, path: str, resolve: PartyResolver) -> tuple[Any, dict]:
+        if not isinstance(value, dict):
+            raise FieldError(path, f"expected an object, got {type_name(value)}")
+        unknown = value.keys() - known
+        if unknown:
+            name = sorted(unknown)[0]
+            raise FieldError(
+                f"{path}.{name}", f"unknown field for {cls.__name__} (fields: {', '.join(sorted(known))})"
+            )
+        kwargs: dict[str, Any] = {}
+        normalised: dict[str, Any] = {}
+        for name, required, field_converter in specs:
+            raw = value.get(name)
+            if raw is None or raw == []:
+                if required:
+                    raise FieldError(f"{path}.{name}", f"required for {cls.__name__}")
+                continue
+            kwargs[name], normalised[name] = field_converter(raw, f"{path}.{name}", resolve)
+        return cls(**kwargs), normalised
+
+    return check

@@ -1,0 +1,57 @@
+"""States known without registration: ISO 3166-1 countries and ISO 4217 currencies."""
+
+from __future__ import annotations
+
+from functools import cache
+
+# Names people write for states that are not ISO 3166-1 codes. Alpha-2 codes resolve too.
+COMMON_ALIASES = {
+    "ROK": "KOR",  # Republic of Korea
+    "DPRK": "PRK",  # Democratic People's Republic of Korea
+    "PRC": "CHN",  # People's Republic of China
+    "UK": "GBR",
+    "UAE": "ARE",
+    "ROC": "TWN",
+}
+
+
+@cache
+def _codes() -> dict[str, str]:
+    """Every accepted spelling of a state (upper-case) mapped to its alpha-3 code."""
+    import pycountry
+
+    codes: dict[str, str] = {}
+    for country in pycountry.countries:
+        codes[country.alpha_3] = country.alpha_3
+        codes[country.alpha_2] = country.alpha_3
+    codes.update(COMMON_ALIASES)
+    return codes
+
+
+def state_code(party: str) -> str | None:
+    """The alpha-3 code a party id names when it is a state, else None."""
+    return _codes().get(party.upper())
+
+
+def state_spellings() -> frozenset[str]:
+    """Every id that names a state: alpha-3, alpha-2 and the common aliases."""
+    return frozenset(_codes())
+
+
+@cache
+def state_name(code: str) -> str:
+    import pycountry
+
+    country = pycountry.countries.get(alpha_3=code)
+    return getattr(country, "common_name", None) or country.name
+
+
+@cache
+def _currencies() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
+
+
+def is_currency(code: str) -> bool:
+    return code in _currencies()

@@ -1,0 +1,36 @@
+"""The hash chain over recorded events (SPEC section 5), and content fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+GENESIS = "0" * 64
+# The envelope fields in the order they are stored; the hash covers all but `hash`.
+ENVELOPE_FIELDS = (
+    "id", "position", "type", "occurred_on", "data", "source", "note", "key",
+    "recorded_at", "recorded_by", "imported_from",
+)
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of an envelope.
+
+    orjson with sorted keys writes the same bytes as RFC 8785 for what envelopes hold (ASCII
+    keys, strings, integers below 2**53, no floats); tests/test_chain.py holds the two equal.
+    """
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def link(previous: str, envelope: dict[str, Any]) -> str:
+    """hash_n = hex(SHA-256(ASCII(hash_n-1) || RFC8785(envelope_n without hash)))."""
+    body = {name: value for name, value in envelope.items() if name != "hash"}
+    return hashlib.sha256(previous.encode("ascii") + canonical(body)).hexdigest()
+
+
+def fingerprint(content: dict[str, Any]) -> str:
+    """What makes two events the same event: type, occurred_on, data, source and note."""
+    same = {name: content[name] for name in ("type", "occurred_on", "data", "source", "note") if name in content}
+    return hashlib.sha256(canonical(same)).hexdigest()

@@ -1,0 +1,245 @@
+"""The rules an event must keep when it is appended, checked against the entities as they stand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from difflib import get_close_matches
+from functools import singledispatch
+
+from events import (
+    Draft,
+    Edtf,
+    Event,
+    InstrumentAmended,
+    InstrumentEnteredIntoForce,
+    InstrumentExtended,
+    InstrumentSigned,
+    InstrumentTerminated,
+    MeetingHeld,
+    MeetingScheduled,
+    PartyRegistered,
+    ProjectCompleted,
+    ProjectExtended,
+    ProjectFunded,
+    ProjectLaunched,
+    ProjectScopeChanged,
+    ProjectTerminated,
+    SeriesEstablished,
+)
+from events.states import state_code, state_spellings
+from ledger.errors import Rejected
+from projections.entities import Lookup, State, number_key
+
+
+def party_resolver(get: Lookup, registered: Callable[[], Iterable[str]]) -> Callable[[str], str]:
+    """Resolve a party id as written: a state's code or alias, a registered party or alias."""
+
+    def resolve(written: str) -> str:
+        code = state_code(written)
+        if code:
+            return code
+        party = written.upper()
+        if get(("party", party)):
+            return party
+        alias = get(("alias", party))
+        if alias:
+            return alias["party"]
+        raise LookupError(f"unknown party {written!r}{_suggestion(party, registered)}")
+
+    return resolve
+
+
+def _suggestion(party: str, registered: Callable[[], Iterable[str]]) -> str:
+    candidates = sorted({*state_spellings(), *registered()})
+    close = get_close_matches(party, candidates, n=3, cutoff=0.6)
+    if close:
+        return f" (did you mean {' or '.join(close)}?)"
+    return " (states are ISO 3166 codes like KOR; register other parties with PartyRegistered)"
+
+
+def check(draft: Draft, get: Lookup) -> None:
+    """Raise Rejected, naming the field, when the draft breaks a rule of SPEC section 3."""
+    parties = getattr(draft.data, "parties", None)
+    if parties is not None:
+        _distinct_parties(parties)
+    _check(draft.data, draft, get)
+
+
+def _distinct_parties(parties: tuple[str, ...]) -> None:
+    if len(parties) < 2:
+        raise Rejected("data.parties", "needs two or more parties")
+    seen: set[str] = set()
+    for index, party in enumerate(parties):
+        if party in seen:
+            raise Rejected(f"data.parties[{index}]", f"names {party} twice")
+        seen.add(party)
+
+
+@singledispatch
+def _check(event: Event, draft: Draft, get: Lookup) -> None:
+    """Events with no rule beyond their fields' own (EventRetracted is checked by the ledger)."""
+
+
+def _new(get: Lookup, kind: str, slug: str, field: str) -> None:
+    state = get((kind, slug))
+    if state is not None:
+        raise Rejected(field, f"{kind} {slug!r} is already recorded (position {state['position']})")
+
+
+def _existing(get: Lookup, kind: str, slug: str, field: str) -> State:
+    state = get((kind, slug))
+    if state is None:
+        raise Rejected(field, f"no {kind} {slug!r} in the ledger")
+    return state
+
+
+def _not_before(draft: Draft, earliest: str, what: str) -> None:
+    """Refuse an event certainly dated before the start of what it is about."""
+    occurred_on = draft.occurred_on
+    if occurred_on is not None and occurred_on.latest < date.fromisoformat(earliest):
+        raise Rejected("occurred_on", f"{occurred_on.text} is before {what} ({earliest})")
+
+
+def _after(later: Edtf, earlier_day: str | date, field: str, what: str) -> None:
+    earlier = earlier_day if isinstance(earlier_day, date) else date.fromisoformat(earlier_day)
+    if later.day <= earlier:
+        raise Rejected(field, f"{later.text} is not after {what} ({earlier.isoformat()})")
+
+
+@_check.register
+def _(event: PartyRegistered, draft: Draft, get: Lookup) -> None:
+    for field, party in [("data.party", event.party)] + [
+        (f"data.aliases[{i}]", alias) for i, alias in enumerate(event.aliases)
+    ]:
+        code = state_code(party)
+        if code:
+            raise Rejected(field, f"{party!r} already names the state {code}; states need no registration")
+        for kind in ("party", "alias"):
+            if get((kind, party)) is not None:
+                raise Rejected(field, f"{party!r} is already a registered party id or alias")
+    names = [event.party, *event.aliases]
+    if len(set(names)) != len(names):
+        raise Rejected("data.aliases", "repeats the party id or an alias")
+
+
+@_check.register
+def _(event: InstrumentSigned, draft: Draft, get: Lookup) -> None:
+    assert draft.occurred_on is not None
+    _new(get, "instrument", event.instrument, "data.instrument")
+    if event.expires_on:
+        _after(event.expires_on, draft.occurred_on.day, "data.expires_on", "the signing day")
+        if event.in_force_from and event.in_force_from.day > event.expires_on.day:
+            raise Rejected("data.in_force_from", f"{event.in_force_from.text} is after expires_on")
+    if event.under:
+        _existing(get, "instrument", event.under, "data.under")
+
+
+def _live_instrument(event: InstrumentExtended | InstrumentTerminated | InstrumentEnteredIntoForce,
+                     draft: Draft, get: Lookup) -> State:
+    instrument = _existing(get, "instrument", event.instrument, "data.instrument")
+    if instrument["terminated"]:
+        raise Rejected("data.instrument", f"instrument {event.instrument!r} has been terminated")
+    _not_before(draft, instrument["signed_earliest"], "its signing")
+    return instrument
+
+
+@_check.register
+def _(event: InstrumentEnteredIntoForce, draft: Draft, get: Lookup) -> None:
+    instrument = _live_instrument(event, draft, get)
+    if instrument["in_force"]:
+        raise Rejected(
+            "data.instrument",
+            f"instrument {event.instrument!r} is already in force (from its in_force_from, an "
+            f"earlier entry into force, or its signing as a {instrument['kind']})",
+        )
+
+
+@_check.register
+def _(event: InstrumentExtended, draft: Draft, get: Lookup) -> None:
+    instrument = _live_instrument(event, draft, get)
+    if instrument["expires_day"] is None:
+        raise Rejected("data.instrument", f"instrument {event.instrument!r} has no expiry to extend")
+    _after(event.expires_on, instrument["expires_day"], "data.expires_on", "the current expiry")
+
+
+@_check.register
+def _(event: InstrumentAmended, draft: Draft, get: Lookup) -> None:
+    instrument = _existing(get, "instrument", event.instrument, "data.instrument")
+    _not_before(draft, instrument["signed_earliest"], "its signing")
+
+
+@_check.register
+def _(event: InstrumentTerminated, draft: Draft, get: Lookup) -> None:
+    _live_instrument(event, draft, get)
+
+
+@_check.register
+def _(event: SeriesEstablished, draft: Draft, get: Lookup) -> None:
+    _new(get, "series", event.series, "data.series")
+    if event.under:
+        _existing(get, "instrument", event.under, "data.under")
+
+
+def _meeting(event: MeetingScheduled | MeetingHeld, draft: Draft, get: Lookup) -> None:
+    if event.series:
+        series = _existing(get, "series", event.series, "data.series")
+        _not_before(draft, series["established_earliest"], "the series was established")
+    elif event.number is not None:
+        raise Rejected("data.number", "a meeting number needs a series")
+    meeting = get(("meeting", event.meeting))
+    if meeting and meeting.get("held"):
+        raise Rejected("data.meeting", f"meeting {event.meeting!r} is already held (position {meeting['held']})")
+    if event.series and event.number is not None:
+        taken = get(number_key(event.series, event.number))
+        if taken and taken["meeting"] != event.meeting:
+            raise Rejected(
+                "data.number",
+                f"meeting {event.number} of series {event.series!r} is already recorded "
+                f"as {taken['meeting']!r} (position {taken['position']})",
+            )
+
+
+_check.register(MeetingScheduled, _meeting)
+_check.register(MeetingHeld, _meeting)
+
+
+@_check.register
+def _(event: ProjectLaunched, draft: Draft, get: Lookup) -> None:
+    assert draft.occurred_on is not None
+    _new(get, "project", event.project, "data.project")
+    if event.planned_end:
+        _after(event.planned_end, draft.occurred_on.day, "data.planned_end", "the launch day")
+    if event.under:
+        _existing(get, "instrument", event.under, "data.under")
+
+
+def _live_project(
+    event: ProjectScopeChanged | ProjectExtended | ProjectCompleted | ProjectTerminated,
+    draft: Draft,
+    get: Lookup,
+) -> State:
+    project = _existing(get, "project", event.project, "data.project")
+    if project["ended"]:
+        raise Rejected("data.project", f"project {event.project!r} has ended")
+    _not_before(draft, project["launched_earliest"], "its launch")
+    return project
+
+
+_check.register(ProjectScopeChanged, _live_project)
+_check.register(ProjectCompleted, _live_project)
+_check.register(ProjectTerminated, _live_project)
+
+
+@_check.register
+def _(event: ProjectExtended, draft: Draft, get: Lookup) -> None:
+    project = _live_project(event, draft, get)
+    current = project["planned_end_day"] or project["launched_day"]
+    what = "the current planned end" if project["planned_end_day"] else "the launch day"
+    _after(event.planned_end, current, "data.planned_end", what)
+
+
+@_check.register
+def _(event: ProjectFunded, draft: Draft, get: Lookup) -> None:
+    project = _existing(get, "project", event.project, "data.project")
+    _not_before(draft, project["launched_earliest"], "its launch")

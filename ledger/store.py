@@ -1,0 +1,303 @@
+"""Where the ledger lives: the --db location, the eventsourcing persistence it selects, and
+serialised transactions that write the events and the read model together."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+
+from ledger.errors import Busy, LedgerError, StoreMissing, Unavailable
+from projections import readmodel
+
+# Every event is a version of this one stream: eventsourcing's unique (originator_id,
+# originator_version) makes positions gapless and refuses a second writer of the same one.
+LEDGER_ID = uuid5(NAMESPACE_URL, "https://coopledger.example/ledger")
+LOCK_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Location:
+    """A SQLite file (`path`) or a PostgreSQL server (`url`, an SQLAlchemy URL)."""
+
+    path: Path | None = None
+    url: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.path) if self.path else _without_password(self.url or "")
+
+
+def locate(db: str | None) -> Location:
+    """Read --db (or COOPLEDGER_DB): a file path, sqlite:///path, or postgresql+psycopg://…"""
+    if not db:
+        from platformdirs import user_data_path
+
+        return Location(path=user_data_path("coopledger") / "ledger.sqlite")
+    if db.startswith("sqlite:"):
+        match = re.fullmatch(r"sqlite:///(.+)", db)
+        if not match:
+            raise LedgerError(f"--db {db}: write a SQLite URL as sqlite:///relative/path or sqlite:////absolute/path")
+        return Location(path=Path(match[1]))
+    if "://" not in db:
+        return Location(path=Path(db))
+    scheme, _, rest = db.partition("://")
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return Location(url=f"postgresql+psycopg://{rest}")
+    raise LedgerError(
+        f"--db {_without_password(db)}: {scheme!r} is not supported; use a SQLite file path "
+        "or a postgresql+psycopg:// URL"
+    )
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def environment(location: Location) -> dict[str, str]:
+    """The eventsourcing environment for a location; tables are created by `Database.create`."""
+    if location.path is not None:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(location.path),
+            "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
+            "CREATE_TABLE": "no",
+        }
+    assert location.url is not None
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "SQLALCHEMY_URL": location.url,
+        "CREATE_TABLE": "no",
+    }
+
+
+class Cursor:
+    """A DB-API cursor speaking the read model's `?` placeholders."""
+
+    def __init__(self, cursor: Any, placeholder: str):
+        self._cursor = cursor
+        self._placeholder = placeholder
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[readmodel.Row]:
+        self.run(statement, params)
+        return self._cursor.fetchall()
+
+    def run(self, statement: str, params: Sequence[Any] = ()) -> None:
+        if self._placeholder == "?":
+            self._cursor.execute(statement, params)
+        elif params:
+            self._cursor.execute(_translate(statement), params)
+        else:  # no placeholders to fill: the statement goes as written
+            self._cursor.execute(statement)
+
+    def many(self, statement: str, params: Iterable[Sequence[Any]]) -> None:
+        params = list(params)
+        if params:
+            sql = statement if self._placeholder == "?" else _translate(statement)
+            self._cursor.executemany(sql, params)
+
+
+@lru_cache(maxsize=256)
+def _translate(statement: str) -> str:
+    return statement.replace("%", "%%").replace("?", "%s")
+
+
+class Database:
+    """The recorder's database: the event store table plus the read model, one transaction."""
+
+    dialect: str
+    without_rowid = ""
+
+    def __init__(self, recorder: ApplicationRecorder, location: Location):
+        self.recorder = recorder
+        self.location = location
+        self.events_table: str = recorder.events_table_name  # type: ignore[attr-defined]
+        self.statements = readmodel.statements(self.events_table)
+
+    @property
+    def ledger_id(self) -> Any:
+        return LEDGER_ID
+
+    def exists(self) -> bool:
+        raise NotImplementedError
+
+    def create(self) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def writing(self) -> Iterator[Cursor]:
+        """A transaction that holds the ledger's write lock from its first statement."""
+        raise NotImplementedError
+        yield
+
+    def insert(self, cursor: Cursor, stored: Sequence[StoredEvent]) -> None:
+        raise NotImplementedError
+
+
+class SQLiteDatabase(Database):
+    dialect = "sqlite"
+    without_rowid = " WITHOUT ROWID"
+
+    @property
+    def ledger_id(self) -> Any:
+        return LEDGER_ID.hex  # eventsourcing.sqlite stores originator ids as hex text
+
+    @property
+    def _datastore(self) -> Any:
+        return self.recorder.datastore  # type: ignore[attr-defined]
+
+    def exists(self) -> bool:
+        if not os.path.exists(self._datastore.pool.db_name):
+            return False
+        with self.reading() as cursor:
+            return bool(cursor.rows("SELECT 1 FROM sqlite_master WHERE name = 'coopledger_head'"))
+
+    def create(self) -> None:
+        Path(self._datastore.pool.db_name).parent.mkdir(parents=True, exist_ok=True)
+        with self.writing() as cursor:
+            self.recorder._create_table(cursor._cursor)  # type: ignore[attr-defined]
+            for statement in readmodel.schema(self.without_rowid) + self._triggers():
+                cursor.run(statement)
+
+    def _triggers(self) -> list[str]:
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS coopledger_events_no_{verb.lower()}"
+            f" BEFORE {verb} ON {self.events_table}"
+            f" BEGIN SELECT RAISE(ABORT, 'coopledger: recorded events cannot be changed or removed'); END"
+            for verb in ("UPDATE", "DELETE")
+        ]
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise Busy(f"the ledger {self.location} is busy with another writer; try again") from None
+            raise Unavailable(f"cannot use the ledger at {self.location}: {error}") from None
+        except sqlite3.DatabaseError as error:
+            raise Unavailable(f"cannot use the ledger at {self.location}: {error}") from None
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        with self._errors(), self._datastore.transaction(commit=False) as cursor:
+            yield Cursor(cursor, "?")
+
+    @contextmanager
+    def writing(self) -> Iterator[Cursor]:
+        with self._errors(), self._datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            # IMMEDIATE takes the write lock before the first read, so the rules are
+            # checked against the ledger as it is when this transaction commits.
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield Cursor(cursor, "?")
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.sqlite_cursor.close()
+
+    def insert(self, cursor: Cursor, stored: Sequence[StoredEvent]) -> None:
+        self.recorder._insert_events(cursor._cursor, stored)  # type: ignore[attr-defined]
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+
+    @property
+    def _datastore(self) -> Any:
+        return self.recorder.datastore  # type: ignore[attr-defined]
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        import psycopg
+        from eventsourcing.persistence import PersistenceError
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            yield
+        except (DBAPIError, psycopg.Error, PersistenceError) as error:
+            cause: BaseException | None = error
+            while cause is not None and not isinstance(cause, psycopg.Error):
+                cause = getattr(cause, "orig", None) or cause.__cause__
+            if isinstance(cause, psycopg.errors.LockNotAvailable):
+                raise Busy(f"the ledger {self.location} is busy with another writer; try again") from None
+            if not isinstance(cause, psycopg.OperationalError):
+                raise
+            reason = str(cause).strip().splitlines()[0]
+            raise Unavailable(f"cannot use the ledger at {self.location}: {reason}") from None
+
+    def exists(self) -> bool:
+        with self.reading() as cursor:
+            return bool(cursor.rows("SELECT to_regclass('coopledger_head')")[0][0])
+
+    def create(self) -> None:
+        with self._errors(), self._datastore.transaction(commit=True) as session:
+            # Serialise creation: concurrent CREATE TABLE IF NOT EXISTS can collide.
+            cursor = Cursor(session.connection().connection.driver_connection.cursor(), "%s")
+            cursor.run("SELECT pg_advisory_xact_lock(?)", (_CREATE_LOCK,))
+            for table in self.recorder.tables:  # type: ignore[attr-defined]
+                table.create(session.connection(), checkfirst=True)
+            for statement in readmodel.schema(self.without_rowid) + self._triggers():
+                cursor.run(statement)
+
+    def _triggers(self) -> list[str]:
+        refuse = (
+            "CREATE OR REPLACE FUNCTION coopledger_refuse_change() RETURNS trigger"
+            " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION"
+            " 'coopledger: recorded events cannot be changed or removed (%)', TG_OP; END $$"
+        )
+        return [refuse] + [
+            f"CREATE OR REPLACE TRIGGER coopledger_events_no_{name} BEFORE {verbs}"
+            f" ON {self.events_table} FOR EACH {each} EXECUTE FUNCTION coopledger_refuse_change()"
+            for name, verbs, each in (
+                ("change", "UPDATE OR DELETE", "ROW"), ("truncate", "TRUNCATE", "STATEMENT")
+            )
+        ]
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        with self._errors(), self._datastore.transaction(commit=False) as session:
+            yield Cursor(session.connection().connection.driver_connection.cursor(), "%s")
+
+    @contextmanager
+    def writing(self) -> Iterator[Cursor]:
+        with self._errors(), self._datastore.transaction(commit=True) as session:
+            cursor = Cursor(session.connection().connection.driver_connection.cursor(), "%s")
+            cursor.run(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+            # The lock eventsourcing takes to insert, taken first: one writer at a time.
+            cursor.run(f"LOCK TABLE {self.events_table} IN EXCLUSIVE MODE")
+            self._session = session
+            yield cursor
+
+    def insert(self, cursor: Cursor, stored: Sequence[StoredEvent]) -> None:
+        self.recorder.insert_events(stored, session=self._session)  # type: ignore[call-arg]
+
+
+_CREATE_LOCK = int.from_bytes(LEDGER_ID.bytes[:8], "big", signed=True)
+
+
+def database(recorder: ApplicationRecorder, location: Location) -> Database:
+    kind = SQLiteDatabase if location.path is not None else PostgresDatabase
+    return kind(recorder, location)
+
+
+def missing(location: Location) -> StoreMissing:
+    return StoreMissing(f"no ledger at {location}: create it with `coopledger init` or record an event")
+
+

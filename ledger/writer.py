@@ -1,0 +1,273 @@
+"""One write transaction: decide each event against the ledger as it is, then record it and
+project it into the read model, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import orjson
+from eventsourcing.persistence import StoredEvent
+
+from events import Draft, EventRetracted, PartyRegistered, Person, Recorded, decode
+from ledger import rules
+from ledger.chain import ENVELOPE_FIELDS, fingerprint, link
+from ledger.errors import Rejected
+from ledger.store import LEDGER_ID, Cursor, Database
+from projections import readmodel as sql
+from projections.entities import Key, State, evolve, references, refold, subjects
+from projections.membership import relationships
+
+_ABSENT: Any = object()
+CACHE_LIMIT = 200_000  # entities kept in memory between flushes of a long import or rebuild
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one event: recorded at `position`, or a duplicate of the one there."""
+
+    position: int
+    id: str
+    duplicate: bool = False
+
+
+class Writer:
+    """Appends events within one serialised transaction; `finish` writes what is pending."""
+
+    def __init__(self, db: Database, cursor: Cursor, actor: str = "", recorded_at: str = ""):
+        self.db, self.cursor, self.actor = db, cursor, actor
+        self.position, self.hash, last_recorded_at = cursor.rows(sql.HEAD)[0]
+        # Recording times never go backwards, so "known at T" is a prefix of the ledger.
+        self.recorded_at = max(recorded_at, last_recorded_at)
+        self._entities: dict[Key, State | None] = {}
+        self._dirty: set[Key] = set()
+        self._stored: list[StoredEvent] = []
+        self._rows: dict[str, list[tuple[Any, ...]]] = {
+            sql.ADD_LOG: [], sql.ADD_RELATIONSHIP: [], sql.ADD_PARTY: [], sql.ADD_ENTITY_EVENT: [],
+            sql.RETRACT: [],
+        }
+        self._seen: dict[tuple[str, str], tuple[int, str, str]] = {}  # (key|id, value) -> pos, id, fp
+        self._recent: dict[int | str, Recorded] = {}  # this transaction's events by position and id
+        self._retracted: set[int] = set()
+        self._registered: list[str] | None = None
+
+    # --- entities, as they stand at this point of the transaction
+
+    def get(self, key: Key) -> State | None:
+        state = self._entities.get(key, _ABSENT)
+        if state is _ABSENT:
+            rows = self.cursor.rows(sql.ENTITY, key)
+            state = orjson.loads(rows[0][0]) if rows else None
+            self._entities[key] = state
+        return state
+
+    def _put(self, key: Key, state: State | None) -> None:
+        self._entities[key] = state
+        self._dirty.add(key)
+
+    def registered(self) -> list[str]:
+        """Registered party ids and aliases (for suggestions on an unknown party)."""
+        if self._registered is None:
+            self._registered = [row[0] for row in self.cursor.rows(sql.REGISTERED)]
+            self._registered += [k[1] for k, s in self._entities.items() if k[0] in ("party", "alias") and s]
+        return self._registered
+
+    def resolver(self) -> Callable[[str], str]:
+        return rules.party_resolver(self.get, self.registered)
+
+    # --- append
+
+    def append(self, draft: Draft) -> Outcome:
+        """Decide and record one event; a duplicate (same key or id, same content) is skipped."""
+        if isinstance(draft.data, EventRetracted):
+            draft = self._normalise_retraction(draft)
+        content_fingerprint = fingerprint(draft.content)
+        for kind, value in (("key", draft.key), ("id", draft.id)):
+            if value is not None:
+                earlier = self._earlier(kind, value)
+                if earlier:
+                    position, event_id, earlier_fingerprint = earlier
+                    if earlier_fingerprint != content_fingerprint:
+                        raise Rejected(
+                            kind, f"{value!r} is already recorded at position {position} with different content"
+                        )
+                    return Outcome(position, event_id, duplicate=True)
+        if isinstance(draft.data, EventRetracted):
+            self._check_retraction(draft.data)
+        else:
+            rules.check(draft, self.get)
+        recorded = self._record(draft, content_fingerprint)
+        return Outcome(recorded.position, recorded.id)
+
+    def _earlier(self, kind: str, value: str) -> tuple[int, str, str] | None:
+        if (kind, value) in self._seen:
+            return self._seen[(kind, value)]
+        rows = self.cursor.rows(sql.BY_KEY if kind == "key" else sql.BY_ID, (value,))
+        return tuple(rows[0]) if rows else None  # type: ignore[return-value]
+
+    def _record(self, draft: Draft, content_fingerprint: str) -> Recorded:
+        envelope: dict[str, Any] = {
+            "id": draft.id or str(uuid4()),
+            "position": self.position + 1,
+            **draft.content,
+            "recorded_at": self.recorded_at,
+            "recorded_by": self.actor,
+        }
+        if draft.imported_from:
+            envelope["imported_from"] = draft.imported_from
+        envelope = {name: envelope[name] for name in ENVELOPE_FIELDS if name in envelope}
+        envelope["hash"] = link(self.hash, envelope)
+        recorded = Recorded(envelope["position"], draft.type, draft.occurred_on, draft.data, envelope)
+        self._stored.append(
+            StoredEvent(
+                originator_id=LEDGER_ID,
+                originator_version=recorded.position,
+                topic=f"events:{recorded.type}",
+                state=orjson.dumps(envelope),
+            )
+        )
+        self.apply(recorded, content_fingerprint)
+        for kind in ("key", "id"):
+            value = envelope.get(kind)
+            if value is not None:
+                self._seen[(kind, value)] = (recorded.position, recorded.id, content_fingerprint)
+        return recorded
+
+    # --- retraction
+
+    def _target_row(self, column: str, value: int | str) -> tuple[int, str, str, int | None]:
+        """position, id, type and retracting position of an event in the ledger."""
+        recent = self._recent.get(value)
+        if recent is not None:
+            retracted_by = -1 if recent.position in self._retracted else None
+            return recent.position, recent.id, recent.type, retracted_by
+        rows = self.cursor.rows(sql.LOG_ROW.format(column=column), (value,))
+        if not rows:
+            raise Rejected("data.event", f"no event {value} in the ledger")
+        position, event_id, type_, retracted_by = rows[0]
+        if position in self._retracted:
+            retracted_by = -1
+        return position, event_id, type_, retracted_by
+
+    def _normalise_retraction(self, draft: Draft) -> Draft:
+        """A retraction names its event by id, whether it was given by id or by position."""
+        target = draft.data.event  # type: ignore[attr-defined]
+        _, event_id, _, _ = self._target_row("position" if isinstance(target, int) else "id", target)
+        data = EventRetracted(event=event_id, reason=draft.data.reason)  # type: ignore[attr-defined]
+        content = {**draft.content, "data": {**draft.content["data"], "event": event_id}}
+        return Draft(draft.type, draft.occurred_on, data, content, draft.id, draft.imported_from)
+
+    def _check_retraction(self, retraction: EventRetracted) -> None:
+        position, _, type_, retracted_by = self._target_row("id", retraction.event)
+        if type_ == "EventRetracted":
+            raise Rejected("data.event", f"event {position} is a retraction; retractions cannot be retracted")
+        if retracted_by is not None:
+            raise Rejected("data.event", f"event {position} is already retracted")
+        target = self._event(position)
+        if target.data.creates:
+            self.flush()
+            kind, slug = target.data.subject, target.data.subject_id
+            statement = sql.PARTY_DEPENDENT if kind == "party" else sql.DEPENDENT
+            params = (slug, position) if kind == "party" else (kind, slug, position)
+            rows = self.cursor.rows(statement, params)
+            if rows:
+                raise Rejected(
+                    "data.event",
+                    f"event {rows[0][0]} depends on {kind} {slug!r}; retract it first",
+                )
+
+    def _event(self, position: int) -> Recorded:
+        if position in self._recent:
+            return self._recent[position]
+        self.flush()
+        rows = self.cursor.rows(self.db.statements["event"], (self.db.ledger_id, position))
+        return decode(orjson.loads(rows[0][0]))
+
+    def _retract(self, retraction: Recorded) -> None:
+        target = self._event(self._target_row("id", retraction.data.event)[0])  # type: ignore[attr-defined]
+        self._rows[sql.RETRACT].append((retraction.position, retraction.recorded_at, target.position))
+        self._retracted.add(target.position)
+        self.flush()
+        for key in subjects(target.data):
+            rows = self.cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
+            self._put(key, refold(key, (decode(orjson.loads(row[0])) for row in rows)))
+
+    # --- projection: the same for a new event and for a rebuild
+
+    def apply(self, recorded: Recorded, content_fingerprint: str) -> None:
+        """Project one recorded event into the read model and the entities."""
+        envelope = recorded.envelope
+        self.position, self.hash = recorded.position, envelope["hash"]
+        self.recorded_at = envelope["recorded_at"]
+        self._recent[recorded.position] = self._recent[recorded.id] = recorded
+        day = recorded.day.isoformat() if recorded.day else None
+        self._rows[sql.ADD_LOG].append(
+            (recorded.position, recorded.id, envelope.get("key"), content_fingerprint,
+             recorded.type, day, envelope["recorded_at"])
+        )
+        if isinstance(recorded.data, EventRetracted):
+            self._retract(recorded)
+            return
+        self._project(recorded, day)
+        for key, state in evolve(recorded.data, recorded, self.get).items():
+            self._put(key, state)
+
+    def _country(self, party: str) -> str | None:
+        state = self.get(("party", party))
+        return state["country"] if state else None
+
+    def _project(self, recorded: Recorded, day: str | None) -> None:
+        event, position = recorded.data, recorded.position
+        parties: list[str] = list(getattr(event, "parties", ()))
+        if not parties and event.subject in ("instrument", "project", "series"):
+            subject = self.get((event.subject, event.subject_id))  # type: ignore[arg-type]
+            parties = subject["parties"] if subject else []
+        named = set(parties)
+        if isinstance(event, PartyRegistered):
+            named.add(event.party)
+        if getattr(event, "host", None):
+            named.add(event.host)  # type: ignore[attr-defined]
+        for person in getattr(event, "signatories", ()) + getattr(event, "heads_of_delegation", ()):
+            if isinstance(person, Person) and person.party:
+                named.add(person.party)
+        countries = {self._country(party) for party in named} - {None}
+        self._rows[sql.ADD_PARTY].extend((party, position) for party in sorted(named | countries))
+        if not isinstance(event, PartyRegistered):
+            multilateral = int(len(set(parties)) > 2)
+            self._rows[sql.ADD_RELATIONSHIP].extend(
+                (rel, position, day, int(exact), multilateral, recorded.type)
+                for rel, exact in relationships(parties, self._country).items()
+            )
+        self._rows[sql.ADD_ENTITY_EVENT].extend(
+            (kind, slug, position, 1) for kind, slug in subjects(event)
+        )
+        self._rows[sql.ADD_ENTITY_EVENT].extend(
+            (kind, slug, position, 0) for kind, slug in set(references(event)) - set(subjects(event))
+        )
+
+    # --- writing it out
+
+    def flush(self) -> None:
+        """Write what is pending to the database, still inside the transaction."""
+        if self._stored:
+            self.db.insert(self.cursor, self._stored)
+            self._stored = []
+        for statement, rows in self._rows.items():
+            self.cursor.many(statement, rows)
+            rows.clear()
+        puts = [(*key, orjson.dumps(self._entities[key]).decode()) for key in self._dirty if self._entities[key] is not None]
+        drops = [key for key in self._dirty if self._entities[key] is None]
+        self.cursor.many(sql.PUT_ENTITY, puts)
+        self.cursor.many(sql.DROP_ENTITY, drops)
+        self._dirty.clear()
+        # Everything is in the database now; what the transaction remembers can go.
+        self._recent.clear()
+        self._seen.clear()
+        if len(self._entities) > CACHE_LIMIT:
+            self._entities.clear()
+
+    def finish(self) -> None:
+        self.flush()
+        self.cursor.run(sql.SET_HEAD, (self.position, self.hash, self.recorded_at))

@@ -1,0 +1,132 @@
+"""The SQL read model: tables indexed by relationship, party and entity, kept beside the events.
+
+Statements use `?` placeholders; the database adapter in `ledger.store` translates them.
+Every table here is derived from the events and can be rebuilt from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+Row = Sequence[Any]
+
+
+class Sql(Protocol):
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def run(self, statement: str, params: Sequence[Any] = ()) -> None: ...
+    def many(self, statement: str, params: Iterable[Sequence[Any]]) -> None: ...
+
+
+TABLES = (
+    "coopledger_head", "coopledger_log", "coopledger_relationship_events",
+    "coopledger_party_events", "coopledger_entities", "coopledger_entity_events",
+)
+
+
+def schema(without_rowid: str) -> list[str]:
+    """CREATE statements; `without_rowid` is SQLite's table option or empty."""
+    return [
+        # The chain head: the last position, its hash and recording time (kept monotonic).
+        "CREATE TABLE IF NOT EXISTS coopledger_head ("
+        " singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
+        " position BIGINT NOT NULL, hash TEXT NOT NULL, recorded_at TEXT NOT NULL)",
+        "INSERT INTO coopledger_head (singleton, position, hash, recorded_at)"
+        f" VALUES (1, 0, '{'0' * 64}', '') ON CONFLICT (singleton) DO NOTHING",
+        # One row per event: lookups by id and key, and what retracted it.
+        "CREATE TABLE IF NOT EXISTS coopledger_log ("
+        " position BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, key TEXT UNIQUE,"
+        " fingerprint TEXT NOT NULL, type TEXT NOT NULL, day TEXT,"
+        " recorded_at TEXT NOT NULL, retracted_by BIGINT, retracted_at TEXT)",
+        "CREATE INDEX IF NOT EXISTS coopledger_log_type ON coopledger_log (type, position)",
+        "CREATE TABLE IF NOT EXISTS coopledger_relationship_events ("
+        " relationship TEXT NOT NULL, position BIGINT NOT NULL, day TEXT NOT NULL,"
+        " exact SMALLINT NOT NULL, multilateral SMALLINT NOT NULL, type TEXT NOT NULL,"
+        f" PRIMARY KEY (relationship, position)){without_rowid}",
+        "CREATE INDEX IF NOT EXISTS coopledger_relationship_day"
+        " ON coopledger_relationship_events (relationship, day)",
+        "CREATE TABLE IF NOT EXISTS coopledger_party_events ("
+        " party TEXT NOT NULL, position BIGINT NOT NULL,"
+        f" PRIMARY KEY (party, position)){without_rowid}",
+        "CREATE TABLE IF NOT EXISTS coopledger_entities ("
+        " kind TEXT NOT NULL, slug TEXT NOT NULL, state TEXT NOT NULL,"
+        f" PRIMARY KEY (kind, slug)){without_rowid}",
+        "CREATE TABLE IF NOT EXISTS coopledger_entity_events ("
+        " kind TEXT NOT NULL, slug TEXT NOT NULL, position BIGINT NOT NULL,"
+        f" subject SMALLINT NOT NULL, PRIMARY KEY (kind, slug, position)){without_rowid}",
+    ]
+
+
+HEAD = "SELECT position, hash, recorded_at FROM coopledger_head WHERE singleton = 1"
+SET_HEAD = "UPDATE coopledger_head SET position = ?, hash = ?, recorded_at = ? WHERE singleton = 1"
+
+ENTITY = "SELECT state FROM coopledger_entities WHERE kind = ? AND slug = ?"
+PUT_ENTITY = (
+    "INSERT INTO coopledger_entities (kind, slug, state) VALUES (?, ?, ?)"
+    " ON CONFLICT (kind, slug) DO UPDATE SET state = excluded.state"
+)
+DROP_ENTITY = "DELETE FROM coopledger_entities WHERE kind = ? AND slug = ?"
+REGISTERED = "SELECT slug FROM coopledger_entities WHERE kind IN ('party', 'alias')"
+
+BY_KEY = "SELECT position, id, fingerprint FROM coopledger_log WHERE key = ?"
+BY_ID = "SELECT position, id, fingerprint FROM coopledger_log WHERE id = ?"
+LOG_ROW = "SELECT position, id, type, retracted_by FROM coopledger_log WHERE {column} = ?"
+ADD_LOG = (
+    "INSERT INTO coopledger_log (position, id, key, fingerprint, type, day, recorded_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+RETRACT = "UPDATE coopledger_log SET retracted_by = ?, retracted_at = ? WHERE position = ?"
+ADD_RELATIONSHIP = (
+    "INSERT INTO coopledger_relationship_events"
+    " (relationship, position, day, exact, multilateral, type) VALUES (?, ?, ?, ?, ?, ?)"
+)
+ADD_PARTY = "INSERT INTO coopledger_party_events (party, position) VALUES (?, ?)"
+ADD_ENTITY_EVENT = (
+    "INSERT INTO coopledger_entity_events (kind, slug, position, subject) VALUES (?, ?, ?, ?)"
+)
+# An unretracted event, other than the one given, that names an entity or a party.
+DEPENDENT = (
+    "SELECT ee.position FROM coopledger_entity_events ee"
+    " JOIN coopledger_log l ON l.position = ee.position"
+    " WHERE ee.kind = ? AND ee.slug = ? AND ee.position <> ? AND l.retracted_by IS NULL"
+    " ORDER BY ee.position LIMIT 1"
+)
+PARTY_DEPENDENT = (
+    "SELECT pe.position FROM coopledger_party_events pe"
+    " JOIN coopledger_log l ON l.position = pe.position"
+    " WHERE pe.party = ? AND pe.position <> ? AND l.retracted_by IS NULL"
+    " ORDER BY pe.position LIMIT 1"
+)
+
+
+def statements(events: str) -> dict[str, str]:
+    """Statements that read the event store's table `events` (originator_id is the ledger's)."""
+    return {
+        "shaping": (
+            f"SELECT e.state FROM coopledger_entity_events ee"
+            f" JOIN coopledger_log l ON l.position = ee.position"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
+            f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.retracted_by IS NULL"
+            f" ORDER BY ee.position"
+        ),
+        "relationship": (
+            f"SELECT r.exact, r.multilateral, l.retracted_by, e.state"
+            f" FROM coopledger_relationship_events r"
+            f" JOIN coopledger_log l ON l.position = r.position"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = r.position"
+            f" WHERE r.relationship = ? AND r.day <= ?"
+        ),
+        "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
+        "log": (
+            f"SELECT e.state FROM {events} e"
+            f" WHERE e.originator_id = ? AND e.originator_version > ? {{filters}}"
+            f" ORDER BY e.originator_version LIMIT ?"
+        ),
+        "relationships": (
+            "SELECT r.relationship, r.type, COUNT(*), MIN(r.day), MAX(r.day)"
+            " FROM coopledger_relationship_events r"
+            " JOIN coopledger_log l ON l.position = r.position"
+            " WHERE r.day <= ? AND l.retracted_by IS NULL {filters}"
+            " GROUP BY r.relationship, r.type"
+        ),
+    }

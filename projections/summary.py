@@ -1,0 +1,66 @@
+"""One-line summaries of stored events, for the audit log and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def _meeting(data: dict[str, Any]) -> str:
+    text = data["meeting"]
+    if data.get("number"):
+        text += f" ({ordinal(data['number'])} of {data['series']})"
+    elif data.get("series"):
+        text += f" (of {data['series']})"
+    return text
+
+
+def _with(text: str, data: dict[str, Any], *details: tuple[str, str]) -> str:
+    extra = [f"{label} {data[name]}".strip() for name, label in details if data.get(name)]
+    return ", ".join([text, *extra])
+
+
+def summary(envelope: dict[str, Any]) -> str:
+    data = envelope["data"]
+    parties = ", ".join(data.get("parties", ()))
+    match envelope["type"]:
+        case "PartyRegistered":
+            country = f", {data['country']}" if data.get("country") else ""
+            return f"{data['party']}: {data['name']} ({data['kind']}{country})"
+        case "InstrumentSigned":
+            return _with(f"{data['instrument']} ({data['kind']}) {parties}: {data['title']}", data,
+                         ("expires_on", "expires"))
+        case "InstrumentEnteredIntoForce":
+            return f"{data['instrument']} entered into force"
+        case "InstrumentExtended":
+            return f"{data['instrument']} extended to {data['expires_on']}"
+        case "InstrumentAmended":
+            return f"{data['instrument']} amended: {data['summary']}"
+        case "InstrumentTerminated":
+            return _with(f"{data['instrument']} terminated", data, ("reason", "reason:"))
+        case "SeriesEstablished":
+            return f"{data['series']} {parties}: {data['title']}"
+        case "MeetingScheduled":
+            return _with(f"{_meeting(data)} {parties} planned for {data['planned_for']}", data,
+                         ("venue", "at"), ("host", "host"))
+        case "MeetingHeld":
+            return _with(f"{_meeting(data)} {parties}", data, ("title", ""), ("venue", "at"))
+        case "ProjectLaunched":
+            return _with(f"{data['project']} {parties}: {data['title']}", data, ("planned_end", "until"))
+        case "ProjectScopeChanged":
+            return f"{data['project']} scope: {data['summary']}"
+        case "ProjectExtended":
+            return f"{data['project']} extended to {data['planned_end']}"
+        case "ProjectFunded":
+            return _with(f"{data['project']} funded {data['amount']} {data['currency']}", data, ("source", "by"))
+        case "ProjectCompleted":
+            return _with(f"{data['project']} completed", data, ("summary", ""))
+        case "ProjectTerminated":
+            return _with(f"{data['project']} terminated", data, ("reason", "reason:"))
+        case "EventRetracted":
+            return f"retracts {data['event']}: {data['reason']}"
+    return envelope["type"]
