@@ -161,7 +161,7 @@ def append(session: Session, event: str | None, file: IO[bytes] | None, as_json:
     """
     if event is not None and file is not None:
         raise click.UsageError("give the event as an argument or with --file, not both")
-    text = event.encode() if event is not None else (file or click.get_binary_stream("stdin")).read()
+    text = event.encode() if event is not None else (file or sys.stdin.buffer).read()
     try:
         value = parse_json(text)
     except FieldError as error:
@@ -246,7 +246,7 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
 
 def _json_list(items: Iterable[Any]) -> None:
     """A JSON array written as it is read, so a long log is never held whole."""
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     first = True
     for item in items:
         out.write(b"[\n" if first else b",\n")

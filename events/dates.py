@@ -62,7 +62,7 @@ def _parse(text: str) -> Edtf:
     start, _, end = text.partition("/")
     if start in ("", "..") or end in ("", "..") or "/" in end:
         raise DateError(f"{text!r} is an open interval; give both ends, for example 2017-06-29/2017-06-30")
-    if not (_PLAIN.fullmatch(start) and _PLAIN.fullmatch(end)):
+    if not (_plain(start) and _plain(end)):
         _library_parse(text)
     start_earliest, start_latest = _bounds(start)
     end_earliest, end_latest = _bounds(end)
@@ -71,12 +71,16 @@ def _parse(text: str) -> Edtf:
     return Edtf(text, start_latest, start_earliest, end_latest)
 
 
+def _plain(text: str) -> re.Match[str] | None:
+    """A plain year, month or day: not a season (months 21-41 are seasons in EDTF)."""
+    plain = _PLAIN.fullmatch(text)
+    return plain if plain and (plain[2] is None or "01" <= plain[2] <= "12") else None
+
+
 def _bounds(text: str) -> tuple[date, date]:
     """The earliest and latest possible day of a single EDTF value."""
-    plain = _PLAIN.fullmatch(text)
-    if plain and (plain[2] is None or "01" <= plain[2] <= "12"):
-        return _plain_bounds(text, *plain.groups())
-    return _library_bounds(text)
+    plain = _plain(text)
+    return _plain_bounds(text, *plain.groups()) if plain else _library_bounds(text)
 
 
 def _plain_bounds(text: str, year: str, month: str | None, day: str | None) -> tuple[date, date]:

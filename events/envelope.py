@@ -49,7 +49,7 @@ def parse_json(text: bytes | str) -> Any:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        raise FieldError("line", f"not valid JSON ({error.args[0].split(':')[0]})") from None
+        raise FieldError("line", f"not valid JSON: {error.args[0]}") from None
     keys = sum(1 for match in _STRING_OR_KEY.finditer(raw) if match[1])
     if keys != _count_keys(value):
         raise FieldError("line", "an object has the same key twice")

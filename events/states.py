@@ -33,17 +33,9 @@ def state_code(party: str) -> str | None:
     return _codes().get(party.upper())
 
 
-def state_spellings() -> frozenset[str]:
-    """Every id that names a state: alpha-3, alpha-2 and the common aliases."""
-    return frozenset(_codes())
-
-
-@cache
-def state_name(code: str) -> str:
-    import pycountry
-
-    country = pycountry.countries.get(alpha_3=code)
-    return getattr(country, "common_name", None) or country.name
+def state_suggestions() -> frozenset[str]:
+    """The ids worth suggesting for a mistyped state: alpha-3 codes and the common aliases."""
+    return frozenset(code for code in _codes() if len(code) != 2)
 
 
 @cache

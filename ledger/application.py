@@ -15,7 +15,7 @@ from events import Edtf, FieldError, Recorded, decode, parse_event, parse_json
 from ledger import rules
 from ledger.chain import ENVELOPE_FIELDS, GENESIS, fingerprint, link
 from ledger.errors import LedgerError, LineError, NotFound, Rejected, VerificationFailed
-from ledger.store import LEDGER_ID, Location, database, environment, missing
+from ledger.store import LEDGER_ID, Cursor, Location, database, environment, missing
 from ledger.writer import Outcome, Writer
 from projections import readmodel as sql
 from projections import relationship
@@ -77,9 +77,13 @@ class Ledger(Application):  # type: ignore[type-arg]
 
     def init(self) -> bool:
         """Create the store; False when it was already there."""
-        if self.db.exists():
+        with self.db.writing() as cursor:
+            return self._create(cursor)
+
+    def _create(self, cursor: Cursor) -> bool:
+        if self.db.has_schema(cursor):
             return False
-        self.db.create()
+        self.db.create(cursor)
         return True
 
     def require(self) -> None:
@@ -89,8 +93,9 @@ class Ledger(Application):  # type: ignore[type-arg]
 
     @contextmanager
     def _writing(self) -> Iterator[Writer]:
-        self.init()
+        """A write transaction; it creates the store, and undoes that too if it fails."""
         with self.db.writing() as cursor:
+            self._create(cursor)
             writer = Writer(self.db, cursor, self.actor, utc_now())
             yield writer
             writer.finish()
@@ -135,7 +140,9 @@ class Ledger(Application):  # type: ignore[type-arg]
         while True:
             page = self.recorder.select_events(LEDGER_ID, gt=after, limit=PAGE)
             for stored in page:
-                yield stored.originator_version, stored.topic, bytes(stored.state)
+                state = stored.state
+                # Whatever the column holds is checked: a text value written over a blob too.
+                yield stored.originator_version, stored.topic, state.encode() if isinstance(state, str) else bytes(state)
             if len(page) < PAGE:
                 return
             after = page[-1].originator_version

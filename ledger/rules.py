@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from difflib import get_close_matches
+from difflib import SequenceMatcher, get_close_matches
+from os.path import commonprefix
 from functools import singledispatch
 
 from events import (
@@ -27,7 +28,7 @@ from events import (
     ProjectTerminated,
     SeriesEstablished,
 )
-from events.states import state_code, state_spellings
+from events.states import state_code, state_suggestions
 from ledger.errors import Rejected
 from projections.entities import Lookup, State, number_key
 
@@ -51,10 +52,13 @@ def party_resolver(get: Lookup, registered: Callable[[], Iterable[str]]) -> Call
 
 
 def _suggestion(party: str, registered: Callable[[], Iterable[str]]) -> str:
-    candidates = sorted({*state_spellings(), *registered()})
-    close = get_close_matches(party, candidates, n=3, cutoff=0.6)
+    candidates = sorted({*state_suggestions(), *registered()})
+    close = get_close_matches(party, candidates, n=6, cutoff=0.6)
     if close:
-        return f" (did you mean {' or '.join(close)}?)"
+        # The closest by the start they share with the typed id, then by likeness: KOE -> KOR.
+        score = {id_: (len(commonprefix([party, id_])), SequenceMatcher(None, party, id_).ratio()) for id_ in close}
+        best = max(score.values())
+        return f" (did you mean {' or '.join(id_ for id_ in close if score[id_] == best)}?)"
     return " (states are ISO 3166 codes like KOR; register other parties with PartyRegistered)"
 
 

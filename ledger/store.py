@@ -127,9 +127,16 @@ class Database:
         return LEDGER_ID
 
     def exists(self) -> bool:
+        """Whether the store has been created (queries never create it)."""
         raise NotImplementedError
 
-    def create(self) -> None:
+    def has_schema(self, cursor: Cursor) -> bool:
+        return bool(cursor.rows(self._schema_probe))
+
+    _schema_probe = ""
+
+    def create(self, cursor: Cursor) -> None:
+        """Create the event store table, the read model and the triggers, in the transaction."""
         raise NotImplementedError
 
     @contextmanager
@@ -159,18 +166,18 @@ class SQLiteDatabase(Database):
     def _datastore(self) -> Any:
         return self.recorder.datastore  # type: ignore[attr-defined]
 
+    _schema_probe = "SELECT 1 FROM sqlite_master WHERE name = 'coopledger_head'"
+
     def exists(self) -> bool:
         if not os.path.exists(self._datastore.pool.db_name):
             return False
         with self.reading() as cursor:
-            return bool(cursor.rows("SELECT 1 FROM sqlite_master WHERE name = 'coopledger_head'"))
+            return self.has_schema(cursor)
 
-    def create(self) -> None:
-        Path(self._datastore.pool.db_name).parent.mkdir(parents=True, exist_ok=True)
-        with self.writing() as cursor:
-            self.recorder._create_table(cursor._cursor)  # type: ignore[attr-defined]
-            for statement in readmodel.schema(self.without_rowid) + self._triggers():
-                cursor.run(statement)
+    def create(self, cursor: Cursor) -> None:
+        self.recorder._create_table(cursor._cursor)  # type: ignore[attr-defined]
+        for statement in readmodel.schema(self.without_rowid) + self._triggers():
+            cursor.run(statement)
 
     def _triggers(self) -> list[str]:
         return [
@@ -198,6 +205,7 @@ class SQLiteDatabase(Database):
 
     @contextmanager
     def writing(self) -> Iterator[Cursor]:
+        Path(self._datastore.pool.db_name).parent.mkdir(parents=True, exist_ok=True)
         with self._errors(), self._datastore.get_connection(commit=True) as connection:
             cursor = connection.cursor()
             # IMMEDIATE takes the write lock before the first read, so the rules are
@@ -242,19 +250,17 @@ class PostgresDatabase(Database):
             reason = str(cause).strip().splitlines()[0]
             raise Unavailable(f"cannot use the ledger at {self.location}: {reason}") from None
 
+    _schema_probe = "SELECT 1 FROM pg_class WHERE oid = to_regclass('coopledger_head')"
+
     def exists(self) -> bool:
         with self.reading() as cursor:
-            return bool(cursor.rows("SELECT to_regclass('coopledger_head')")[0][0])
+            return self.has_schema(cursor)
 
-    def create(self) -> None:
-        with self._errors(), self._datastore.transaction(commit=True) as session:
-            # Serialise creation: concurrent CREATE TABLE IF NOT EXISTS can collide.
-            cursor = Cursor(session.connection().connection.driver_connection.cursor(), "%s")
-            cursor.run("SELECT pg_advisory_xact_lock(?)", (_CREATE_LOCK,))
-            for table in self.recorder.tables:  # type: ignore[attr-defined]
-                table.create(session.connection(), checkfirst=True)
-            for statement in readmodel.schema(self.without_rowid) + self._triggers():
-                cursor.run(statement)
+    def create(self, cursor: Cursor) -> None:
+        for table in self.recorder.tables:  # type: ignore[attr-defined]
+            table.create(self._session.connection(), checkfirst=True)
+        for statement in readmodel.schema(self.without_rowid) + self._triggers():
+            cursor.run(statement)
 
     def _triggers(self) -> list[str]:
         refuse = (
@@ -280,8 +286,9 @@ class PostgresDatabase(Database):
         with self._errors(), self._datastore.transaction(commit=True) as session:
             cursor = Cursor(session.connection().connection.driver_connection.cursor(), "%s")
             cursor.run(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
-            # The lock eventsourcing takes to insert, taken first: one writer at a time.
-            cursor.run(f"LOCK TABLE {self.events_table} IN EXCLUSIVE MODE")
+            # One writer at a time, from before the first read to the commit; the lock also
+            # covers creating the tables, which concurrent CREATE ... IF NOT EXISTS would not.
+            cursor.run("SELECT pg_advisory_xact_lock(?)", (_WRITE_LOCK,))
             self._session = session
             yield cursor
 
@@ -289,7 +296,7 @@ class PostgresDatabase(Database):
         self.recorder.insert_events(stored, session=self._session)  # type: ignore[call-arg]
 
 
-_CREATE_LOCK = int.from_bytes(LEDGER_ID.bytes[:8], "big", signed=True)
+_WRITE_LOCK = int.from_bytes(LEDGER_ID.bytes[:8], "big", signed=True)
 
 
 def database(recorder: ApplicationRecorder, location: Location) -> Database:

@@ -1,0 +1,177 @@
+"""The command line: exact output streams and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from cli import cli
+from tests.conftest import SEEDS
+
+
+@pytest.fixture
+def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "ledger.sqlite")
+
+    def invoke(*args: str, input: str | bytes | None = None, db: str = db) -> Result:
+        return CliRunner().invoke(cli, ["--db", db, "--actor", "ana", *args], input=input)
+
+    return invoke
+
+
+@pytest.fixture
+def seeded(run):  # type: ignore[no-untyped-def]
+    assert run("import", str(SEEDS)).exit_code == 0
+    return run
+
+
+def commands() -> list[tuple[str, ...]]:
+    found = []
+    for name, command in cli.commands.items():
+        found.append((name,))
+        if isinstance(command, click.Group):
+            found.extend((name, sub) for sub in command.commands)
+    return found
+
+
+@pytest.mark.parametrize("path", commands())
+def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+def test_import_then_state_as_of_a_day(seeded) -> None:  # type: ignore[no-untyped-def]
+    result = seeded("state", "KOR", "US", "--as-of", "2012-03-15")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:5] == [
+        "KOR~USA as of 2012-03-15",
+        "Instruments:",
+        "  IN_FORCE   kor-usa-environmental-cooperation-mou-1987 (mou) KOR, USA: Environmental Cooperation MOU between Korea and the United States",
+        "             signed 1987-03, in force from 1987-03",
+        "  IN_FORCE   kor-usa-environmental-cooperation-agreement (agreement) KOR, USA: Korea-US Environmental Cooperation Agreement",
+    ]
+
+
+def test_state_json_has_the_spec_shape(seeded) -> None:  # type: ignore[no-untyped-def]
+    state = json.loads(seeded("state", "kor", "jpn", "--as-of", "2017-06-30", "--json").stdout)
+    assert list(state) == ["relationship", "as_of", "known_at", "instruments", "projects", "meetings"]
+    assert (state["relationship"], state["as_of"], state["known_at"]) == ("JPN~KOR", "2017-06-30", None)
+    assert list(state["meetings"]) == ["held", "last", "next", "series"]
+    # The earliest planned of the meetings announced and not held: a trilateral one of 2014.
+    assert state["meetings"]["next"] == {"meeting": "tripartite-joint-environment-training-2014", "planned_for": "2014", "host": "KOR"}
+
+
+def test_append_prints_position_and_id_and_a_duplicate_is_not_an_error(run) -> None:  # type: ignore[no-untyped-def]
+    event = '{"type": "InstrumentSigned", "occurred_on": "2024-03-19", "key": "k", "data": {"instrument": "a", "kind": "mou", "title": "t", "parties": ["KOR", "JPN"]}}'
+    first = run("append", "--json", event)
+    assert first.exit_code == 0
+    recorded = json.loads(first.stdout)
+    assert (recorded["position"], recorded["duplicate"]) == (1, False)
+    again = run("append", input=event)
+    assert again.exit_code == 0
+    assert again.stdout == f"duplicate of position 1 {recorded['id']}: not recorded again\n"
+
+
+def test_bad_input_exits_2_with_one_line_naming_the_field(run) -> None:  # type: ignore[no-untyped-def]
+    cases = [
+        (("append", '{"type": "InstrumentSigned", "occurred_on": "2024", "data": {"instrument": "a", "kind": "mou", "title": "t", "parties": ["KOE", "JPN"]}}'),
+         "Error: data.parties[0]: unknown party 'KOE' (did you mean KOR?)\n"),
+        (("append", '{"type": "InstrumentSigned", "occurred_on": "2019-02-29", "data": {}}'),
+         "Error: occurred_on: '2019-02-29' is not a calendar date\n"),
+        (("append", "{not json"), "Error: event: not valid JSON: unexpected character, expected a string key: line 1 column 2 (char 1)\n"),
+        (("state", "KOR", "JPN"), None),
+    ]
+    for args, stderr in cases:
+        result = run(*args)
+        assert result.exit_code == 2, result.output
+        if stderr:
+            assert result.stderr == stderr
+
+
+def test_queries_on_a_missing_store_exit_2_and_create_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "missing.sqlite")
+    result = run("state", "KOR", "JPN", db=db)
+    assert (result.exit_code, result.stderr) == (2, f"Error: no ledger at {db}: create it with `coopledger init` or record an event\n")
+    assert not Path(db).exists()
+
+
+def test_import_errors_name_the_line_and_record_nothing(seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"type": "MeetingHeld", "occurred_on": "2019-11", "data": {"meeting": "x", "parties": ["KOR", "CHN"]}}\n'
+        '{"type": "MeetingHeld", "occurred_on": "2019-11", "data": {"meeting": "y", "parties": ["KOR", "CHN"], "number": 1.5}}\n'
+    )
+    digest = seeded("digest").stdout
+    result = seeded("import", str(bad))
+    assert (result.exit_code, result.stderr) == (2, "Error: line 2: data.number: expected a whole number, got a float\n")
+    assert seeded("digest").stdout == digest
+    again = seeded("import", str(SEEDS))
+    assert again.stdout == "imported 0 events, 74 duplicates skipped\n"
+
+
+def test_bad_arguments_fail_before_the_ledger_opens(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("state", "KOR", "JPN", "--as-of", "2019-13-45")
+    assert result.exit_code == 2
+    assert "Invalid value for '--as-of'" in result.stderr and "is not an EDTF date" in result.stderr
+    result = run("history", "KOR", "JPN", "--known-at", "yesterday")
+    assert result.exit_code == 2 and "Invalid value for '--known-at'" in result.stderr
+
+
+def test_log_show_and_history(seeded) -> None:  # type: ignore[no-untyped-def]
+    log = seeded("log", "--type", "InstrumentEnteredIntoForce").stdout.splitlines()
+    assert len(log) == 1 and log[0].endswith("ana  InstrumentEnteredIntoForce  kor-usa-environmental-cooperation-agreement entered into force")
+    entries = json.loads(seeded("log", "--json", "--party", "vnm", "--since-position", "35").stdout)
+    assert [e["position"] for e in entries] == [36, 37, 38, 39, 40, 41]
+    assert set(entries[0]) == {"id", "position", "type", "occurred_on", "data", "source", "note", "key",
+                               "recorded_at", "recorded_by", "hash"}
+    shown = seeded("show", "9")
+    assert shown.exit_code == 0
+    assert shown.stdout.splitlines()[0] == (
+        "position 9  InstrumentSigned  nies-nier-mou-2024 (mou) NIES, NIER: MOU for joint research on waste recycling, expires 2029-03-31"
+    )
+    assert "  source.publisher: National Institute for Environmental Studies, Japan" in shown.stdout
+    assert shown.stdout.endswith("not retracted\n")
+    missing = seeded("show", "999")
+    assert (missing.exit_code, missing.stderr) == (1, "Error: no event 999 in the ledger\n")
+    retract = seeded("append", '{"type": "EventRetracted", "data": {"event": 10, "reason": "duplicate entry"}}')
+    assert retract.stdout.startswith("recorded position 75 ")
+    history = seeded("history", "NIES", "NIER", "--exact").stdout.splitlines()
+    assert history[-1].endswith("[RETRACTED: duplicate entry]")
+    items = json.loads(seeded("history", "NIES", "NIER", "--json", "--from", "2024-03", "--to", "2024-03").stdout)
+    assert [(e["position"], e["retracted"], e["multilateral"]) for e in items] == [(9, False, False), (10, True, False)]
+    assert items[1]["reason"] == "duplicate entry"
+
+
+def test_verify_digest_and_tampering(seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    digest = seeded("digest").stdout.strip()
+    assert digest.startswith("74:")
+    assert seeded("verify", "--digest", digest).stdout == f"ok: 74 events verified; digest {digest}\n"
+    connection = sqlite3.connect(tmp_path / "ledger.sqlite")
+    connection.execute("DROP TRIGGER coopledger_events_no_update")
+    connection.execute("UPDATE stored_events SET state = replace(state, '2029-03-31', '2030-03-31') WHERE originator_version = 9")
+    connection.commit()
+    connection.close()
+    result = seeded("verify")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: position 9: the hash does not match the event and the chain before it\n"
+    )
+
+
+def test_relationships_rebuild_and_export(seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    listed = json.loads(seeded("relationships", "--as-of", "2019-01-31", "--json").stdout)
+    jpn_kor = next(r for r in listed if r["relationship"] == "JPN~KOR")
+    assert (jpn_kor["instruments"], jpn_kor["first"]) == (2, "1993-12-31")
+    before = seeded("state", "KOR", "CHN", "--json", "--as-of", "2020").stdout
+    assert seeded("rebuild").stdout == "rebuilt the read model from 74 events\n"
+    assert seeded("state", "KOR", "CHN", "--json", "--as-of", "2020").stdout == before
+    out = tmp_path / "out.jsonl"
+    assert seeded("export", "--out", str(out)).exit_code == 0
+    lines = out.read_bytes().splitlines()
+    assert len(lines) == 74 and json.loads(lines[0])["position"] == 1
+    assert seeded("init").stdout == f"the ledger at {tmp_path / 'ledger.sqlite'} already exists\n"

@@ -1,0 +1,104 @@
+"""EDTF dates: the latest possible day, calendar checks, and the fast path held to the library."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from events.dates import DateError, _library_bounds, _plain_bounds, parse_edtf
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "earliest", "latest"),
+    [
+        ("2024-03-19", "2024-03-19", "2024-03-19", "2024-03-19"),
+        ("2017-05", "2017-05-31", "2017-05-01", "2017-05-31"),
+        ("2019", "2019-12-31", "2019-01-01", "2019-12-31"),
+        ("2019-41", "2019-12-31", "2019-07-01", "2019-12-31"),  # second half of 2019
+        ("2017-06-29/2017-06-30", "2017-06-29", "2017-06-29", "2017-06-30"),
+        ("2012~", "2012-12-31", "2012-01-01", "2012-12-31"),
+        ("2024-02", "2024-02-29", "2024-02-01", "2024-02-29"),
+        ("2011-07/2012-06", "2011-07-31", "2011-07-01", "2012-06-30"),
+        ("199X", "1999-12-31", "1990-01-01", "1999-12-31"),
+        ("2012-05-03?", "2012-05-03", "2012-05-03", "2012-05-03"),
+    ],
+)
+def test_a_value_has_a_latest_possible_day(text: str, day: str, earliest: str, latest: str) -> None:
+    value = parse_edtf(text)
+    assert (value.text, value.day, value.earliest, value.latest) == (
+        text, date.fromisoformat(day), date.fromisoformat(earliest), date.fromisoformat(latest)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2019-02-29", "is not a calendar date"),
+        ("2019-13-45", "is not an EDTF date"),
+        ("2019-13", "is not an EDTF date"),
+        ("1994/..", "open interval"),
+        ("1994/", "open interval"),
+        ("../1994", "open interval"),
+        ("2017-06-30/2017-06-29", "ends before it starts"),
+        ("0000", "outside the calendar"),
+        ("", "an EDTF date is required"),
+        (" 2019", "white space"),
+        ("[2012,2013]", "is a set of dates"),
+        ("yesterday", "is not an EDTF date"),
+    ],
+)
+def test_bad_dates_are_refused_with_a_reason(text: str, message: str) -> None:
+    with pytest.raises(DateError, match=message):
+        parse_edtf(text)
+
+
+def test_dates_print_as_entered() -> None:
+    assert str(parse_edtf("2019-41")) == "2019-41"
+    assert parse_edtf("2019-41").is_precise is False
+    assert parse_edtf("2024-03-19").is_precise is True
+
+
+plain_dates = st.builds(
+    lambda year, month, day, qualifier: year + (f"-{month}" if month else "") + (f"-{day}" if month and day else "") + qualifier,
+    st.from_regex(r"[0-9]{4}", fullmatch=True),
+    st.one_of(st.none(), st.from_regex(r"[0-9]{2}", fullmatch=True)),
+    st.one_of(st.none(), st.from_regex(r"[0-9]{2}", fullmatch=True)),
+    st.sampled_from(["", "~", "?", "%"]),
+)
+
+
+def _outcome(bounds):  # type: ignore[no-untyped-def]
+    try:
+        return bounds()
+    except DateError:
+        return "refused"
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain_dates)
+def test_the_fast_path_agrees_with_the_edtf_library(text: str) -> None:
+    """Every plain year, month or day the fast path answers, the library answers the same."""
+    import re
+
+    plain = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?[~?%]?", text)
+    assert plain
+    if plain[2] is not None and not "01" <= plain[2] <= "12":
+        return  # seasons and invalid months go to the library anyway
+    assert _outcome(lambda: _plain_bounds(text, *plain.groups())) == _outcome(lambda: _library_bounds(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(plain_dates, plain_dates)
+def test_intervals_of_plain_dates_are_intervals_to_the_library_too(start: str, end: str) -> None:
+    """The fast path skips the library for such intervals: it would accept them all."""
+    from events.dates import _library_parse
+
+    try:
+        value = parse_edtf(f"{start}/{end}")
+    except DateError:
+        return
+    _library_parse(value.text)
+    assert value.day == parse_edtf(start).day and value.latest == parse_edtf(end).latest

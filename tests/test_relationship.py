@@ -1,0 +1,110 @@
+"""The pure folds: membership, counting as of a day, known at a time, statuses, next meeting."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from events import decode, parse_edtf
+from projections.membership import relationships
+from projections.relationship import Entry, counted, history, state
+
+COUNTRIES = {"NIES": "JPN", "NIER": "KOR", "CRAES": "CHN"}
+
+
+def test_organisations_roll_up_to_their_states() -> None:
+    assert relationships(["NIES", "NIER"], COUNTRIES.get) == {
+        "NIER~NIES": True, "KOR~NIES": False, "JPN~NIER": False, "JPN~KOR": False,
+    }
+    # An agency and its own state form only their exact pair.
+    assert relationships(["KOR", "NIER"], COUNTRIES.get) == {"KOR~NIER": True}
+    assert set(relationships(["KOR", "CHN", "JPN"], COUNTRIES.get)) == {"CHN~KOR", "CHN~JPN", "JPN~KOR"}
+
+
+def entry(position: int, type_: str, occurred_on: str | None, recorded_at: str = "2024-01-01T00:00:00.000000Z",
+          retraction: Entry | None = None, exact: bool = True, **data: Any) -> Entry:
+    envelope = {"id": event_id(position), "position": position, "type": type_, "data": data,
+                "recorded_at": recorded_at, "recorded_by": "t", "hash": "0" * 64}
+    if occurred_on:
+        envelope["occurred_on"] = occurred_on
+    return Entry(decode(envelope), exact, len(data.get("parties", ())) > 2, retraction.event if retraction else None)
+
+
+def event_id(position: int) -> str:
+    return str(UUID(int=position))
+
+
+def retraction(position: int, target: int, recorded_at: str) -> Entry:
+    return entry(position, "EventRetracted", None, recorded_at, event=event_id(target), reason="mistake")
+
+
+SIGNED = entry(1, "InstrumentSigned", "2012-01-23", instrument="a", kind="agreement", title="t",
+               parties=["KOR", "USA"], expires_on="2015-12-31")
+IN_FORCE = entry(2, "InstrumentEnteredIntoForce", "2012-03-15", instrument="a")
+EXTENDED = entry(3, "InstrumentExtended", "2015-06", instrument="a", expires_on="2020-12-31")
+
+
+def statuses(entries: list[Entry], as_of: str, known_at: str | None = None) -> tuple[str, str | None]:
+    instrument = state("KOR~USA", entries, parse_edtf(as_of), known_at)["instruments"][0]
+    return instrument["status"], instrument["expires_on"]
+
+
+def test_an_agreement_is_signed_then_in_force_then_expired_unless_extended() -> None:
+    assert statuses([SIGNED, IN_FORCE], "2012-02") == ("signed", "2015-12-31")
+    assert statuses([SIGNED, IN_FORCE], "2012-03-15") == ("in_force", "2015-12-31")
+    assert statuses([SIGNED, IN_FORCE], "2016-01-01") == ("expired", "2015-12-31")
+    assert statuses([SIGNED, IN_FORCE, EXTENDED], "2016-01-01") == ("in_force", "2020-12-31")
+    # An extension decided in June 2015 counts only once June 2015 is over.
+    assert statuses([SIGNED, IN_FORCE, EXTENDED], "2015-06-29") == ("in_force", "2015-12-31")
+    terminated = entry(4, "InstrumentTerminated", "2017", instrument="a")
+    assert statuses([SIGNED, IN_FORCE, EXTENDED, terminated], "2030") == ("terminated", "2020-12-31")
+
+
+def test_retractions_count_from_when_they_were_recorded() -> None:
+    later = "2025-01-01T00:00:00.000000Z"
+    retracted = Entry(EXTENDED.event, True, False, retraction(4, 3, later).event)
+    assert statuses([SIGNED, IN_FORCE, retracted], "2016-01-01") == ("expired", "2015-12-31")
+    assert statuses([SIGNED, IN_FORCE, retracted], "2016-01-01", "2024-12-31T23:59:59.999999Z") == ("in_force", "2020-12-31")
+    marked = history([SIGNED, IN_FORCE, retracted])
+    assert [(e["position"], e["retracted"]) for e in marked] == [(1, False), (2, False), (3, True)]
+    assert marked[2]["retracted_by"] == event_id(4) and marked[2]["reason"] == "mistake"
+    assert history([SIGNED, retracted], known_at="2024-06-01T00:00:00.000000Z")[1]["retracted"] is False
+
+
+def test_events_recorded_after_known_at_do_not_count() -> None:
+    late = entry(2, "InstrumentEnteredIntoForce", "2012-03-15", "2025-01-01T00:00:00.000000Z", instrument="a")
+    assert statuses([SIGNED, late], "2014", "2024-12-31T23:59:59.999999Z")[0] == "signed"
+    assert statuses([SIGNED, late], "2014")[0] == "in_force"
+
+
+def test_exact_leaves_out_rolled_up_events_and_order_is_by_day_then_position() -> None:
+    rolled = entry(5, "MeetingHeld", "2012", exact=False, meeting="m", parties=["NIES", "NIER"])
+    early = entry(6, "MeetingHeld", "2011-05", meeting="n", parties=["KOR", "JPN"])
+    assert [e.event.position for e in counted([rolled, early], parse_edtf("2013").day)] == [6, 5]
+    assert [e.event.position for e in counted([rolled, early], parse_edtf("2013").day, exact=True)] == [6]
+
+
+def test_the_next_meeting_is_announced_and_not_held_earliest_planned_first() -> None:
+    entries = [
+        entry(1, "MeetingScheduled", "2019-01-23", meeting="jc-24", parties=["KOR", "CHN"], planned_for="2019-41", host="CHN"),
+        entry(2, "MeetingScheduled", "2019-01-23", meeting="wl", parties=["KOR", "CHN"], planned_for="2019-02"),
+        entry(3, "MeetingHeld", "2019-02-20", meeting="wl", parties=["KOR", "CHN"]),
+        entry(4, "MeetingScheduled", "2019-06", meeting="jc-24", parties=["KOR", "CHN"], planned_for="2019-11", host="CHN"),
+    ]
+    meetings = lambda on: state("CHN~KOR", entries, parse_edtf(on))["meetings"]  # noqa: E731
+    assert meetings("2019-01-31")["next"] == {"meeting": "wl", "planned_for": "2019-02", "host": None}
+    assert meetings("2019-03")["next"] == {"meeting": "jc-24", "planned_for": "2019-41", "host": "CHN"}
+    # Rescheduled: the latest counted announcement wins.
+    assert meetings("2019-07")["next"]["planned_for"] == "2019-11"
+    # Announced before the day and not held by it: still next, though its planned date has passed.
+    assert meetings("2020-06")["next"]["meeting"] == "jc-24"
+    assert meetings("2018")["next"] is None
+
+
+def test_funding_totals_print_as_plain_decimals() -> None:
+    launched = entry(1, "ProjectLaunched", "2000", project="p", title="t", parties=["KOR", "ASEAN"],
+                     funding=[{"amount": "1000.25", "currency": "USD"}])
+    funded = entry(2, "ProjectFunded", "2012", project="p", amount="250.25", currency="USD")
+    won = entry(3, "ProjectFunded", "2012", project="p", amount=600000, currency="KRW")
+    project = state("ASEAN~KOR", [launched, funded, won], parse_edtf("2013"))["projects"][0]
+    assert project["funding"] == {"KRW": "600000", "USD": "1250.5"}

@@ -1,0 +1,158 @@
+"""The store on a SQLite file and on PostgreSQL: immutability, all-or-nothing, retraction rules."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import pytest
+
+from events import parse_edtf
+from ledger import Ledger, LedgerError, locate
+from ledger.errors import LineError, Rejected, StoreMissing
+from tests.conftest import SEEDS
+
+
+@contextmanager
+def raw(db_url: str) -> Iterator[Any]:
+    """A plain DB-API connection to the ledger's database, as its own tools would have."""
+    if "://" in db_url:
+        import psycopg
+
+        with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as connection:
+            yield connection
+    else:
+        connection = sqlite3.connect(db_url, isolation_level=None)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+def events_table(db_url: str) -> str:
+    return "coopledger_events" if "://" in db_url else "stored_events"
+
+
+def snapshot(ledger: Ledger) -> tuple[Any, ...]:
+    """Everything a user can see of a ledger."""
+    return (
+        ledger.digest(), list(ledger.log()), ledger.relationships(parse_edtf("2100").day),
+        ledger.state("KOR", "CHN", parse_edtf("2100")), ledger.history("KOR", "JPN"),
+    )
+
+
+def test_the_database_refuses_to_change_or_remove_recorded_events(ledger: Ledger, db_url: str) -> None:
+    ledger.import_lines(SEEDS.open("rb"))
+    table = events_table(db_url)
+    statements = [f"UPDATE {table} SET topic = 'x'", f"DELETE FROM {table}"]
+    if "://" in db_url:
+        statements.append(f"TRUNCATE {table}")
+    with raw(db_url) as connection:
+        for statement in statements:
+            with pytest.raises(Exception, match="recorded events cannot be changed or removed"):
+                connection.execute(statement)
+    assert ledger.verify().events == 74
+
+
+def test_stored_payloads_are_plain_json_readable_by_the_database(ledger: Ledger, db_url: str) -> None:
+    ledger.import_lines(SEEDS.open("rb"))
+    table = events_table(db_url)
+    text = "convert_from(state, 'UTF8')" if "://" in db_url else "CAST(state AS TEXT)"
+    with raw(db_url) as connection:
+        (payload,) = connection.execute(f"SELECT {text} FROM {table} WHERE originator_version = 9").fetchone()
+    envelope = orjson.loads(payload)
+    assert envelope["position"] == 9 and envelope["data"]["instrument"] == "nies-nier-mou-2024"
+
+
+def test_an_import_is_all_or_nothing_and_names_the_line(ledger: Ledger) -> None:
+    ledger.import_lines(SEEDS.open("rb"))
+    before = snapshot(ledger)
+    lines = [
+        b'{"type": "MeetingHeld", "occurred_on": "2019-11", "data": {"meeting": "a", "parties": ["KOR", "CHN"]}}',
+        b"",
+        b'{"type": "MeetingHeld", "occurred_on": "2019-11", "data": {"meeting": "b", "parties": ["KOE", "CHN"]}}',
+    ]
+    with pytest.raises(LineError, match=r"^line 3: data.parties\[0\]: unknown party 'KOE' \(did you mean KOR"):
+        ledger.import_lines(lines)
+    assert snapshot(ledger) == before
+    # Positions stay gapless after the rollback, on every backend.
+    assert ledger.append(orjson.loads(lines[0])).position == 75
+
+
+def test_a_rejected_event_leaves_the_ledger_unchanged(ledger: Ledger) -> None:
+    ledger.import_lines(SEEDS.open("rb"))
+    before = snapshot(ledger)
+    bad = [
+        {"type": "InstrumentExtended", "occurred_on": "2025", "data": {"instrument": "nies-nier-mou-2024", "expires_on": "2028"}},
+        {"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "x", "parties": ["KOR", "CHN"], "series": "rok-china-jcec", "number": 23}},
+        {"type": "InstrumentSigned", "occurred_on": "2019-02-29", "data": {}},
+        {"type": "ProjectLaunched", "occurred_on": "2019", "data": {"project": "clean-sky-project", "title": "t", "parties": ["KOR", "CHN"]}},
+        {"type": "PartyRegistered", "occurred_on": "2019", "data": {"party": "NIER", "name": "n", "kind": "agency"}},
+    ]
+    for value in bad:
+        with pytest.raises(Rejected):
+            ledger.append(value)
+    assert snapshot(ledger) == before
+
+
+def test_a_key_recorded_with_other_content_is_an_error(ledger: Ledger) -> None:
+    ledger.import_lines(SEEDS.open("rb"))
+    with pytest.raises(Rejected, match=r"^key: 'clean-sky-project/launched' is already recorded at position \d+ with different content"):
+        ledger.append({"type": "ProjectLaunched", "occurred_on": "2017-06", "key": "clean-sky-project/launched",
+                       "data": {"project": "clean-sky-project", "title": "Clean Sky", "parties": ["KOR", "CHN"]}})
+
+
+def test_retraction_rules(ledger: Ledger) -> None:
+    ledger.import_lines(SEEDS.open("rb"))
+    position = lambda key: next(e["position"] for e in ledger.log() if e.get("key") == key)  # noqa: E731
+    scope = position("clean-sky-project/broadened-2019-01")
+    launched = position("clean-sky-project/launched")
+    with pytest.raises(Rejected, match=rf"data.event: event {scope} depends on project 'clean-sky-project'; retract it first"):
+        ledger.append({"type": "EventRetracted", "data": {"event": launched, "reason": "r"}})
+    scope_id = ledger.show(str(scope))[0]["id"]
+    retraction = ledger.append({"type": "EventRetracted", "data": {"event": scope_id, "reason": "not broadened"}})
+    assert ledger.show(str(scope))[1]["position"] == retraction.position
+    with pytest.raises(Rejected, match=rf"data.event: event {scope} is already retracted"):
+        ledger.append({"type": "EventRetracted", "data": {"event": scope, "reason": "again"}})
+    with pytest.raises(Rejected, match="retractions cannot be retracted"):
+        ledger.append({"type": "EventRetracted", "data": {"event": retraction.position, "reason": "undo"}})
+    with pytest.raises(Rejected, match="data.event: no event 999 in the ledger"):
+        ledger.append({"type": "EventRetracted", "data": {"event": 999, "reason": "r"}})
+    # With its dependent retracted, the launch can go, and its id can be used afresh.
+    ledger.append({"type": "EventRetracted", "data": {"event": launched, "reason": "wrong date"}})
+    assert "clean-sky-project" not in {p["project"] for p in ledger.state("KOR", "CHN", parse_edtf("2019"))["projects"]}
+    ledger.append({"type": "ProjectLaunched", "occurred_on": "2017-06",
+                   "data": {"project": "clean-sky-project", "title": "Clean Sky", "parties": ["KOR", "CHN"]}})
+    projects = {p["project"]: p for p in ledger.state("KOR", "CHN", parse_edtf("2019"))["projects"]}
+    assert projects["clean-sky-project"]["launched_on"] == "2017-06"
+    kept = snapshot(ledger)
+    ledger.rebuild()
+    assert snapshot(ledger) == kept
+
+
+def test_a_retraction_within_one_import_sees_the_events_before_it(ledger: Ledger) -> None:
+    lines = [
+        b'{"type": "ProjectLaunched", "occurred_on": "2017-05", "data": {"project": "p", "title": "t", "parties": ["KOR", "CHN"]}}',
+        b'{"type": "ProjectExtended", "occurred_on": "2018", "data": {"project": "p", "planned_end": "2022"}}',
+        b'{"type": "EventRetracted", "data": {"event": 2, "reason": "typo"}}',
+        b'{"type": "ProjectExtended", "occurred_on": "2018", "data": {"project": "p", "planned_end": "2021"}}',
+    ]
+    assert ledger.import_lines(lines).recorded == 4
+    assert ledger.state("KOR", "CHN", parse_edtf("2019"))["projects"][0]["planned_end"] == "2021"
+
+
+def test_queries_never_create_a_store(db_url: str) -> None:
+    ledger = Ledger(locate(db_url))
+    try:
+        with pytest.raises(StoreMissing, match="no ledger at"):
+            ledger.state("KOR", "JPN", parse_edtf("2020"))
+        assert ledger.init() is True
+        assert ledger.init() is False
+        assert ledger.state("KOR", "JPN", parse_edtf("2020"))["instruments"] == []
+        with pytest.raises(LedgerError, match="KOR and ROK are the same party"):
+            ledger.state("KOR", "ROK", parse_edtf("2020"))
+    finally:
+        ledger.close()
