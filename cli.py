@@ -19,10 +19,16 @@ from ledger.errors import Rejected
 from projections.summary import ordinal, summary
 
 
-class CliError(click.ClickException):
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
+class Refused(click.ClickException):
+    """Bad input, an unknown party or a rejected event: exit 2."""
+
+    exit_code = 2
+
+
+class CheckFailed(click.ClickException):
+    """A failed check or a lookup that finds nothing: exit 1."""
+
+    exit_code = 1
 
 
 class LedgerGroup(click.Group):
@@ -32,7 +38,7 @@ class LedgerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LedgerError as error:
-            raise CliError(str(error), error.exit_code) from None
+            raise (CheckFailed if error.exit_code == 1 else Refused)(str(error)) from None
 
 
 class Session:
@@ -118,11 +124,18 @@ def progress_bar(length: int, label: str) -> Any:
 
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--db", envvar="COOPLEDGER_DB", metavar="PATH_OR_URL",
-    help="SQLite file or postgresql+psycopg:// URL [env COOPLEDGER_DB; default: a file in your data directory].",
+    "--db",
+    envvar="COOPLEDGER_DB",
+    metavar="PATH_OR_URL",
+    help="SQLite file or postgresql+psycopg:// URL "
+    "[env COOPLEDGER_DB; default: a file in your data directory].",
 )
-@click.option("--actor", envvar="COOPLEDGER_ACTOR", metavar="NAME",
-              help="Who records events [env COOPLEDGER_ACTOR; default: your user name].")
+@click.option(
+    "--actor",
+    envvar="COOPLEDGER_ACTOR",
+    metavar="NAME",
+    help="Who records events [env COOPLEDGER_ACTOR; default: your user name].",
+)
 @click.version_option(package_name="coopledger")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
@@ -170,8 +183,11 @@ def append(session: Session, event: str | None, file: IO[bytes] | None, as_json:
     render(
         {"position": outcome.position, "id": outcome.id, "duplicate": outcome.duplicate},
         as_json,
-        lambda o: [f"duplicate of position {o['position']} {o['id']}: not recorded again"
-                   if o["duplicate"] else f"recorded position {o['position']} {o['id']}"],
+        lambda o: [
+            f"duplicate of position {o['position']} {o['id']}: not recorded again"
+            if o["duplicate"]
+            else f"recorded position {o['position']} {o['id']}"
+        ],
     )
 
 
@@ -194,13 +210,21 @@ def import_(session: Session, source: IO[bytes], as_json: bool) -> None:
     else:
         with bar:
             report = session.ledger.import_lines(source, progress=bar.update)
-    result = {"recorded": report.recorded, "duplicates": report.duplicates,
-              "first": report.first, "last": report.last}
-    render(result, as_json, lambda r: [
-        f"imported {r['recorded']} events"
-        + (f" (positions {r['first']}-{r['last']})" if r["recorded"] else "")
-        + f", {r['duplicates']} duplicates skipped"
-    ])
+    result = {
+        "recorded": report.recorded,
+        "duplicates": report.duplicates,
+        "first": report.first,
+        "last": report.last,
+    }
+    render(
+        result,
+        as_json,
+        lambda r: [
+            f"imported {r['recorded']} events"
+            + (f" (positions {r['first']}-{r['last']})" if r["recorded"] else "")
+            + f", {r['duplicates']} duplicates skipped"
+        ],
+    )
 
 
 def _size(source: IO[bytes]) -> int:
@@ -225,7 +249,9 @@ def export(session: Session, out: IO[bytes]) -> None:
 @cli.command()
 @click.option("--type", "type_", metavar="TYPE", help="Only events of this type.")
 @click.option("--party", metavar="PARTY", help="Only events naming this party (or its organisations).")
-@click.option("--since-position", type=click.IntRange(min=0), default=0, help="Only events after this position.")
+@click.option(
+    "--since-position", type=click.IntRange(min=0), default=0, help="Only events after this position."
+)
 @output_options
 @pass_session
 def log(session: Session, type_: str | None, party: str | None, since_position: int, as_json: bool) -> None:
@@ -233,7 +259,7 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
 
     Example: coopledger log --party CHN --since-position 10
     """
-    entries = session.ledger.log(type_, party, since_position)
+    entries = session.ledger.audit(type_, party, since_position)
     if as_json:
         _json_list(entries)
         return
@@ -287,14 +313,18 @@ def _show_text(value: dict[str, Any]) -> Iterator[str]:
         yield f"  imported_from: {orjson.dumps(envelope['imported_from']).decode()}"
     retraction = value["retraction"]
     if retraction:
-        yield (f"RETRACTED by position {retraction['position']} on {retraction['recorded_at']} "
-               f"({retraction['recorded_by']}): {retraction['data']['reason']}")
+        yield (
+            f"RETRACTED by position {retraction['position']} on {retraction['recorded_at']} "
+            f"({retraction['recorded_by']}): {retraction['data']['reason']}"
+        )
     else:
         yield "not retracted"
 
 
 @cli.command()
-@click.option("--as-of", type=EDTF, default=None, help="Count events certainly done by this day [default: today].")
+@click.option(
+    "--as-of", type=EDTF, default=None, help="Count events certainly done by this day [default: today]."
+)
 @click.option("--exact", is_flag=True, help="Without rollup of organisations to their states.")
 @output_options
 @pass_session
@@ -304,17 +334,29 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
     Example: coopledger relationships --as-of 2019-01-31
     """
     found = session.ledger.relationships((as_of or today()).day, exact)
-    render(found, as_json, lambda rows: [
-        f"{r['relationship']:<24} {r['events']:>5} events  {r['instruments']:>3} instruments  "
-        f"{r['projects']:>3} projects  {r['meetings']:>3} meetings  {r['first']} .. {r['last']}"
-        for r in rows
-    ] or ["no relationships yet"])
+    render(
+        found,
+        as_json,
+        lambda rows: (
+            [
+                f"{r['relationship']:<24} {r['events']:>5} events  {r['instruments']:>3} instruments  "
+                f"{r['projects']:>3} projects  {r['meetings']:>3} meetings  {r['first']} .. {r['last']}"
+                for r in rows
+            ]
+            or ["no relationships yet"]
+        ),
+    )
 
 
 def relationship_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.argument("party_a")
     @click.argument("party_b")
-    @click.option("--known-at", "known", type=KNOWN_AT, help="Use the ledger as it stood at this time (UTC unless given).")
+    @click.option(
+        "--known-at",
+        "known",
+        type=KNOWN_AT,
+        help="Use the ledger as it stood at this time (UTC unless given).",
+    )
     @click.option("--exact", is_flag=True, help="Only the two parties' own events, without rollup.")
     @output_options
     @wraps(command)
@@ -328,8 +370,15 @@ def relationship_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @relationship_options
 @click.option("--as-of", type=EDTF, default=None, help="The day to replay to [default: today, UTC].")
 @pass_session
-def state(session: Session, party_a: str, party_b: str, known: str | None, exact: bool,
-          as_json: bool, as_of: Edtf | None) -> None:
+def state(
+    session: Session,
+    party_a: str,
+    party_b: str,
+    known: str | None,
+    exact: bool,
+    as_json: bool,
+    as_of: Edtf | None,
+) -> None:
     """What the two parties had as of a day: instruments, projects and meetings.
 
     Example: coopledger state KOR CHN --as-of 2019-01-31
@@ -349,7 +398,8 @@ def _state_text(state: dict[str, Any]) -> Iterator[str]:
             dates += f", expires {i['expires_on']}"
         if i["extensions"]:
             dates += f" (extended {len(i['extensions'])}x)"
-        yield f"  {i['status'].upper():<10} {i['instrument']} ({i['kind']}) {', '.join(i['parties'])}: {i['title']}"
+        parties = ", ".join(i["parties"])
+        yield f"  {i['status'].upper():<10} {i['instrument']} ({i['kind']}) {parties}: {i['title']}"
         yield f"             {dates}"
     yield "Projects:" if state["projects"] else "Projects: none"
     for p in state["projects"]:
@@ -380,8 +430,16 @@ def _state_text(state: dict[str, Any]) -> Iterator[str]:
 @click.option("--from", "start", type=EDTF, default=None, help="Events from this day.")
 @click.option("--to", "end", type=EDTF, default=None, help="Events up to this day.")
 @pass_session
-def history(session: Session, party_a: str, party_b: str, known: str | None, exact: bool,
-            as_json: bool, start: Edtf | None, end: Edtf | None) -> None:
+def history(
+    session: Session,
+    party_a: str,
+    party_b: str,
+    known: str | None,
+    exact: bool,
+    as_json: bool,
+    start: Edtf | None,
+    end: Edtf | None,
+) -> None:
     """The relationship's events by date, retracted ones marked.
 
     Example: coopledger history KOR JPN --from 2017 --to 2019
@@ -389,34 +447,50 @@ def history(session: Session, party_a: str, party_b: str, known: str | None, exa
     events = session.ledger.history(
         party_a, party_b, start.earliest if start else None, end.day if end else None, known, exact
     )
-    render(events, as_json, lambda items: [
-        f"{e['occurred_on']:<22} {e['position']:>6}  {e['type']:<26} {summary(e)}"
-        + (" [multilateral]" if e["multilateral"] else "")
-        + (f"  [RETRACTED: {e['reason']}]" if e["retracted"] else "")
-        for e in items
-    ] or ["no events"])
+    render(
+        events,
+        as_json,
+        lambda items: (
+            [
+                f"{e['occurred_on']:<22} {e['position']:>6}  {e['type']:<26} {summary(e)}"
+                + (" [multilateral]" if e["multilateral"] else "")
+                + (f"  [RETRACTED: {e['reason']}]" if e["retracted"] else "")
+                for e in items
+            ]
+            or ["no events"]
+        ),
+    )
 
 
 @cli.command()
-@click.option("--digest", metavar="POSITION:HASH", help="Also prove the ledger still extends this earlier digest.")
+@click.option(
+    "--digest", metavar="POSITION:HASH", help="Also prove the ledger still extends this earlier digest."
+)
 @pass_session
-def verify(session: Session, digest: str | None) -> None:
+@output_options
+def verify(session: Session, digest: str | None, as_json: bool) -> None:
     """Recompute the hash chain and decode every event; exit 1 at the first bad position.
 
     Example: coopledger verify --digest 57:3f2a…
     """
     verified = session.ledger.verify(digest)
-    click.echo(f"ok: {verified.events} events verified; digest {verified.digest}")
+    render(
+        {"ok": True, "events": verified.events, "digest": verified.digest},
+        as_json,
+        lambda v: [f"ok: {v['events']} events verified; digest {v['digest']}"],
+    )
 
 
 @cli.command()
 @pass_session
-def digest(session: Session) -> None:
+@output_options
+def digest(session: Session, as_json: bool) -> None:
     """Print POSITION:HASH of the ledger's head, to keep somewhere else.
 
     Example: coopledger digest > digest-2024-03-29.txt
     """
-    click.echo(session.ledger.digest())
+    position, hash_ = session.ledger.digest().split(":")
+    render({"position": int(position), "hash": hash_}, as_json, lambda d: [f"{d['position']}:{d['hash']}"])
 
 
 @cli.command()

@@ -10,9 +10,7 @@ from events.dates import Edtf
 from events.fields import Currency, EventRef, NewPartyId, PartyRef, Slug, StateRef, Text
 
 PartyKind = Literal["agency", "organisation", "framework", "other"]
-InstrumentKind = Literal[
-    "mou", "agreement", "treaty", "protocol", "arrangement", "declaration", "communique"
-]
+InstrumentKind = Literal["mou", "agreement", "treaty", "protocol", "arrangement", "declaration", "communique"]
 # Instruments of these kinds are in force from signing unless they say otherwise.
 IN_FORCE_ON_SIGNING = frozenset({"mou", "arrangement", "declaration", "communique"})
 
@@ -196,9 +194,21 @@ class EventRetracted(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
-        PartyRegistered, InstrumentSigned, InstrumentEnteredIntoForce, InstrumentExtended,
-        InstrumentAmended, InstrumentTerminated, SeriesEstablished, MeetingScheduled,
-        MeetingHeld, ProjectLaunched, ProjectScopeChanged, ProjectExtended, ProjectFunded,
-        ProjectCompleted, ProjectTerminated, EventRetracted,
+        PartyRegistered,
+        InstrumentSigned,
+        InstrumentEnteredIntoForce,
+        InstrumentExtended,
+        InstrumentAmended,
+        InstrumentTerminated,
+        SeriesEstablished,
+        MeetingScheduled,
+        MeetingHeld,
+        ProjectLaunched,
+        ProjectScopeChanged,
+        ProjectExtended,
+        ProjectFunded,
+        ProjectCompleted,
+        ProjectTerminated,
+        EventRetracted,
     )
 }

@@ -65,7 +65,7 @@ def _parse(text: str) -> Edtf:
     if not (_plain(start) and _plain(end)):
         _library_parse(text)
     start_earliest, start_latest = _bounds(start)
-    end_earliest, end_latest = _bounds(end)
+    _, end_latest = _bounds(end)
     if start_earliest > end_latest:
         raise DateError(f"{text!r} ends before it starts")
     return Edtf(text, start_latest, start_earliest, end_latest)

@@ -77,7 +77,7 @@ def parse_event(value: Any, resolve: PartyResolver) -> Draft:
             raise FieldError(name, "unknown top-level field")
     type_ = value.get("type")
     cls = EVENT_TYPES.get(type_) if isinstance(type_, str) else None
-    if cls is None:
+    if cls is None or not isinstance(type_, str):
         raise FieldError("type", f"{type_!r} is not an event type ({', '.join(EVENT_TYPES)})")
     content: dict[str, Any] = {"type": type_}
     occurred_on = _occurred_on(value.get("occurred_on"), required=type_ != "EventRetracted")

@@ -20,7 +20,7 @@ NewPartyId = NewType("NewPartyId", str)  # the id (or an alias) of a party being
 StateRef = NewType("StateRef", str)  # a state, resolved to its ISO 3166-1 alpha-3 code
 Currency = NewType("Currency", str)  # an ISO 4217 code
 Text = NewType("Text", str)  # free text, not blank
-EventRef = Union[int, str]  # an event by position or id
+EventRef = int | str  # an event by position or id
 
 MAX_TEXT = 20_000
 MAX_NUMBER = 1_000_000
@@ -51,8 +51,15 @@ def convert(cls: type, value: Any, path: str, resolve: PartyResolver) -> tuple[A
 
 
 def type_name(value: Any) -> str:
-    return {bool: "true/false", int: "a number", float: "a float", str: "a string",
-            list: "a list", dict: "an object", type(None): "null"}.get(type(value), "a value")
+    return {
+        bool: "true/false",
+        int: "a number",
+        float: "a float",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+        type(None): "null",
+    }.get(type(value), "a value")
 
 
 def _text(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
@@ -71,8 +78,9 @@ def _slug(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
     slug = value.lower()
     if not _SLUG.fullmatch(slug):
         raise FieldError(
-            path, f"{value!r} is not an id: use letters, digits, '.', '_', ':' or '-' "
-            "(up to 128, starting with a letter or digit)"
+            path,
+            f"{value!r} is not an id: use letters, digits, '.', '_', ':' or '-' "
+            "(up to 128, starting with a letter or digit)",
         )
     return slug, slug
 
@@ -93,8 +101,8 @@ def _new_party(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
     party = value.upper()
     if not _PARTY_ID.fullmatch(party):
         raise FieldError(
-            path, f"{value!r} is not a party id: 2 to 32 letters, digits, '.', '_' or '-', "
-            "starting with a letter"
+            path,
+            f"{value!r} is not a party id: 2 to 32 letters, digits, '.', '_' or '-', starting with a letter",
         )
     return party, party
 
@@ -125,11 +133,11 @@ def _edtf(value: Any, path: str, _: PartyResolver) -> tuple[Edtf, str]:
 
 def _amount(value: Any, path: str, _: PartyResolver) -> tuple[Decimal, str]:
     if isinstance(value, float):
-        raise FieldError(path, f"{value!r} is a float; write amounts as a string, e.g. \"{value}\"")
+        raise FieldError(path, f'{value!r} is a float; write amounts as a string, e.g. "{value}"')
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
-        raise FieldError(path, f"{value!r} is not an amount: a decimal string like \"1250.50\"")
+        raise FieldError(path, f'{value!r} is not an amount: a decimal string like "1250.50"')
     try:
         amount = Decimal(value)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
@@ -163,8 +171,15 @@ def _event_ref(value: Any, path: str, _: PartyResolver) -> tuple[int | str, int 
 
 
 _SCALARS: dict[Any, Converter] = {
-    Slug: _slug, PartyRef: _party, NewPartyId: _new_party, StateRef: _state,
-    Currency: _currency, Text: _text, Edtf: _edtf, Decimal: _amount, int: _number,
+    Slug: _slug,
+    PartyRef: _party,
+    NewPartyId: _new_party,
+    StateRef: _state,
+    Currency: _currency,
+    Text: _text,
+    Edtf: _edtf,
+    Decimal: _amount,
+    int: _number,
     EventRef: _event_ref,
 }
 
@@ -199,7 +214,7 @@ def _for_hint(hint: Any) -> Converter:
     if origin in (Union, types.UnionType):
         (inner,) = [arg for arg in get_args(hint) if arg is not type(None)]
         return _for_hint(inner)
-    if is_dataclass(hint):
+    if isinstance(hint, type) and is_dataclass(hint):
         return _converter(hint)
     raise TypeError(f"no converter for {hint!r}")  # pragma: no cover - a catalog mistake
 

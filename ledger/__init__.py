@@ -6,6 +6,15 @@ from ledger.store import Location, locate
 from ledger.writer import Outcome
 
 __all__ = [
-    "ImportReport", "Ledger", "LedgerError", "Location", "NotFound", "Outcome", "VerificationFailed",
-    "Verified", "known_at", "locate", "utc_now",
+    "ImportReport",
+    "Ledger",
+    "LedgerError",
+    "Location",
+    "NotFound",
+    "Outcome",
+    "VerificationFailed",
+    "Verified",
+    "known_at",
+    "locate",
+    "utc_now",
 ]

@@ -18,7 +18,7 @@ from ledger.errors import LedgerError, LineError, NotFound, Rejected, Verificati
 from ledger.store import LEDGER_ID, Cursor, Location, database, environment, missing
 from ledger.writer import Outcome, Writer
 from projections import readmodel as sql
-from projections import relationship
+from projections import relationship as folds
 from projections.membership import relationship_id
 
 PAGE = 1000
@@ -130,8 +130,9 @@ class Ledger(Application):  # type: ignore[type-arg]
                     recorded.append(outcome.position)
                 if number % PAGE == 0:
                     writer.flush()
-        return ImportReport(len(recorded), duplicates, recorded[0] if recorded else None,
-                            recorded[-1] if recorded else None)
+        return ImportReport(
+            len(recorded), duplicates, recorded[0] if recorded else None, recorded[-1] if recorded else None
+        )
 
     # --- reading the whole log, in position order
 
@@ -142,7 +143,11 @@ class Ledger(Application):  # type: ignore[type-arg]
             for stored in page:
                 state = stored.state
                 # Whatever the column holds is checked: a text value written over a blob too.
-                yield stored.originator_version, stored.topic, state.encode() if isinstance(state, str) else bytes(state)
+                yield (
+                    stored.originator_version,
+                    stored.topic,
+                    state.encode() if isinstance(state, str) else bytes(state),
+                )
             if len(page) < PAGE:
                 return
             after = page[-1].originator_version
@@ -152,15 +157,17 @@ class Ledger(Application):  # type: ignore[type-arg]
         for _, _, state in self.stored_states():
             yield state
 
-    def log(self, type_: str | None = None, party: str | None = None, since: int = 0) -> Iterator[dict[str, Any]]:
+    def audit(
+        self, type_: str | None = None, party: str | None = None, since: int = 0
+    ) -> Iterator[dict[str, Any]]:
         """The audit trail in position order, optionally of one type or one party."""
         self.require()
         filters, params = "", []
         if type_:
-            filters += " AND EXISTS (SELECT 1 FROM coopledger_log l WHERE l.position = e.originator_version AND l.type = ?)"
+            filters += sql.OF_TYPE
             params.append(type_)
         if party:
-            filters += " AND EXISTS (SELECT 1 FROM coopledger_party_events p WHERE p.position = e.originator_version AND p.party = ?)"
+            filters += sql.OF_PARTY
             params.append(self.party(party))
         statement = self.db.statements["log"].format(filters=filters)
         after = since
@@ -197,6 +204,7 @@ class Ledger(Application):  # type: ignore[type-arg]
     def party(self, written: str) -> str:
         """The id of a known party as written (any case, alpha-2, alias)."""
         with self.db.reading() as cursor:
+
             def get(key: tuple[str, str]) -> dict[str, Any] | None:
                 rows = cursor.rows(sql.ENTITY, key)
                 return orjson.loads(rows[0][0]) if rows else None
@@ -216,7 +224,7 @@ class Ledger(Application):  # type: ignore[type-arg]
             raise LedgerError(f"{a} and {b} are the same party; a relationship needs two")
         return relationship_id(first, second)
 
-    def entries(self, rel: str, until: date | None) -> list[relationship.Entry]:
+    def entries(self, rel: str, until: date | None) -> list[folds.Entry]:
         """The relationship's events up to a day (all when None), with their retractions."""
         with self.db.reading() as cursor:
             rows = cursor.rows(
@@ -228,21 +236,32 @@ class Ledger(Application):  # type: ignore[type-arg]
                 for position in {row[2] for row in rows if row[2]}
             }
         return [
-            relationship.Entry(
-                decode(orjson.loads(state)), bool(exact), bool(multilateral),
+            folds.Entry(
+                decode(orjson.loads(state)),
+                bool(exact),
+                bool(multilateral),
                 retractions.get(retracted_by) if retracted_by else None,
             )
             for exact, multilateral, retracted_by, state in rows
         ]
 
-    def state(self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False) -> dict[str, Any]:
+    def state(
+        self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False
+    ) -> dict[str, Any]:
         rel = self.relationship(a, b)
-        return relationship.state(rel, self.entries(rel, as_of.day), as_of, known, exact)
+        return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact)
 
-    def history(self, a: str, b: str, start: date | None = None, end: date | None = None,
-                known: str | None = None, exact: bool = False) -> list[dict[str, Any]]:
+    def history(
+        self,
+        a: str,
+        b: str,
+        start: date | None = None,
+        end: date | None = None,
+        known: str | None = None,
+        exact: bool = False,
+    ) -> list[dict[str, Any]]:
         rel = self.relationship(a, b)
-        return relationship.history(self.entries(rel, end), start, end, known, exact)
+        return folds.history(self.entries(rel, end), start, end, known, exact)
 
     def relationships(self, as_of: date, exact: bool = False) -> list[dict[str, Any]]:
         """Every relationship with what counts in it as of a day."""
@@ -251,10 +270,24 @@ class Ledger(Application):  # type: ignore[type-arg]
         with self.db.reading() as cursor:
             rows = cursor.rows(statement, (as_of.isoformat(),))
         found: dict[str, dict[str, Any]] = {}
-        counted = {"InstrumentSigned": "instruments", "ProjectLaunched": "projects", "MeetingHeld": "meetings"}
+        counted = {
+            "InstrumentSigned": "instruments",
+            "ProjectLaunched": "projects",
+            "MeetingHeld": "meetings",
+        }
         for rel, type_, count, first, last in rows:
-            item = found.setdefault(rel, {"relationship": rel, "events": 0, "instruments": 0, "projects": 0,
-                                          "meetings": 0, "first": first, "last": last})
+            item = found.setdefault(
+                rel,
+                {
+                    "relationship": rel,
+                    "events": 0,
+                    "instruments": 0,
+                    "projects": 0,
+                    "meetings": 0,
+                    "first": first,
+                    "last": last,
+                },
+            )
             item["events"] += count
             if type_ in counted:
                 item[counted[type_]] += count
@@ -287,7 +320,9 @@ class Ledger(Application):  # type: ignore[type-arg]
             if progress:
                 progress(1)
         if expected and expected[0] > position:
-            raise VerificationFailed(f"position {position + 1}: missing; the digest {digest} names a longer ledger")
+            raise VerificationFailed(
+                f"position {position + 1}: missing; the digest {digest} names a longer ledger"
+            )
         with self.db.reading() as cursor:
             head_position, head_hash, _ = cursor.rows(sql.HEAD)[0]
         if (head_position, head_hash) != (position, previous):
@@ -334,10 +369,15 @@ def _check_stored(position: int, topic: str, state: bytes, previous: str) -> str
     if not isinstance(envelope, dict) or set(envelope) - {*ENVELOPE_FIELDS, "hash"}:
         raise VerificationFailed(f"position {position}: the stored envelope has unknown fields")
     if envelope.get("position") != position or topic != f"events:{envelope.get('type')}":
-        raise VerificationFailed(f"position {position}: the stored event says it is position {envelope.get('position')} of type {envelope.get('type')}")
+        raise VerificationFailed(
+            f"position {position}: the stored event says it is position {envelope.get('position')}"
+            f" of type {envelope.get('type')}"
+        )
     hash_ = link(previous, envelope)
     if envelope.get("hash") != hash_:
-        raise VerificationFailed(f"position {position}: the hash does not match the event and the chain before it")
+        raise VerificationFailed(
+            f"position {position}: the hash does not match the event and the chain before it"
+        )
     try:
         recorded: Recorded = decode(envelope)
     except (FieldError, KeyError, TypeError, ValueError):

@@ -10,8 +10,17 @@ import orjson
 GENESIS = "0" * 64
 # The envelope fields in the order they are stored; the hash covers all but `hash`.
 ENVELOPE_FIELDS = (
-    "id", "position", "type", "occurred_on", "data", "source", "note", "key",
-    "recorded_at", "recorded_by", "imported_from",
+    "id",
+    "position",
+    "type",
+    "occurred_on",
+    "data",
+    "source",
+    "note",
+    "key",
+    "recorded_at",
+    "recorded_by",
+    "imported_from",
 )
 
 
@@ -32,5 +41,7 @@ def link(previous: str, envelope: dict[str, Any]) -> str:
 
 def fingerprint(content: dict[str, Any]) -> str:
     """What makes two events the same event: type, occurred_on, data, source and note."""
-    same = {name: content[name] for name in ("type", "occurred_on", "data", "source", "note") if name in content}
+    same = {
+        name: content[name] for name in ("type", "occurred_on", "data", "source", "note") if name in content
+    }
     return hashlib.sha256(canonical(same)).hexdigest()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 from difflib import SequenceMatcher, get_close_matches
-from os.path import commonprefix
 from functools import singledispatch
 
 from events import (
@@ -56,7 +55,7 @@ def _suggestion(party: str, registered: Callable[[], Iterable[str]]) -> str:
     close = get_close_matches(party, candidates, n=6, cutoff=0.6)
     if close:
         # The closest by the start they share with the typed id, then by likeness: KOE -> KOR.
-        score = {id_: (len(commonprefix([party, id_])), SequenceMatcher(None, party, id_).ratio()) for id_ in close}
+        score = {id_: (id_[:2] == party[:2], SequenceMatcher(None, party, id_).ratio()) for id_ in close}
         best = max(score.values())
         return f" (did you mean {' or '.join(id_ for id_ in close if score[id_] == best)}?)"
     return " (states are ISO 3166 codes like KOR; register other parties with PartyRegistered)"
@@ -139,8 +138,9 @@ def _(event: InstrumentSigned, draft: Draft, get: Lookup) -> None:
         _existing(get, "instrument", event.under, "data.under")
 
 
-def _live_instrument(event: InstrumentExtended | InstrumentTerminated | InstrumentEnteredIntoForce,
-                     draft: Draft, get: Lookup) -> State:
+def _live_instrument(
+    event: InstrumentExtended | InstrumentTerminated | InstrumentEnteredIntoForce, draft: Draft, get: Lookup
+) -> State:
     instrument = _existing(get, "instrument", event.instrument, "data.instrument")
     if instrument["terminated"]:
         raise Rejected("data.instrument", f"instrument {event.instrument!r} has been terminated")
@@ -193,7 +193,9 @@ def _meeting(event: MeetingScheduled | MeetingHeld, draft: Draft, get: Lookup) -
         raise Rejected("data.number", "a meeting number needs a series")
     meeting = get(("meeting", event.meeting))
     if meeting and meeting.get("held"):
-        raise Rejected("data.meeting", f"meeting {event.meeting!r} is already held (position {meeting['held']})")
+        raise Rejected(
+            "data.meeting", f"meeting {event.meeting!r} is already held (position {meeting['held']})"
+        )
     if event.series and event.number is not None:
         taken = get(number_key(event.series, event.number))
         if taken and taken["meeting"] != event.meeting:
@@ -230,9 +232,11 @@ def _live_project(
     return project
 
 
-_check.register(ProjectScopeChanged, _live_project)
-_check.register(ProjectCompleted, _live_project)
-_check.register(ProjectTerminated, _live_project)
+@_check.register(ProjectScopeChanged)
+@_check.register(ProjectCompleted)
+@_check.register(ProjectTerminated)
+def _(event: ProjectScopeChanged | ProjectCompleted | ProjectTerminated, draft: Draft, get: Lookup) -> None:
+    _live_project(event, draft, get)
 
 
 @_check.register

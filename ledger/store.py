@@ -45,7 +45,9 @@ def locate(db: str | None) -> Location:
     if db.startswith("sqlite:"):
         match = re.fullmatch(r"sqlite:///(.+)", db)
         if not match:
-            raise LedgerError(f"--db {db}: write a SQLite URL as sqlite:///relative/path or sqlite:////absolute/path")
+            raise LedgerError(
+                f"--db {db}: write a SQLite URL as sqlite:///relative/path or sqlite:////absolute/path"
+            )
         return Location(path=Path(match[1]))
     if "://" not in db:
         return Location(path=Path(db))
@@ -272,7 +274,8 @@ class PostgresDatabase(Database):
             f"CREATE OR REPLACE TRIGGER coopledger_events_no_{name} BEFORE {verbs}"
             f" ON {self.events_table} FOR EACH {each} EXECUTE FUNCTION coopledger_refuse_change()"
             for name, verbs, each in (
-                ("change", "UPDATE OR DELETE", "ROW"), ("truncate", "TRUNCATE", "STATEMENT")
+                ("change", "UPDATE OR DELETE", "ROW"),
+                ("truncate", "TRUNCATE", "STATEMENT"),
             )
         ]
 
@@ -306,5 +309,3 @@ def database(recorder: ApplicationRecorder, location: Location) -> Database:
 
 def missing(location: Location) -> StoreMissing:
     return StoreMissing(f"no ledger at {location}: create it with `coopledger init` or record an event")
-
-

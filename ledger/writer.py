@@ -45,7 +45,10 @@ class Writer:
         self._dirty: set[Key] = set()
         self._stored: list[StoredEvent] = []
         self._rows: dict[str, list[tuple[Any, ...]]] = {
-            sql.ADD_LOG: [], sql.ADD_RELATIONSHIP: [], sql.ADD_PARTY: [], sql.ADD_ENTITY_EVENT: [],
+            sql.ADD_LOG: [],
+            sql.ADD_RELATIONSHIP: [],
+            sql.ADD_PARTY: [],
+            sql.ADD_ENTITY_EVENT: [],
             sql.RETRACT: [],
         }
         self._seen: dict[tuple[str, str], tuple[int, str, str]] = {}  # (key|id, value) -> pos, id, fp
@@ -91,7 +94,8 @@ class Writer:
                     position, event_id, earlier_fingerprint = earlier
                     if earlier_fingerprint != content_fingerprint:
                         raise Rejected(
-                            kind, f"{value!r} is already recorded at position {position} with different content"
+                            kind,
+                            f"{value!r} is already recorded at position {position} with different content",
                         )
                     return Outcome(position, event_id, duplicate=True)
         if isinstance(draft.data, EventRetracted):
@@ -204,8 +208,15 @@ class Writer:
         self._recent[recorded.position] = self._recent[recorded.id] = recorded
         day = recorded.day.isoformat() if recorded.day else None
         self._rows[sql.ADD_LOG].append(
-            (recorded.position, recorded.id, envelope.get("key"), content_fingerprint,
-             recorded.type, day, envelope["recorded_at"])
+            (
+                recorded.position,
+                recorded.id,
+                envelope.get("key"),
+                content_fingerprint,
+                recorded.type,
+                day,
+                envelope["recorded_at"],
+            )
         )
         if isinstance(recorded.data, EventRetracted):
             self._retract(recorded)
@@ -232,7 +243,7 @@ class Writer:
         for person in getattr(event, "signatories", ()) + getattr(event, "heads_of_delegation", ()):
             if isinstance(person, Person) and person.party:
                 named.add(person.party)
-        countries = {self._country(party) for party in named} - {None}
+        countries = {country for party in named if (country := self._country(party))}
         self._rows[sql.ADD_PARTY].extend((party, position) for party in sorted(named | countries))
         if not isinstance(event, PartyRegistered):
             multilateral = int(len(set(parties)) > 2)
@@ -240,9 +251,7 @@ class Writer:
                 (rel, position, day, int(exact), multilateral, recorded.type)
                 for rel, exact in relationships(parties, self._country).items()
             )
-        self._rows[sql.ADD_ENTITY_EVENT].extend(
-            (kind, slug, position, 1) for kind, slug in subjects(event)
-        )
+        self._rows[sql.ADD_ENTITY_EVENT].extend((kind, slug, position, 1) for kind, slug in subjects(event))
         self._rows[sql.ADD_ENTITY_EVENT].extend(
             (kind, slug, position, 0) for kind, slug in set(references(event)) - set(subjects(event))
         )
@@ -257,7 +266,11 @@ class Writer:
         for statement, rows in self._rows.items():
             self.cursor.many(statement, rows)
             rows.clear()
-        puts = [(*key, orjson.dumps(self._entities[key]).decode()) for key in self._dirty if self._entities[key] is not None]
+        puts = [
+            (*key, orjson.dumps(self._entities[key]).decode())
+            for key in self._dirty
+            if self._entities[key] is not None
+        ]
         drops = [key for key in self._dirty if self._entities[key] is None]
         self.cursor.many(sql.PUT_ENTITY, puts)
         self.cursor.many(sql.DROP_ENTITY, drops)

@@ -45,7 +45,7 @@ def number_key(series: str, number: int) -> Key:
 def subjects(event: Event) -> list[Key]:
     """The entities whose state an event shapes."""
     keys: list[Key] = []
-    if event.subject:
+    if event.subject and event.subject_id:
         keys.append((event.subject, event.subject_id))
     if isinstance(event, PartyRegistered):
         keys.extend(("alias", alias) for alias in event.aliases)
@@ -75,8 +75,11 @@ def evolve(event: Event, recorded: Recorded, get: Lookup) -> Changes:
 def _(event: PartyRegistered, recorded: Recorded, get: Lookup) -> Changes:
     changes: Changes = {
         ("party", event.party): {
-            "name": event.name, "kind": event.kind, "country": event.country,
-            "aliases": list(event.aliases), "position": recorded.position,
+            "name": event.name,
+            "kind": event.kind,
+            "country": event.country,
+            "aliases": list(event.aliases),
+            "position": recorded.position,
         }
     }
     for alias in event.aliases:
@@ -152,7 +155,8 @@ def _(event: MeetingHeld, recorded: Recorded, get: Lookup) -> Changes:
     changes: Changes = {("meeting", event.meeting): {**state, "held": recorded.position}}
     if event.series and event.number:
         changes[number_key(event.series, event.number)] = {
-            "meeting": event.meeting, "position": recorded.position,
+            "meeting": event.meeting,
+            "position": recorded.position,
         }
     return changes
 
@@ -193,5 +197,9 @@ def refold(key: Key, shaping: Iterable[Recorded]) -> State | None:
     """One entity's state from the events that shape it, in recording order."""
     state: State | None = None
     for recorded in shaping:
-        state = evolve(recorded.data, recorded, lambda k: state if k == key else None).get(key, state)
+
+        def get(wanted: Key, current: State | None = state) -> State | None:
+            return current if wanted == key else None
+
+        state = evolve(recorded.data, recorded, get).get(key, state)
     return state

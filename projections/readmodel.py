@@ -19,8 +19,12 @@ class Sql(Protocol):
 
 
 TABLES = (
-    "coopledger_head", "coopledger_log", "coopledger_relationship_events",
-    "coopledger_party_events", "coopledger_entities", "coopledger_entity_events",
+    "coopledger_head",
+    "coopledger_log",
+    "coopledger_relationship_events",
+    "coopledger_party_events",
+    "coopledger_entities",
+    "coopledger_entity_events",
 )
 
 
@@ -81,8 +85,14 @@ ADD_RELATIONSHIP = (
     " (relationship, position, day, exact, multilateral, type) VALUES (?, ?, ?, ?, ?, ?)"
 )
 ADD_PARTY = "INSERT INTO coopledger_party_events (party, position) VALUES (?, ?)"
-ADD_ENTITY_EVENT = (
-    "INSERT INTO coopledger_entity_events (kind, slug, position, subject) VALUES (?, ?, ?, ?)"
+ADD_ENTITY_EVENT = "INSERT INTO coopledger_entity_events (kind, slug, position, subject) VALUES (?, ?, ?, ?)"
+# Filters of the audit log (`e` is the event store's row).
+OF_TYPE = (
+    " AND EXISTS (SELECT 1 FROM coopledger_log l WHERE l.position = e.originator_version AND l.type = ?)"
+)
+OF_PARTY = (
+    " AND EXISTS (SELECT 1 FROM coopledger_party_events p"
+    " WHERE p.position = e.originator_version AND p.party = ?)"
 )
 # An unretracted event, other than the one given, that names an entity or a party.
 DEPENDENT = (

@@ -41,9 +41,7 @@ class Entry:
     retraction: Recorded | None = None
 
     def retracted(self, known_at: str | None) -> bool:
-        return self.retraction is not None and (
-            known_at is None or self.retraction.recorded_at <= known_at
-        )
+        return self.retraction is not None and (known_at is None or self.retraction.recorded_at <= known_at)
 
     def known(self, known_at: str | None) -> bool:
         return known_at is None or self.event.recorded_at <= known_at
@@ -85,8 +83,8 @@ def history(
             for entry in entries
             if (entry.exact or not exact)
             and entry.known(known_at)
-            and (start is None or entry.event.day >= start)
-            and (end is None or entry.event.day <= end)
+            and (start is None or (entry.event.day or date.min) >= start)
+            and (end is None or (entry.event.day or date.min) <= end)
         ),
         key=_order,
     )

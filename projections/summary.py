@@ -32,8 +32,11 @@ def summary(envelope: dict[str, Any]) -> str:
             country = f", {data['country']}" if data.get("country") else ""
             return f"{data['party']}: {data['name']} ({data['kind']}{country})"
         case "InstrumentSigned":
-            return _with(f"{data['instrument']} ({data['kind']}) {parties}: {data['title']}", data,
-                         ("expires_on", "expires"))
+            return _with(
+                f"{data['instrument']} ({data['kind']}) {parties}: {data['title']}",
+                data,
+                ("expires_on", "expires"),
+            )
         case "InstrumentEnteredIntoForce":
             return f"{data['instrument']} entered into force"
         case "InstrumentExtended":
@@ -45,8 +48,12 @@ def summary(envelope: dict[str, Any]) -> str:
         case "SeriesEstablished":
             return f"{data['series']} {parties}: {data['title']}"
         case "MeetingScheduled":
-            return _with(f"{_meeting(data)} {parties} planned for {data['planned_for']}", data,
-                         ("venue", "at"), ("host", "host"))
+            return _with(
+                f"{_meeting(data)} {parties} planned for {data['planned_for']}",
+                data,
+                ("venue", "at"),
+                ("host", "host"),
+            )
         case "MeetingHeld":
             return _with(f"{_meeting(data)} {parties}", data, ("title", ""), ("venue", "at"))
         case "ProjectLaunched":
@@ -56,7 +63,9 @@ def summary(envelope: dict[str, Any]) -> str:
         case "ProjectExtended":
             return f"{data['project']} extended to {data['planned_end']}"
         case "ProjectFunded":
-            return _with(f"{data['project']} funded {data['amount']} {data['currency']}", data, ("source", "by"))
+            return _with(
+                f"{data['project']} funded {data['amount']} {data['currency']}", data, ("source", "by")
+            )
         case "ProjectCompleted":
             return _with(f"{data['project']} completed", data, ("summary", ""))
         case "ProjectTerminated":

@@ -64,7 +64,11 @@ def test_state_json_has_the_spec_shape(seeded) -> None:  # type: ignore[no-untyp
     assert (state["relationship"], state["as_of"], state["known_at"]) == ("JPN~KOR", "2017-06-30", None)
     assert list(state["meetings"]) == ["held", "last", "next", "series"]
     # The earliest planned of the meetings announced and not held: a trilateral one of 2014.
-    assert state["meetings"]["next"] == {"meeting": "tripartite-joint-environment-training-2014", "planned_for": "2014", "host": "KOR"}
+    assert state["meetings"]["next"] == {
+        "meeting": "tripartite-joint-environment-training-2014",
+        "planned_for": "2014",
+        "host": "KOR",
+    }
 
 
 def test_append_prints_position_and_id_and_a_duplicate_is_not_an_error(run) -> None:  # type: ignore[no-untyped-def]
@@ -80,11 +84,21 @@ def test_append_prints_position_and_id_and_a_duplicate_is_not_an_error(run) -> N
 
 def test_bad_input_exits_2_with_one_line_naming_the_field(run) -> None:  # type: ignore[no-untyped-def]
     cases = [
-        (("append", '{"type": "InstrumentSigned", "occurred_on": "2024", "data": {"instrument": "a", "kind": "mou", "title": "t", "parties": ["KOE", "JPN"]}}'),
-         "Error: data.parties[0]: unknown party 'KOE' (did you mean KOR?)\n"),
-        (("append", '{"type": "InstrumentSigned", "occurred_on": "2019-02-29", "data": {}}'),
-         "Error: occurred_on: '2019-02-29' is not a calendar date\n"),
-        (("append", "{not json"), "Error: event: not valid JSON: unexpected character, expected a string key: line 1 column 2 (char 1)\n"),
+        (
+            (
+                "append",
+                '{"type": "InstrumentSigned", "occurred_on": "2024", "data": {"instrument": "a", "kind": "mou", "title": "t", "parties": ["KOE", "JPN"]}}',
+            ),
+            "Error: data.parties[0]: unknown party 'KOE' (did you mean KOR?)\n",
+        ),
+        (
+            ("append", '{"type": "InstrumentSigned", "occurred_on": "2019-02-29", "data": {}}'),
+            "Error: occurred_on: '2019-02-29' is not a calendar date\n",
+        ),
+        (
+            ("append", "{not json"),
+            "Error: event: not valid JSON: unexpected character, expected a string key: line 1 column 2 (char 1)\n",
+        ),
         (("state", "KOR", "JPN"), None),
     ]
     for args, stderr in cases:
@@ -97,7 +111,10 @@ def test_bad_input_exits_2_with_one_line_naming_the_field(run) -> None:  # type:
 def test_queries_on_a_missing_store_exit_2_and_create_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     db = str(tmp_path / "missing.sqlite")
     result = run("state", "KOR", "JPN", db=db)
-    assert (result.exit_code, result.stderr) == (2, f"Error: no ledger at {db}: create it with `coopledger init` or record an event\n")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: no ledger at {db}: create it with `coopledger init` or record an event\n",
+    )
     assert not Path(db).exists()
 
 
@@ -109,7 +126,10 @@ def test_import_errors_name_the_line_and_record_nothing(seeded, tmp_path: Path) 
     )
     digest = seeded("digest").stdout
     result = seeded("import", str(bad))
-    assert (result.exit_code, result.stderr) == (2, "Error: line 2: data.number: expected a whole number, got a float\n")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: line 2: data.number: expected a whole number, got a float\n",
+    )
     assert seeded("digest").stdout == digest
     again = seeded("import", str(SEEDS))
     assert again.stdout == "imported 0 events, 74 duplicates skipped\n"
@@ -125,11 +145,24 @@ def test_bad_arguments_fail_before_the_ledger_opens(run) -> None:  # type: ignor
 
 def test_log_show_and_history(seeded) -> None:  # type: ignore[no-untyped-def]
     log = seeded("log", "--type", "InstrumentEnteredIntoForce").stdout.splitlines()
-    assert len(log) == 1 and log[0].endswith("ana  InstrumentEnteredIntoForce  kor-usa-environmental-cooperation-agreement entered into force")
+    assert len(log) == 1 and log[0].endswith(
+        "ana  InstrumentEnteredIntoForce  kor-usa-environmental-cooperation-agreement entered into force"
+    )
     entries = json.loads(seeded("log", "--json", "--party", "vnm", "--since-position", "35").stdout)
     assert [e["position"] for e in entries] == [36, 37, 38, 39, 40, 41]
-    assert set(entries[0]) == {"id", "position", "type", "occurred_on", "data", "source", "note", "key",
-                               "recorded_at", "recorded_by", "hash"}
+    assert set(entries[0]) == {
+        "id",
+        "position",
+        "type",
+        "occurred_on",
+        "data",
+        "source",
+        "note",
+        "key",
+        "recorded_at",
+        "recorded_by",
+        "hash",
+    }
     shown = seeded("show", "9")
     assert shown.exit_code == 0
     assert shown.stdout.splitlines()[0] == (
@@ -139,12 +172,19 @@ def test_log_show_and_history(seeded) -> None:  # type: ignore[no-untyped-def]
     assert shown.stdout.endswith("not retracted\n")
     missing = seeded("show", "999")
     assert (missing.exit_code, missing.stderr) == (1, "Error: no event 999 in the ledger\n")
-    retract = seeded("append", '{"type": "EventRetracted", "data": {"event": 10, "reason": "duplicate entry"}}')
+    retract = seeded(
+        "append", '{"type": "EventRetracted", "data": {"event": 10, "reason": "duplicate entry"}}'
+    )
     assert retract.stdout.startswith("recorded position 75 ")
     history = seeded("history", "NIES", "NIER", "--exact").stdout.splitlines()
     assert history[-1].endswith("[RETRACTED: duplicate entry]")
-    items = json.loads(seeded("history", "NIES", "NIER", "--json", "--from", "2024-03", "--to", "2024-03").stdout)
-    assert [(e["position"], e["retracted"], e["multilateral"]) for e in items] == [(9, False, False), (10, True, False)]
+    items = json.loads(
+        seeded("history", "NIES", "NIER", "--json", "--from", "2024-03", "--to", "2024-03").stdout
+    )
+    assert [(e["position"], e["retracted"], e["multilateral"]) for e in items] == [
+        (9, False, False),
+        (10, True, False),
+    ]
     assert items[1]["reason"] == "duplicate entry"
 
 
@@ -154,12 +194,15 @@ def test_verify_digest_and_tampering(seeded, tmp_path: Path) -> None:  # type: i
     assert seeded("verify", "--digest", digest).stdout == f"ok: 74 events verified; digest {digest}\n"
     connection = sqlite3.connect(tmp_path / "ledger.sqlite")
     connection.execute("DROP TRIGGER coopledger_events_no_update")
-    connection.execute("UPDATE stored_events SET state = replace(state, '2029-03-31', '2030-03-31') WHERE originator_version = 9")
+    connection.execute(
+        "UPDATE stored_events SET state = replace(state, '2029-03-31', '2030-03-31') WHERE originator_version = 9"
+    )
     connection.commit()
     connection.close()
     result = seeded("verify")
     assert (result.exit_code, result.stderr) == (
-        1, "Error: position 9: the hash does not match the event and the chain before it\n"
+        1,
+        "Error: position 9: the hash does not match the event and the chain before it\n",
     )
 
 
@@ -175,3 +218,10 @@ def test_relationships_rebuild_and_export(seeded, tmp_path: Path) -> None:  # ty
     lines = out.read_bytes().splitlines()
     assert len(lines) == 74 and json.loads(lines[0])["position"] == 1
     assert seeded("init").stdout == f"the ledger at {tmp_path / 'ledger.sqlite'} already exists\n"
+
+
+def test_verify_and_digest_speak_json_too(seeded) -> None:  # type: ignore[no-untyped-def]
+    digest = json.loads(seeded("digest", "--json").stdout)
+    assert digest["position"] == 74 and len(digest["hash"]) == 64
+    verified = json.loads(seeded("verify", "--json").stdout)
+    assert verified == {"ok": True, "events": 74, "digest": f"74:{digest['hash']}"}

@@ -29,7 +29,10 @@ from events.dates import DateError, _library_bounds, _plain_bounds, parse_edtf
 def test_a_value_has_a_latest_possible_day(text: str, day: str, earliest: str, latest: str) -> None:
     value = parse_edtf(text)
     assert (value.text, value.day, value.earliest, value.latest) == (
-        text, date.fromisoformat(day), date.fromisoformat(earliest), date.fromisoformat(latest)
+        text,
+        date.fromisoformat(day),
+        date.fromisoformat(earliest),
+        date.fromisoformat(latest),
     )
 
 
@@ -62,7 +65,9 @@ def test_dates_print_as_entered() -> None:
 
 
 plain_dates = st.builds(
-    lambda year, month, day, qualifier: year + (f"-{month}" if month else "") + (f"-{day}" if month and day else "") + qualifier,
+    lambda year, month, day, qualifier: (
+        year + (f"-{month}" if month else "") + (f"-{day}" if month and day else "") + qualifier
+    ),
     st.from_regex(r"[0-9]{4}", fullmatch=True),
     st.one_of(st.none(), st.from_regex(r"[0-9]{2}", fullmatch=True)),
     st.one_of(st.none(), st.from_regex(r"[0-9]{2}", fullmatch=True)),

@@ -15,15 +15,23 @@ def parse(text: bytes):  # type: ignore[no-untyped-def]
     return parse_event(parse_json(text), identity)
 
 
-SIGNED = (b'{"type": "InstrumentSigned", "occurred_on": "2024-03-19", "data": {"instrument": "NIES-nier-mou-2024",'
-          b' "kind": "mou", "title": "MOU", "parties": ["nies", "NIER"]}, "key": "k"}')
+SIGNED = (
+    b'{"type": "InstrumentSigned", "occurred_on": "2024-03-19", "data": {"instrument": "NIES-nier-mou-2024",'
+    b' "kind": "mou", "title": "MOU", "parties": ["nies", "NIER"]}, "key": "k"}'
+)
 
 
 def test_ids_are_normalised_and_dates_kept_as_entered() -> None:
     draft = parse(SIGNED)
     assert draft.content == {
-        "type": "InstrumentSigned", "occurred_on": "2024-03-19",
-        "data": {"instrument": "nies-nier-mou-2024", "kind": "mou", "title": "MOU", "parties": ["NIES", "NIER"]},
+        "type": "InstrumentSigned",
+        "occurred_on": "2024-03-19",
+        "data": {
+            "instrument": "nies-nier-mou-2024",
+            "kind": "mou",
+            "title": "MOU",
+            "parties": ["NIES", "NIER"],
+        },
         "key": "k",
     }
 
@@ -33,45 +41,91 @@ def test_ids_are_normalised_and_dates_kept_as_entered() -> None:
     [
         (b'{"type": "X", "data": {}}', "type: 'X' is not an event type"),
         (b'{"type": "ProjectFunded", "data": {}}', "occurred_on: required"),
-        (b'{"type": "ProjectFunded", "occurred_on": 2019, "data": {}}', "occurred_on: expected an EDTF date string, got a number"),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": 1.5, "currency": "USD"}}',
-         'data.amount: 1.5 is a float; write amounts as a string, e.g. "1.5"'),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "-3", "currency": "USD"}}',
-         "data.amount: '-3' is not an amount"),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "0", "currency": "USD"}}',
-         "data.amount: must be greater than 0"),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "1e5", "currency": "USD"}}',
-         "data.amount: '1e5' is not an amount"),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": true, "currency": "USD"}}',
-         "data.amount: True is not an amount"),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "XXY"}}',
-         "data.currency: 'XXY' is not an ISO 4217 currency code"),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "USD", "extra": 1}}',
-         "data.extra: unknown field for ProjectFunded"),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "USD"}, "colour": 1}',
-         "colour: unknown top-level field"),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "USD"}, "source": {"author": "x"}}',
-         "source.author: unknown source field"),
-        (b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "USD"}, "source": {"published_on": "2019-02-30"}}',
-         "source.published_on: '2019-02-30' is not a calendar date"),
-        (b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "m", "parties": ["KOR", "JPN"], "number": "24"}}',
-         "data.number: expected a whole number, got a string"),
-        (b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "a b", "parties": ["KOR", "JPN"]}}',
-         "data.meeting: 'a b' is not an id"),
-        (b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "m", "parties": "KOR"}}',
-         "data.parties: expected a list, got a string"),
-        (b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "m", "parties": ["KOR", 5]}}',
-         r"data.parties[1]: expected a party id, got a number"),
-        (b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "m", "parties": ["KOR", "JPN"], "title": " "}}',
-         "data.title: must not be blank"),
-        (b'{"type": "EventRetracted", "data": {"event": "not-an-id", "reason": "r"}}',
-         "data.event: 'not-an-id' is neither a position nor an event id"),
-        (b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "id": "nope"}', "id: 'nope' is not a UUID"),
-        (b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "hash": "abc"}', "hash: expected 64 lower-case hex digits"),
-        (b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "imported_from": {"colour": 1}}',
-         "imported_from.colour: unknown provenance field"),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": 2019, "data": {}}',
+            "occurred_on: expected an EDTF date string, got a number",
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": 1.5, "currency": "USD"}}',
+            'data.amount: 1.5 is a float; write amounts as a string, e.g. "1.5"',
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "-3", "currency": "USD"}}',
+            "data.amount: '-3' is not an amount",
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "0", "currency": "USD"}}',
+            "data.amount: must be greater than 0",
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "1e5", "currency": "USD"}}',
+            "data.amount: '1e5' is not an amount",
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": true, "currency": "USD"}}',
+            "data.amount: True is not an amount",
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "XXY"}}',
+            "data.currency: 'XXY' is not an ISO 4217 currency code",
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "USD", "extra": 1}}',
+            "data.extra: unknown field for ProjectFunded",
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "USD"}, "colour": 1}',
+            "colour: unknown top-level field",
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "USD"}, "source": {"author": "x"}}',
+            "source.author: unknown source field",
+        ),
+        (
+            b'{"type": "ProjectFunded", "occurred_on": "2019", "data": {"project": "p", "amount": "5", "currency": "USD"}, "source": {"published_on": "2019-02-30"}}',
+            "source.published_on: '2019-02-30' is not a calendar date",
+        ),
+        (
+            b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "m", "parties": ["KOR", "JPN"], "number": "24"}}',
+            "data.number: expected a whole number, got a string",
+        ),
+        (
+            b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "a b", "parties": ["KOR", "JPN"]}}',
+            "data.meeting: 'a b' is not an id",
+        ),
+        (
+            b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "m", "parties": "KOR"}}',
+            "data.parties: expected a list, got a string",
+        ),
+        (
+            b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "m", "parties": ["KOR", 5]}}',
+            r"data.parties[1]: expected a party id, got a number",
+        ),
+        (
+            b'{"type": "MeetingHeld", "occurred_on": "2019", "data": {"meeting": "m", "parties": ["KOR", "JPN"], "title": " "}}',
+            "data.title: must not be blank",
+        ),
+        (
+            b'{"type": "EventRetracted", "data": {"event": "not-an-id", "reason": "r"}}',
+            "data.event: 'not-an-id' is neither a position nor an event id",
+        ),
+        (
+            b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "id": "nope"}',
+            "id: 'nope' is not a UUID",
+        ),
+        (
+            b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "hash": "abc"}',
+            "hash: expected 64 lower-case hex digits",
+        ),
+        (
+            b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "imported_from": {"colour": 1}}',
+            "imported_from.colour: unknown provenance field",
+        ),
         (b'{"type": "X", "type": "Y"}', "line: an object has the same key twice"),
-        (b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r", "reason": "s"}}', "line: an object has the same key twice"),
+        (
+            b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r", "reason": "s"}}',
+            "line: an object has the same key twice",
+        ),
         (b'{"type": NaN}', "line: not valid JSON"),
         (b'{"type": "\xff"}', "line: not valid JSON"),
         (b'{"type": "Event', "line: not valid JSON"),
@@ -92,10 +146,15 @@ def test_quotes_and_colons_inside_strings_are_not_keys() -> None:
 
 
 def test_provenance_of_an_imported_line_is_kept() -> None:
-    draft = parse(b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "position": 7, "recorded_by": "ana",'
-                  b' "recorded_at": "2024-01-01T00:00:00.000000Z", "hash": "' + b"a" * 64 + b'",'
-                  b' "imported_from": {"position": 3, "recorded_by": "bo"}}')
+    draft = parse(
+        b'{"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "position": 7, "recorded_by": "ana",'
+        b' "recorded_at": "2024-01-01T00:00:00.000000Z", "hash": "' + b"a" * 64 + b'",'
+        b' "imported_from": {"position": 3, "recorded_by": "bo"}}'
+    )
     assert draft.imported_from == {
-        "position": 7, "hash": "a" * 64, "recorded_at": "2024-01-01T00:00:00.000000Z", "recorded_by": "ana",
+        "position": 7,
+        "hash": "a" * 64,
+        "recorded_at": "2024-01-01T00:00:00.000000Z",
+        "recorded_by": "ana",
         "imported_from": {"position": 3, "recorded_by": "bo"},
     }

@@ -28,40 +28,81 @@ def dates(draw: st.DrawFn) -> str:
     form = draw(st.sampled_from(["year", "month", "day", "day", "season", "interval", "approximate", "bad"]))
     month, day = draw(st.integers(1, 12)), draw(st.integers(1, 28))
     return {
-        "year": f"{year}", "month": f"{year}-{month:02}", "day": f"{year}-{month:02}-{day:02}",
-        "season": f"{year}-41", "interval": f"{year}-{month:02}/{year + 1}", "approximate": f"{year}~",
+        "year": f"{year}",
+        "month": f"{year}-{month:02}",
+        "day": f"{year}-{month:02}-{day:02}",
+        "season": f"{year}-41",
+        "interval": f"{year}-{month:02}/{year + 1}",
+        "approximate": f"{year}~",
         "bad": draw(st.sampled_from([f"{year}-02-30", f"{year}/..", "soon", f"{year + 1}/{year}"])),
     }[form]
 
 
 @st.composite
 def events(draw: st.DrawFn) -> dict[str, Any]:
-    party = lambda: draw(st.sampled_from(STATES + AGENCIES))  # noqa: E731
-    parties = draw(st.one_of(
-        st.lists(st.sampled_from(STATES[:4]), min_size=2, max_size=3, unique=True),
-        st.lists(st.sampled_from(STATES + AGENCIES), min_size=1, max_size=3),
-    ))
+    party = lambda: draw(st.sampled_from(STATES + AGENCIES))
+    parties = draw(
+        st.one_of(
+            st.lists(st.sampled_from(STATES[:4]), min_size=2, max_size=3, unique=True),
+            st.lists(st.sampled_from(STATES + AGENCIES), min_size=1, max_size=3),
+        )
+    )
     slug = draw(st.sampled_from(SLUGS))
-    type_ = draw(st.sampled_from([
-        "PartyRegistered", "InstrumentSigned", "InstrumentEnteredIntoForce", "InstrumentExtended",
-        "InstrumentTerminated", "SeriesEstablished", "MeetingScheduled", "MeetingHeld", "ProjectLaunched",
-        "ProjectFunded", "ProjectExtended", "ProjectCompleted", "EventRetracted",
-    ]))
+    type_ = draw(
+        st.sampled_from(
+            [
+                "PartyRegistered",
+                "InstrumentSigned",
+                "InstrumentEnteredIntoForce",
+                "InstrumentExtended",
+                "InstrumentTerminated",
+                "SeriesEstablished",
+                "MeetingScheduled",
+                "MeetingHeld",
+                "ProjectLaunched",
+                "ProjectFunded",
+                "ProjectExtended",
+                "ProjectCompleted",
+                "EventRetracted",
+            ]
+        )
+    )
     data: dict[str, Any] = {
-        "PartyRegistered": {"party": draw(st.sampled_from(AGENCIES)), "name": "n", "kind": "agency",
-                            "country": draw(st.sampled_from(["KOR", "JPN", "CHN"]))},
-        "InstrumentSigned": {"instrument": slug, "kind": draw(st.sampled_from(["mou", "agreement"])),
-                             "title": "t", "parties": parties, "expires_on": draw(dates())},
+        "PartyRegistered": {
+            "party": draw(st.sampled_from(AGENCIES)),
+            "name": "n",
+            "kind": "agency",
+            "country": draw(st.sampled_from(["KOR", "JPN", "CHN"])),
+        },
+        "InstrumentSigned": {
+            "instrument": slug,
+            "kind": draw(st.sampled_from(["mou", "agreement"])),
+            "title": "t",
+            "parties": parties,
+            "expires_on": draw(dates()),
+        },
         "InstrumentEnteredIntoForce": {"instrument": slug},
         "InstrumentExtended": {"instrument": slug, "expires_on": draw(dates())},
         "InstrumentTerminated": {"instrument": slug},
         "SeriesEstablished": {"series": slug, "title": "s", "parties": parties},
-        "MeetingScheduled": {"meeting": slug, "parties": parties, "planned_for": draw(dates()), "host": party()},
-        "MeetingHeld": {"meeting": draw(st.sampled_from(SLUGS + ["d", "e"])), "parties": parties,
-                        "series": slug, "number": draw(st.integers(1, 3))},
+        "MeetingScheduled": {
+            "meeting": slug,
+            "parties": parties,
+            "planned_for": draw(dates()),
+            "host": party(),
+        },
+        "MeetingHeld": {
+            "meeting": draw(st.sampled_from([*SLUGS, "d", "e"])),
+            "parties": parties,
+            "series": slug,
+            "number": draw(st.integers(1, 3)),
+        },
         "ProjectLaunched": {"project": slug, "title": "p", "parties": parties, "planned_end": draw(dates())},
-        "ProjectFunded": {"project": slug, "amount": draw(st.sampled_from(["100", "0.5", 7, 1.5, "-1"])),
-                          "currency": draw(st.sampled_from(["USD", "KRW", "XXX1"]))},
+        "ProjectFunded": {
+            "project": slug,
+            "amount": draw(st.sampled_from(["100", "0.5", 7, 1.5, "-1"])),
+            "currency": draw(st.sampled_from(["USD", "KRW", "XXX1"])),
+        },
         "ProjectExtended": {"project": slug, "planned_end": draw(dates())},
         "ProjectCompleted": {"project": slug},
         "EventRetracted": {"event": draw(st.integers(1, 12)), "reason": "r"},
@@ -87,8 +128,16 @@ def views(ledger: Ledger) -> list[Any]:
     for item in ledger.relationships(parse_edtf("2100").day):
         a, b = item["relationship"].split("~")
         found.append(ledger.state(a, b, parse_edtf("2100")))
-        found.append([{k: v for k, v in e.items() if k not in ("recorded_at", "recorded_by", "hash", "imported_from")}
-                      for e in ledger.history(a, b)])
+        found.append(
+            [
+                {
+                    k: v
+                    for k, v in e.items()
+                    if k not in ("recorded_at", "recorded_by", "hash", "imported_from")
+                }
+                for e in ledger.history(a, b)
+            ]
+        )
     return found
 
 

@@ -14,20 +14,39 @@ COUNTRIES = {"NIES": "JPN", "NIER": "KOR", "CRAES": "CHN"}
 
 def test_organisations_roll_up_to_their_states() -> None:
     assert relationships(["NIES", "NIER"], COUNTRIES.get) == {
-        "NIER~NIES": True, "KOR~NIES": False, "JPN~NIER": False, "JPN~KOR": False,
+        "NIER~NIES": True,
+        "KOR~NIES": False,
+        "JPN~NIER": False,
+        "JPN~KOR": False,
     }
     # An agency and its own state form only their exact pair.
     assert relationships(["KOR", "NIER"], COUNTRIES.get) == {"KOR~NIER": True}
     assert set(relationships(["KOR", "CHN", "JPN"], COUNTRIES.get)) == {"CHN~KOR", "CHN~JPN", "JPN~KOR"}
 
 
-def entry(position: int, type_: str, occurred_on: str | None, recorded_at: str = "2024-01-01T00:00:00.000000Z",
-          retraction: Entry | None = None, exact: bool = True, **data: Any) -> Entry:
-    envelope = {"id": event_id(position), "position": position, "type": type_, "data": data,
-                "recorded_at": recorded_at, "recorded_by": "t", "hash": "0" * 64}
+def entry(
+    position: int,
+    type_: str,
+    occurred_on: str | None,
+    recorded_at: str = "2024-01-01T00:00:00.000000Z",
+    retraction: Entry | None = None,
+    exact: bool = True,
+    **data: Any,
+) -> Entry:
+    envelope = {
+        "id": event_id(position),
+        "position": position,
+        "type": type_,
+        "data": data,
+        "recorded_at": recorded_at,
+        "recorded_by": "t",
+        "hash": "0" * 64,
+    }
     if occurred_on:
         envelope["occurred_on"] = occurred_on
-    return Entry(decode(envelope), exact, len(data.get("parties", ())) > 2, retraction.event if retraction else None)
+    return Entry(
+        decode(envelope), exact, len(data.get("parties", ())) > 2, retraction.event if retraction else None
+    )
 
 
 def event_id(position: int) -> str:
@@ -38,8 +57,16 @@ def retraction(position: int, target: int, recorded_at: str) -> Entry:
     return entry(position, "EventRetracted", None, recorded_at, event=event_id(target), reason="mistake")
 
 
-SIGNED = entry(1, "InstrumentSigned", "2012-01-23", instrument="a", kind="agreement", title="t",
-               parties=["KOR", "USA"], expires_on="2015-12-31")
+SIGNED = entry(
+    1,
+    "InstrumentSigned",
+    "2012-01-23",
+    instrument="a",
+    kind="agreement",
+    title="t",
+    parties=["KOR", "USA"],
+    expires_on="2015-12-31",
+)
 IN_FORCE = entry(2, "InstrumentEnteredIntoForce", "2012-03-15", instrument="a")
 EXTENDED = entry(3, "InstrumentExtended", "2015-06", instrument="a", expires_on="2020-12-31")
 
@@ -64,7 +91,10 @@ def test_retractions_count_from_when_they_were_recorded() -> None:
     later = "2025-01-01T00:00:00.000000Z"
     retracted = Entry(EXTENDED.event, True, False, retraction(4, 3, later).event)
     assert statuses([SIGNED, IN_FORCE, retracted], "2016-01-01") == ("expired", "2015-12-31")
-    assert statuses([SIGNED, IN_FORCE, retracted], "2016-01-01", "2024-12-31T23:59:59.999999Z") == ("in_force", "2020-12-31")
+    assert statuses([SIGNED, IN_FORCE, retracted], "2016-01-01", "2024-12-31T23:59:59.999999Z") == (
+        "in_force",
+        "2020-12-31",
+    )
     marked = history([SIGNED, IN_FORCE, retracted])
     assert [(e["position"], e["retracted"]) for e in marked] == [(1, False), (2, False), (3, True)]
     assert marked[2]["retracted_by"] == event_id(4) and marked[2]["reason"] == "mistake"
@@ -86,12 +116,30 @@ def test_exact_leaves_out_rolled_up_events_and_order_is_by_day_then_position() -
 
 def test_the_next_meeting_is_announced_and_not_held_earliest_planned_first() -> None:
     entries = [
-        entry(1, "MeetingScheduled", "2019-01-23", meeting="jc-24", parties=["KOR", "CHN"], planned_for="2019-41", host="CHN"),
-        entry(2, "MeetingScheduled", "2019-01-23", meeting="wl", parties=["KOR", "CHN"], planned_for="2019-02"),
+        entry(
+            1,
+            "MeetingScheduled",
+            "2019-01-23",
+            meeting="jc-24",
+            parties=["KOR", "CHN"],
+            planned_for="2019-41",
+            host="CHN",
+        ),
+        entry(
+            2, "MeetingScheduled", "2019-01-23", meeting="wl", parties=["KOR", "CHN"], planned_for="2019-02"
+        ),
         entry(3, "MeetingHeld", "2019-02-20", meeting="wl", parties=["KOR", "CHN"]),
-        entry(4, "MeetingScheduled", "2019-06", meeting="jc-24", parties=["KOR", "CHN"], planned_for="2019-11", host="CHN"),
+        entry(
+            4,
+            "MeetingScheduled",
+            "2019-06",
+            meeting="jc-24",
+            parties=["KOR", "CHN"],
+            planned_for="2019-11",
+            host="CHN",
+        ),
     ]
-    meetings = lambda on: state("CHN~KOR", entries, parse_edtf(on))["meetings"]  # noqa: E731
+    meetings = lambda on: state("CHN~KOR", entries, parse_edtf(on))["meetings"]
     assert meetings("2019-01-31")["next"] == {"meeting": "wl", "planned_for": "2019-02", "host": None}
     assert meetings("2019-03")["next"] == {"meeting": "jc-24", "planned_for": "2019-41", "host": "CHN"}
     # Rescheduled: the latest counted announcement wins.
@@ -102,8 +150,15 @@ def test_the_next_meeting_is_announced_and_not_held_earliest_planned_first() -> 
 
 
 def test_funding_totals_print_as_plain_decimals() -> None:
-    launched = entry(1, "ProjectLaunched", "2000", project="p", title="t", parties=["KOR", "ASEAN"],
-                     funding=[{"amount": "1000.25", "currency": "USD"}])
+    launched = entry(
+        1,
+        "ProjectLaunched",
+        "2000",
+        project="p",
+        title="t",
+        parties=["KOR", "ASEAN"],
+        funding=[{"amount": "1000.25", "currency": "USD"}],
+    )
     funded = entry(2, "ProjectFunded", "2012", project="p", amount="250.25", currency="USD")
     won = entry(3, "ProjectFunded", "2012", project="p", amount=600000, currency="KRW")
     project = state("ASEAN~KOR", [launched, funded, won], parse_edtf("2013"))["projects"][0]

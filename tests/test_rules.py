@@ -16,7 +16,9 @@ class Entities(dict[Key, State]):
     """Entities as the ledger would hold them after recording some events."""
 
     def record(self, value: dict[str, Any]) -> None:
-        draft = parse_event(value, rules.party_resolver(self.get, lambda: [k[1] for k in self if k[0] == "party"]))
+        draft = parse_event(
+            value, rules.party_resolver(self.get, lambda: [k[1] for k in self if k[0] == "party"])
+        )
         rules.check(draft, self.get)
         envelope = {"id": f"id-{len(self)}", "position": len(self) + 1, **draft.content}
         recorded = Recorded(len(self) + 1, draft.type, draft.occurred_on, draft.data, envelope)
@@ -34,70 +36,171 @@ def event(type_: str, occurred_on: str | None, **data: Any) -> dict[str, Any]:
     return value
 
 
-NIER = event("PartyRegistered", "2024-01", party="NIER", name="National Institute of Environmental Research",
-             kind="agency", country="ROK", aliases=["NIER-KR"])
-MOU = event("InstrumentSigned", "2024-03-19", instrument="mou", kind="mou", title="MOU",
-            parties=["NIER", "JPN"], expires_on="2029-03-31")
-AGREEMENT = event("InstrumentSigned", "2012-01-23", instrument="kor-usa", kind="agreement", title="Agreement",
-                  parties=["KOR", "USA"], expires_on="2030")
+NIER = event(
+    "PartyRegistered",
+    "2024-01",
+    party="NIER",
+    name="National Institute of Environmental Research",
+    kind="agency",
+    country="ROK",
+    aliases=["NIER-KR"],
+)
+MOU = event(
+    "InstrumentSigned",
+    "2024-03-19",
+    instrument="mou",
+    kind="mou",
+    title="MOU",
+    parties=["NIER", "JPN"],
+    expires_on="2029-03-31",
+)
+AGREEMENT = event(
+    "InstrumentSigned",
+    "2012-01-23",
+    instrument="kor-usa",
+    kind="agreement",
+    title="Agreement",
+    parties=["KOR", "USA"],
+    expires_on="2030",
+)
 SERIES = event("SeriesEstablished", "1993", series="jc", title="Joint Committee", parties=["KOR", "JPN"])
 HELD_24 = event("MeetingHeld", "2019-01-23", meeting="jc-24", parties=["KOR", "JPN"], series="jc", number=24)
-PROJECT = event("ProjectLaunched", "2017-05", project="clean-sky", title="Clean Sky", parties=["KOR", "CHN"],
-                planned_end="2020")
+PROJECT = event(
+    "ProjectLaunched",
+    "2017-05",
+    project="clean-sky",
+    title="Clean Sky",
+    parties=["KOR", "CHN"],
+    planned_end="2020",
+)
 COMPLETED = event("ProjectCompleted", "2020-06", project="clean-sky")
 
 
 @pytest.mark.parametrize(
     ("before", "value", "message"),
     [
-        ([], event("InstrumentSigned", "2024", instrument="x", kind="mou", title="t", parties=["KOE", "JPN"]),
-         r"data.parties\[0\]: unknown party 'KOE' \(did you mean KOR"),
-        ([], event("InstrumentSigned", "2024", instrument="x", kind="mou", title="t", parties=["KOR", "ROK"]),
-         r"data.parties\[1\]: names KOR twice"),
-        ([], event("InstrumentSigned", "2024", instrument="x", kind="mou", title="t", parties=["KOR"]),
-         r"data.parties: needs two or more parties"),
+        (
+            [],
+            event("InstrumentSigned", "2024", instrument="x", kind="mou", title="t", parties=["KOE", "JPN"]),
+            r"data.parties\[0\]: unknown party 'KOE' \(did you mean KOR",
+        ),
+        (
+            [],
+            event("InstrumentSigned", "2024", instrument="x", kind="mou", title="t", parties=["KOR", "ROK"]),
+            r"data.parties\[1\]: names KOR twice",
+        ),
+        (
+            [],
+            event("InstrumentSigned", "2024", instrument="x", kind="mou", title="t", parties=["KOR"]),
+            r"data.parties: needs two or more parties",
+        ),
         ([MOU and NIER, MOU], MOU, r"data.instrument: instrument 'mou' is already recorded \(position \d+\)"),
-        ([NIER], event("InstrumentSigned", "2024-03-19", instrument="y", kind="mou", title="t",
-                       parties=["NIER", "JPN"], expires_on="2024-03-01"),
-         r"data.expires_on: 2024-03-01 is not after the signing day \(2024-03-19\)"),
-        ([NIER, MOU], event("InstrumentExtended", "2025", instrument="mou", expires_on="2028"),
-         r"data.expires_on: 2028 is not after the current expiry \(2029-03-31\)"),
-        ([NIER, MOU], event("InstrumentExtended", "2025", instrument="nope", expires_on="2040"),
-         r"data.instrument: no instrument 'nope' in the ledger"),
-        ([NIER, MOU], event("InstrumentExtended", "2020", instrument="mou", expires_on="2040"),
-         r"occurred_on: 2020 is before its signing \(2024-03-19\)"),
-        ([NIER, MOU, event("InstrumentTerminated", "2026", instrument="mou")],
-         event("InstrumentExtended", "2027", instrument="mou", expires_on="2040"),
-         r"data.instrument: instrument 'mou' has been terminated"),
-        ([NIER, MOU], event("InstrumentEnteredIntoForce", "2024-04", instrument="mou"),
-         r"data.instrument: instrument 'mou' is already in force"),
-        ([AGREEMENT, event("InstrumentEnteredIntoForce", "2012-03-15", instrument="kor-usa")],
-         event("InstrumentEnteredIntoForce", "2012-04", instrument="kor-usa"),
-         r"is already in force"),
-        ([SERIES, HELD_24], event("MeetingHeld", "2020", meeting="other", parties=["KOR", "JPN"], series="jc", number=24),
-         r"data.number: meeting 24 of series 'jc' is already recorded as 'jc-24'"),
+        (
+            [NIER],
+            event(
+                "InstrumentSigned",
+                "2024-03-19",
+                instrument="y",
+                kind="mou",
+                title="t",
+                parties=["NIER", "JPN"],
+                expires_on="2024-03-01",
+            ),
+            r"data.expires_on: 2024-03-01 is not after the signing day \(2024-03-19\)",
+        ),
+        (
+            [NIER, MOU],
+            event("InstrumentExtended", "2025", instrument="mou", expires_on="2028"),
+            r"data.expires_on: 2028 is not after the current expiry \(2029-03-31\)",
+        ),
+        (
+            [NIER, MOU],
+            event("InstrumentExtended", "2025", instrument="nope", expires_on="2040"),
+            r"data.instrument: no instrument 'nope' in the ledger",
+        ),
+        (
+            [NIER, MOU],
+            event("InstrumentExtended", "2020", instrument="mou", expires_on="2040"),
+            r"occurred_on: 2020 is before its signing \(2024-03-19\)",
+        ),
+        (
+            [NIER, MOU, event("InstrumentTerminated", "2026", instrument="mou")],
+            event("InstrumentExtended", "2027", instrument="mou", expires_on="2040"),
+            r"data.instrument: instrument 'mou' has been terminated",
+        ),
+        (
+            [NIER, MOU],
+            event("InstrumentEnteredIntoForce", "2024-04", instrument="mou"),
+            r"data.instrument: instrument 'mou' is already in force",
+        ),
+        (
+            [AGREEMENT, event("InstrumentEnteredIntoForce", "2012-03-15", instrument="kor-usa")],
+            event("InstrumentEnteredIntoForce", "2012-04", instrument="kor-usa"),
+            r"is already in force",
+        ),
+        (
+            [SERIES, HELD_24],
+            event("MeetingHeld", "2020", meeting="other", parties=["KOR", "JPN"], series="jc", number=24),
+            r"data.number: meeting 24 of series 'jc' is already recorded as 'jc-24'",
+        ),
         ([SERIES, HELD_24], HELD_24, r"data.meeting: meeting 'jc-24' is already held"),
-        ([], event("MeetingHeld", "2020", meeting="m", parties=["KOR", "JPN"], number=3),
-         r"data.number: a meeting number needs a series"),
-        ([], event("MeetingScheduled", "2020", meeting="m", parties=["KOR", "JPN"], planned_for="2021", series="none"),
-         r"data.series: no series 'none' in the ledger"),
-        ([SERIES], event("MeetingHeld", "1990", meeting="m", parties=["KOR", "JPN"], series="jc"),
-         r"occurred_on: 1990 is before the series was established \(1993-01-01\)"),
-        ([PROJECT, COMPLETED], event("ProjectExtended", "2021", project="clean-sky", planned_end="2025"),
-         r"data.project: project 'clean-sky' has ended"),
-        ([PROJECT], event("ProjectExtended", "2018", project="clean-sky", planned_end="2019"),
-         r"data.planned_end: 2019 is not after the current planned end \(2020-12-31\)"),
-        ([], event("ProjectFunded", "2018", project="clean-sky", amount="5", currency="USD"),
-         r"data.project: no project 'clean-sky' in the ledger"),
-        ([NIER], event("PartyRegistered", "2024", party="nier-kr", name="x", kind="agency"),
-         r"data.party: 'NIER-KR' is already a registered party id or alias"),
-        ([], event("PartyRegistered", "2024", party="ROK", name="x", kind="agency"),
-         r"data.party: 'ROK' already names the state KOR; states need no registration"),
-        ([], event("PartyRegistered", "2024", party="X1", name="x", kind="agency", country="ZZ"),
-         r"data.country: 'ZZ' is not an ISO 3166-1 country code"),
+        (
+            [],
+            event("MeetingHeld", "2020", meeting="m", parties=["KOR", "JPN"], number=3),
+            r"data.number: a meeting number needs a series",
+        ),
+        (
+            [],
+            event(
+                "MeetingScheduled",
+                "2020",
+                meeting="m",
+                parties=["KOR", "JPN"],
+                planned_for="2021",
+                series="none",
+            ),
+            r"data.series: no series 'none' in the ledger",
+        ),
+        (
+            [SERIES],
+            event("MeetingHeld", "1990", meeting="m", parties=["KOR", "JPN"], series="jc"),
+            r"occurred_on: 1990 is before the series was established \(1993-01-01\)",
+        ),
+        (
+            [PROJECT, COMPLETED],
+            event("ProjectExtended", "2021", project="clean-sky", planned_end="2025"),
+            r"data.project: project 'clean-sky' has ended",
+        ),
+        (
+            [PROJECT],
+            event("ProjectExtended", "2018", project="clean-sky", planned_end="2019"),
+            r"data.planned_end: 2019 is not after the current planned end \(2020-12-31\)",
+        ),
+        (
+            [],
+            event("ProjectFunded", "2018", project="clean-sky", amount="5", currency="USD"),
+            r"data.project: no project 'clean-sky' in the ledger",
+        ),
+        (
+            [NIER],
+            event("PartyRegistered", "2024", party="nier-kr", name="x", kind="agency"),
+            r"data.party: 'NIER-KR' is already a registered party id or alias",
+        ),
+        (
+            [],
+            event("PartyRegistered", "2024", party="ROK", name="x", kind="agency"),
+            r"data.party: 'ROK' already names the state KOR; states need no registration",
+        ),
+        (
+            [],
+            event("PartyRegistered", "2024", party="X1", name="x", kind="agency", country="ZZ"),
+            r"data.country: 'ZZ' is not an ISO 3166-1 country code",
+        ),
     ],
 )
-def test_a_rule_broken_is_named_by_its_field(before: list[dict[str, Any]], value: dict[str, Any], message: str) -> None:
+def test_a_rule_broken_is_named_by_its_field(
+    before: list[dict[str, Any]], value: dict[str, Any], message: str
+) -> None:
     entities = Entities()
     for earlier in before:
         entities.record(earlier)
@@ -108,8 +211,9 @@ def test_a_rule_broken_is_named_by_its_field(before: list[dict[str, Any]], value
 def test_aliases_and_alpha_2_codes_resolve_to_one_party() -> None:
     entities = Entities()
     entities.record(NIER)
-    entities.record(event("InstrumentSigned", "2024", instrument="a", kind="mou", title="t",
-                          parties=["nier-kr", "jp"]))
+    entities.record(
+        event("InstrumentSigned", "2024", instrument="a", kind="mou", title="t", parties=["nier-kr", "jp"])
+    )
     assert entities[("instrument", "a")]["parties"] == ["NIER", "JPN"]
 
 
@@ -122,7 +226,9 @@ def test_an_expired_instrument_extended_is_renewed_and_a_later_expiry_is_require
 
 def test_imprecise_dates_are_refused_only_when_certainly_reversed() -> None:
     entities = Entities()
-    entities.record(event("InstrumentSigned", "2017-05", instrument="m", kind="mou", title="t", parties=["KOR", "CHN"]))
+    entities.record(
+        event("InstrumentSigned", "2017-05", instrument="m", kind="mou", title="t", parties=["KOR", "CHN"])
+    )
     # May 2017 may have been the 31st or the 1st: an amendment of 2017-05-02 is possible.
     entities.record(event("InstrumentAmended", "2017-05-02", instrument="m", summary="s"))
     with pytest.raises(Rejected, match="before its signing"):

@@ -39,22 +39,38 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
     projects = by_id(china["projects"], "project")
     assert projects["clean-sky-project"]["launched_on"] == "2017-05"
     assert projects["clean-sky-project"]["scope_changes"] == [
-        {"summary": "Broadened to identify where fine dust occurs and its trajectories", "occurred_on": "2019-01-23"}
+        {
+            "summary": "Broadened to identify where fine dust occurs and its trajectories",
+            "occurred_on": "2019-01-23",
+        }
     ]
-    assert {"rok-china-air-quality-forecasting-exchange", "rok-china-mining-soil-contamination",
-            "rok-china-sustainable-development-policy"} <= projects.keys()
+    assert {
+        "rok-china-air-quality-forecasting-exchange",
+        "rok-china-mining-soil-contamination",
+        "rok-china-sustainable-development-policy",
+    } <= projects.keys()
     assert projects["tpm-joint-research"]["parties"] == ["CRAES", "NIES", "NIER"]  # rolled up
     assert projects["ltp"]["multilateral"] is True
     meetings = china["meetings"]
-    assert meetings["last"] == {"meeting": "rok-china-jcec-23", "occurred_on": "2019-01-23", "number": 23,
-                                "series": "rok-china-jcec", "venue": "Lotte Hotel, Seoul"}
+    assert meetings["last"] == {
+        "meeting": "rok-china-jcec-23",
+        "occurred_on": "2019-01-23",
+        "number": 23,
+        "series": "rok-china-jcec",
+        "venue": "Lotte Hotel, Seoul",
+    }
     assert by_id(meetings["series"], "series")["rok-china-jcec"] == {
-        "series": "rok-china-jcec", "title": "ROK-China Joint Committee on Environmental Cooperation",
-        "held": 1, "last_number": 23,
+        "series": "rok-china-jcec",
+        "title": "ROK-China Joint Committee on Environmental Cooperation",
+        "held": 1,
+        "last_number": 23,
     }
     # Announced and not recorded as held, even past its planned year: the earliest comes next.
-    assert meetings["next"] == {"meeting": "tripartite-joint-environment-training-2014",
-                                "planned_for": "2014", "host": "KOR"}
+    assert meetings["next"] == {
+        "meeting": "tripartite-joint-environment-training-2014",
+        "planned_for": "2014",
+        "host": "KOR",
+    }
 
     # A day earlier the Joint Committee had not met: its projects and its broadening do not count.
     before = ledger.state("KOR", "CHN", day("2019-01-22"))
@@ -67,26 +83,41 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
     # half of 2019, so the next Joint Committee, announced 2019-01-23, is there; TEMM 14
     # ("May 2012") counts from the last day of May.
     assert ledger.state("JPN", "KOR", day("2012-05-30"))["meetings"]["series"][-1]["held"] == 1
-    assert by_id(ledger.state("JPN", "KOR", day("2012-05-31"))["meetings"]["series"], "series")["temm"]["held"] == 2
+    assert (
+        by_id(ledger.state("JPN", "KOR", day("2012-05-31"))["meetings"]["series"], "series")["temm"]["held"]
+        == 2
+    )
 
     # The NIES-NIER MOU belongs to the two institutes and, rolled up, to Japan and Korea.
     mou = by_id(ledger.state("NIER", "nies", day("2024-03-31"), exact=True)["instruments"], "instrument")
     assert mou["nies-nier-mou-2024"] | {} == {
-        "instrument": "nies-nier-mou-2024", "kind": "mou", "title": "MOU for joint research on waste recycling",
-        "parties": ["NIES", "NIER"], "multilateral": False, "signed_on": "2024-03-19",
-        "in_force_from": "2024-03-19", "expires_on": "2029-03-31", "status": "in_force",
-        "extensions": [], "amendments": [],
+        "instrument": "nies-nier-mou-2024",
+        "kind": "mou",
+        "title": "MOU for joint research on waste recycling",
+        "parties": ["NIES", "NIER"],
+        "multilateral": False,
+        "signed_on": "2024-03-19",
+        "in_force_from": "2024-03-19",
+        "expires_on": "2029-03-31",
+        "status": "in_force",
+        "extensions": [],
+        "amendments": [],
     }
     rolled_up = by_id(ledger.state("JPN", "KOR", day("2024-03-31"))["instruments"], "instrument")
     assert "nies-nier-mou-2024" in rolled_up
     exact = by_id(ledger.state("JPN", "KOR", day("2024-03-31"), exact=True)["instruments"], "instrument")
     assert "nies-nier-mou-2024" not in exact
-    assert by_id(ledger.state("JPN", "KOR", day("2029-04-01"))["instruments"], "instrument")[
-        "nies-nier-mou-2024"]["status"] == "expired"
+    assert (
+        by_id(ledger.state("JPN", "KOR", day("2029-04-01"))["instruments"], "instrument")[
+            "nies-nier-mou-2024"
+        ]["status"]
+        == "expired"
+    )
 
     # The Korea-US agreement is signed, then in force from its entry into force.
-    usa = lambda on: by_id(ledger.state("KOR", "US", day(on))["instruments"], "instrument")[  # noqa: E731
-        "kor-usa-environmental-cooperation-agreement"]
+    usa = lambda on: by_id(ledger.state("KOR", "US", day(on))["instruments"], "instrument")[
+        "kor-usa-environmental-cooperation-agreement"
+    ]
     assert (usa("2012-02-01")["status"], usa("2012-02-01")["in_force_from"]) == ("signed", None)
     assert (usa("2012-03-15")["status"], usa("2012-03-15")["in_force_from"]) == ("in_force", "2012-03-15")
 
@@ -95,28 +126,59 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
     assert asean["korea-asean-forest-restoration"]["funding"] == {"USD": "600000"}
 
     # The parties extend the MOU by mutual consent; an expired MOU extended is renewed.
-    ledger.append({"type": "InstrumentExtended", "occurred_on": "2029-05",
-                   "data": {"instrument": "nies-nier-mou-2024", "expires_on": "2034-03-31",
-                            "basis": "mutual consent of the Parties in writing"}})
-    renewed = by_id(ledger.state("JPN", "KOR", day("2030-01-01"))["instruments"], "instrument")["nies-nier-mou-2024"]
+    ledger.append(
+        {
+            "type": "InstrumentExtended",
+            "occurred_on": "2029-05",
+            "data": {
+                "instrument": "nies-nier-mou-2024",
+                "expires_on": "2034-03-31",
+                "basis": "mutual consent of the Parties in writing",
+            },
+        }
+    )
+    renewed = by_id(ledger.state("JPN", "KOR", day("2030-01-01"))["instruments"], "instrument")[
+        "nies-nier-mou-2024"
+    ]
     assert (renewed["status"], renewed["expires_on"]) == ("in_force", "2034-03-31")
     assert renewed["extensions"] == [{"expires_on": "2034-03-31", "occurred_on": "2029-05"}]
 
     # The 24th Joint Committee is held; a second record of number 24 is refused.
-    held = ledger.append({"type": "MeetingHeld", "occurred_on": "2019-11-04/2019-11-05",
-                          "data": {"meeting": "rok-china-jcec-24", "parties": ["KOR", "CHN"],
-                                   "series": "rok-china-jcec", "number": 24, "venue": "Beijing"}})
-    with pytest.raises(LedgerError, match=r"data.number: meeting 24 of series 'rok-china-jcec' is already recorded"):
-        ledger.append({"type": "MeetingHeld", "occurred_on": "2019-12",
-                       "data": {"meeting": "another-24", "parties": ["KOR", "CHN"],
-                                "series": "rok-china-jcec", "number": 24}})
+    held = ledger.append(
+        {
+            "type": "MeetingHeld",
+            "occurred_on": "2019-11-04/2019-11-05",
+            "data": {
+                "meeting": "rok-china-jcec-24",
+                "parties": ["KOR", "CHN"],
+                "series": "rok-china-jcec",
+                "number": 24,
+                "venue": "Beijing",
+            },
+        }
+    )
+    with pytest.raises(
+        LedgerError, match=r"data.number: meeting 24 of series 'rok-china-jcec' is already recorded"
+    ):
+        ledger.append(
+            {
+                "type": "MeetingHeld",
+                "occurred_on": "2019-12",
+                "data": {
+                    "meeting": "another-24",
+                    "parties": ["KOR", "CHN"],
+                    "series": "rok-china-jcec",
+                    "number": 24,
+                },
+            }
+        )
     late = ledger.state("KOR", "CHN", day("2019-12-31"))["meetings"]
     assert late["last"]["number"] == 24
-    assert "rok-china-jcec-24" != (late["next"] or {}).get("meeting")
+    assert (late["next"] or {}).get("meeting") != "rok-china-jcec-24"
 
     # The meeting turns out to be recorded by mistake: retracted, it leaves history marked and
     # state corrected, while the ledger as known before the retraction still shows it.
-    before_retraction = ledger.log().__iter__()
+    before_retraction = ledger.audit().__iter__()
     stamp = max(e["recorded_at"] for e in before_retraction)
     ledger.append({"type": "EventRetracted", "data": {"event": held.position, "reason": "recorded twice"}})
     assert ledger.state("KOR", "CHN", day("2019-12-31"))["meetings"]["last"]["number"] == 23
@@ -129,14 +191,16 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
 
     # The audit trail says who recorded what; verify proves the chain; a rebuilt read model
     # answers exactly as the one kept at append time.
-    entries = list(ledger.log(party="VNM"))
+    entries = list(ledger.audit(party="VNM"))
     assert {e["recorded_by"] for e in entries} == {"tester"}
     assert len(entries) == 11
     verified = ledger.verify()
     assert verified.events == 77 and verified.digest == ledger.digest()
-    queries = lambda: (  # noqa: E731
-        ledger.state("KOR", "CHN", day("2019-12-31")), ledger.history("KOR", "JPN"),
-        ledger.relationships(day("2030").day), ledger.state("NIES", "NIER", day("2024-04"), exact=True),
+    queries = lambda: (
+        ledger.state("KOR", "CHN", day("2019-12-31")),
+        ledger.history("KOR", "JPN"),
+        ledger.relationships(day("2030").day),
+        ledger.state("NIES", "NIER", day("2024-04"), exact=True),
     )
     kept = queries()
     assert ledger.rebuild() == 77
@@ -151,7 +215,7 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
         assert copy.import_lines(exported.open("rb")).recorded == 77
         assert copy.state("KOR", "CHN", day("2019-12-31")) == kept[0]
         assert without_recording(copy.history("KOR", "JPN")) == without_recording(kept[1])
-        first = next(iter(copy.log()))
+        first = next(iter(copy.audit()))
         assert first["imported_from"]["recorded_by"] == "tester" and first["recorded_by"] == "auditor"
         copy.verify()
     finally:
