@@ -494,6 +494,57 @@ def digest(session: Session, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@pass_session
+def backup(session: Session, file: Path) -> None:
+    """Write a consistent, checked copy of every event to FILE, while others keep writing.
+
+    The file is JSON Lines, as `export` writes; `restore` reads it back with the same
+    positions and hashes. It is written whole or not at all.
+
+    Example: coopledger backup ledger-2024-03-29.jsonl
+    """
+    verified = session.ledger.backup(file)
+    click.echo(f"backed up {verified.events} events to {file}; digest {verified.digest}")
+
+
+@cli.command()
+@click.argument("source", type=click.File("rb"))
+@pass_session
+def restore(session: Session, source: IO[bytes]) -> None:
+    """Restore a backup into an empty ledger: same ids, positions, times and hashes.
+
+    Example: coopledger --db restored.sqlite restore ledger-2024-03-29.jsonl
+    """
+    size = _size(source)
+    bar = progress_bar(size, "restoring") if size else None
+    if bar is None:
+        verified = session.ledger.restore(source)
+    else:
+        with bar:
+            verified = session.ledger.restore(source, progress=bar.update)
+    click.echo(f"restored {verified.events} events; digest {verified.digest}")
+
+
+@cli.command(name="grant-appender")
+@click.argument("role")
+@click.option("--print", "print_only", is_flag=True, help="Print the SQL instead of running it.")
+@pass_session
+def grant_appender(session: Session, role: str, print_only: bool) -> None:
+    """Let a PostgreSQL ROLE append events but never change or remove recorded ones.
+
+    Run it as the owner of the ledger's tables. The role gets INSERT (and the UPDATE that
+    eventsourcing's table lock needs, which the triggers refuse) on the events, no DELETE or
+    TRUNCATE, and cannot drop the triggers.
+
+    Example: coopledger --db postgresql+psycopg://owner@db/ledger grant-appender coop_clerk
+    """
+    statements = session.ledger.grant_appender(role, apply=not print_only)
+    for statement in statements:
+        click.echo(f"{statement};")
+
+
+@cli.command()
 @pass_session
 def rebuild(session: Session) -> None:
     """Rebuild every projection from the events.

@@ -45,14 +45,14 @@ def parse_json(text: bytes | str) -> Any:
     """Parse one JSON document strictly: no duplicate keys, NaN, huge texts or invalid UTF-8."""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if len(raw) > MAX_LINE_BYTES:
-        raise FieldError("line", f"longer than {MAX_LINE_BYTES} bytes")
+        raise FieldError("", f"longer than {MAX_LINE_BYTES} bytes")
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        raise FieldError("line", f"not valid JSON: {error.args[0]}") from None
+        raise FieldError("", f"not valid JSON: {error.args[0]}") from None
     keys = sum(1 for match in _STRING_OR_KEY.finditer(raw) if match[1])
     if keys != _count_keys(value):
-        raise FieldError("line", "an object has the same key twice")
+        raise FieldError("", "an object has the same key twice")
     return value
 
 
@@ -71,7 +71,7 @@ def _count_keys(value: Any) -> int:
 def parse_event(value: Any, resolve: PartyResolver) -> Draft:
     """Check an envelope and its data; party ids are resolved (and checked) by `resolve`."""
     if not isinstance(value, dict):
-        raise FieldError("line", f"expected a JSON object, got {type_name(value)}")
+        raise FieldError("", f"expected a JSON object, got {type_name(value)}")
     for name in value:
         if name not in CONTENT_FIELDS and name not in RECORD_FIELDS:
             raise FieldError(name, "unknown top-level field")

@@ -30,10 +30,13 @@ _AMOUNT = re.compile(r"[0-9]{1,18}(\.[0-9]{1,12})?")
 
 
 class FieldError(ValueError):
-    """A value that does not fit its field; `path` names the field, e.g. data.parties[1]."""
+    """A value that does not fit its field; `path` names the field, e.g. data.parties[1].
+
+    An empty path means the whole line (or document): not JSON, or not an object.
+    """
 
     def __init__(self, path: str, message: str):
-        super().__init__(f"{path}: {message}")
+        super().__init__(f"{path}: {message}" if path else message)
         self.path = path
         self.message = message
 

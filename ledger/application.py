@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import orjson
 from eventsourcing.application import Application
 
 from events import Edtf, FieldError, Recorded, decode, parse_event, parse_json
+from events.envelope import CONTENT_FIELDS
 from ledger import rules
 from ledger.chain import ENVELOPE_FIELDS, GENESIS, fingerprint, link
 from ledger.errors import LedgerError, LineError, NotFound, Rejected, VerificationFailed
-from ledger.store import LEDGER_ID, Cursor, Location, database, environment, missing
+from ledger.store import LEDGER_ID, Cursor, Location, PostgresDatabase, database, environment, missing
 from ledger.writer import Outcome, Writer
 from projections import readmodel as sql
 from projections import relationship as folds
@@ -332,6 +335,56 @@ class Ledger(Application):  # type: ignore[type-arg]
             )
         return Verified(position, f"{position}:{previous}")
 
+    def backup(self, path: Path) -> Verified:
+        """Write every event up to the head as it is now, checked, to a file (written whole or not at all)."""
+        self.require()
+        last = int(self.digest().split(":")[0])
+        partial = path.with_name(path.name + ".partial")
+        previous = GENESIS
+        with partial.open("wb") as out:
+            for position, topic, state in self.stored_states():
+                if position > last:
+                    break  # written after the backup began
+                previous = _check_stored(position, topic, state, previous)
+                out.write(state + b"\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+        return Verified(last, f"{last}:{previous}")
+
+    def restore(self, lines: Iterable[bytes], progress: Progress | None = None) -> Verified:
+        """Record a backup into an empty ledger as it was: same ids, positions, times and hashes."""
+        with self._writing() as writer:
+            if writer.position:
+                raise LedgerError(
+                    f"restore needs an empty ledger; {self.location} holds {writer.position} events"
+                )
+            for number, line in enumerate(lines, start=1):
+                if progress:
+                    progress(len(line))
+                try:
+                    envelope = _backed_up(parse_json(line))
+                    content = {name: envelope[name] for name in (*CONTENT_FIELDS, "id") if name in envelope}
+                    writer.restore(parse_event(content, writer.resolver()), envelope)
+                except (FieldError, Rejected) as error:
+                    raise LineError(number, str(error)) from None
+                if number % PAGE == 0:
+                    writer.flush()
+            restored = Verified(writer.position, f"{writer.position}:{writer.hash}")
+        return restored
+
+    def grant_appender(self, role: str, apply: bool = True) -> list[str]:
+        """Grant a PostgreSQL role what it needs to append and nothing that rewrites history."""
+        self.require()
+        if not isinstance(self.db, PostgresDatabase):
+            raise LedgerError(
+                "roles are a PostgreSQL matter: on a SQLite file, file permissions decide who writes"
+            )
+        statements = self.db.appender_grants(role)
+        if apply:
+            self.db.grant(statements)
+        return statements
+
     def rebuild(self, progress: Progress | None = None) -> int:
         """Recreate every read model table from the events; returns how many were replayed."""
         self.require()
@@ -351,6 +404,21 @@ class Ledger(Application):  # type: ignore[type-arg]
                     progress(1)
             writer.finish()
         return count
+
+
+def _backed_up(value: Any) -> dict[str, Any]:
+    """A line of a backup: a whole stored envelope, in the stored order of its fields."""
+    if not isinstance(value, dict):
+        raise FieldError("", "expected a stored event (a JSON object)")
+    for name in value:
+        if name not in ENVELOPE_FIELDS and name != "hash":
+            raise FieldError(name, "not a field of a stored event")
+    for name in ("id", "position", "recorded_at", "recorded_by", "hash"):
+        if not value.get(name):
+            raise FieldError(name, "required in a backup: restore keeps what the ledger recorded")
+    if "imported_from" in value and not isinstance(value["imported_from"], dict):
+        raise FieldError("imported_from", "expected an object")
+    return {name: value[name] for name in (*ENVELOPE_FIELDS, "hash") if name in value}
 
 
 def _parse_digest(digest: str) -> tuple[int, str]:

@@ -4,10 +4,12 @@ serialised transactions that write the events and the read model together."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +24,17 @@ from projections import readmodel
 # Every event is a version of this one stream: eventsourcing's unique (originator_id,
 # originator_version) makes positions gapless and refuses a second writer of the same one.
 LEDGER_ID = uuid5(NAMESPACE_URL, "https://coopledger.example/ledger")
-LOCK_TIMEOUT_SECONDS = 30
+DEFAULT_LOCK_TIMEOUT = 30
+
+
+def lock_timeout() -> int:
+    """Seconds a writer waits for another to finish (COOPLEDGER_LOCK_TIMEOUT, default 30)."""
+    text = os.environ.get("COOPLEDGER_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT
+    if not text.isdigit() or int(text) < 1:
+        raise LedgerError(f"COOPLEDGER_LOCK_TIMEOUT={text!r}: expected a whole number of seconds, 1 or more")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ def environment(location: Location) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(location.path),
-            "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
+            "SQLITE_LOCK_TIMEOUT": str(lock_timeout()),
             "CREATE_TABLE": "no",
         }
     assert location.url is not None
@@ -159,6 +171,7 @@ class Database:
 class SQLiteDatabase(Database):
     dialect = "sqlite"
     without_rowid = " WITHOUT ROWID"
+    _wal_on = False
 
     @property
     def ledger_id(self) -> Any:
@@ -194,7 +207,7 @@ class SQLiteDatabase(Database):
         try:
             yield
         except sqlite3.OperationalError as error:
-            if "locked" in str(error) or "busy" in str(error):
+            if _busy(error):
                 raise Busy(f"the ledger {self.location} is busy with another writer; try again") from None
             raise Unavailable(f"cannot use the ledger at {self.location}: {error}") from None
         except sqlite3.DatabaseError as error:
@@ -205,9 +218,35 @@ class SQLiteDatabase(Database):
         with self._errors(), self._datastore.transaction(commit=False) as cursor:
             yield Cursor(cursor, "?")
 
+    def _wal(self) -> None:
+        """Turn WAL on before the first pooled connection does it.
+
+        Processes opening a brand-new file at once can find it locked while one of them sets
+        the journal mode, and that error comes at once, whatever the busy timeout: retry it.
+        """
+        if self._wal_on:
+            return
+        path = self._datastore.pool.db_name
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + lock_timeout()
+        while True:
+            try:
+                with closing(
+                    sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None)
+                ) as connection:
+                    if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                        connection.execute("PRAGMA journal_mode=WAL")
+                self._wal_on = True
+                return
+            except sqlite3.OperationalError as error:
+                if not _busy(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05))
+
     @contextmanager
     def writing(self) -> Iterator[Cursor]:
-        Path(self._datastore.pool.db_name).parent.mkdir(parents=True, exist_ok=True)
+        with self._errors():
+            self._wal()
         with self._errors(), self._datastore.get_connection(commit=True) as connection:
             cursor = connection.cursor()
             # IMMEDIATE takes the write lock before the first read, so the rules are
@@ -288,7 +327,7 @@ class PostgresDatabase(Database):
     def writing(self) -> Iterator[Cursor]:
         with self._errors(), self._datastore.transaction(commit=True) as session:
             cursor = Cursor(session.connection().connection.driver_connection.cursor(), "%s")
-            cursor.run(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+            cursor.run(f"SET LOCAL lock_timeout = '{lock_timeout()}s'")
             # One writer at a time, from before the first read to the commit; the lock also
             # covers creating the tables, which concurrent CREATE ... IF NOT EXISTS would not.
             cursor.run("SELECT pg_advisory_xact_lock(?)", (_WRITE_LOCK,))
@@ -298,8 +337,40 @@ class PostgresDatabase(Database):
     def insert(self, cursor: Cursor, stored: Sequence[StoredEvent]) -> None:
         self.recorder.insert_events(stored, session=self._session)  # type: ignore[call-arg]
 
+    def appender_grants(self, role: str) -> list[str]:
+        """What a role needs to append, and no more: it can never rewrite recorded events.
+
+        UPDATE on the events table is there only because eventsourcing locks the table IN
+        EXCLUSIVE MODE to insert, which PostgreSQL allows only with UPDATE; the trigger refuses
+        every UPDATE, and the role, not owning the table, cannot drop or disable the trigger.
+        It gets no DELETE or TRUNCATE on the events at all.
+        """
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+            raise LedgerError(f"role {role!r}: use lower-case letters, digits and '_'")
+        read_model = ", ".join(readmodel.TABLES)
+        return [
+            f'GRANT USAGE ON SCHEMA "{self._schema()}" TO {role}',
+            f"REVOKE ALL ON {self.events_table} FROM {role}",
+            f"GRANT SELECT, INSERT, UPDATE ON {self.events_table} TO {role}",
+            f"GRANT USAGE ON SEQUENCE {self.events_table}_id_seq TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {read_model} TO {role}",
+        ]
+
+    def _schema(self) -> str:
+        with self.reading() as cursor:
+            return str(cursor.rows("SELECT current_schema()")[0][0])
+
+    def grant(self, statements: list[str]) -> None:
+        with self.writing() as cursor:
+            for statement in statements:
+                cursor.run(statement)
+
 
 _WRITE_LOCK = int.from_bytes(LEDGER_ID.bytes[:8], "big", signed=True)
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
 
 
 def database(recorder: ApplicationRecorder, location: Location) -> Database:

@@ -98,12 +98,30 @@ class Writer:
                             f"{value!r} is already recorded at position {position} with different content",
                         )
                     return Outcome(position, event_id, duplicate=True)
+        self._decide(draft)
+        recorded = self._record(draft, content_fingerprint, self._envelope(draft))
+        return Outcome(recorded.position, recorded.id)
+
+    def restore(self, draft: Draft, envelope: dict[str, Any]) -> None:
+        """Record an event of a backup as it was: same id, position, time, actor and hash."""
+        for kind in ("key", "id"):
+            if envelope.get(kind) is not None and self._earlier(kind, envelope[kind]):
+                raise Rejected(kind, f"{envelope[kind]!r} appears twice in the backup")
+        self._decide(draft)
+        if envelope["position"] != self.position + 1:
+            raise Rejected(
+                "position", f"expected {self.position + 1}: a backup holds every position in order"
+            )
+        content = {name: envelope[name] for name in draft.content}
+        if content != draft.content or envelope["hash"] != link(self.hash, envelope):
+            raise Rejected("hash", "does not match the event and the chain before it")
+        self._record(draft, fingerprint(draft.content), envelope)
+
+    def _decide(self, draft: Draft) -> None:
         if isinstance(draft.data, EventRetracted):
             self._check_retraction(draft.data)
         else:
             rules.check(draft, self.get)
-        recorded = self._record(draft, content_fingerprint)
-        return Outcome(recorded.position, recorded.id)
 
     def _earlier(self, kind: str, value: str) -> tuple[int, str, str] | None:
         if (kind, value) in self._seen:
@@ -111,7 +129,8 @@ class Writer:
         rows = self.cursor.rows(sql.BY_KEY if kind == "key" else sql.BY_ID, (value,))
         return tuple(rows[0]) if rows else None  # type: ignore[return-value]
 
-    def _record(self, draft: Draft, content_fingerprint: str) -> Recorded:
+    def _envelope(self, draft: Draft) -> dict[str, Any]:
+        """The stored form of a new event: its content, where and when and by whom, and its hash."""
         envelope: dict[str, Any] = {
             "id": draft.id or str(uuid4()),
             "position": self.position + 1,
@@ -123,6 +142,9 @@ class Writer:
             envelope["imported_from"] = draft.imported_from
         envelope = {name: envelope[name] for name in ENVELOPE_FIELDS if name in envelope}
         envelope["hash"] = link(self.hash, envelope)
+        return envelope
+
+    def _record(self, draft: Draft, content_fingerprint: str, envelope: dict[str, Any]) -> Recorded:
         recorded = Recorded(envelope["position"], draft.type, draft.occurred_on, draft.data, envelope)
         self._stored.append(
             StoredEvent(
