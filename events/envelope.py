@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -20,8 +21,6 @@ MAX_INT = 2**53  # larger integers do not survive RFC 8785 canonical JSON
 CONTENT_FIELDS = ("type", "occurred_on", "data", "source", "note", "key")
 RECORD_FIELDS = ("id", "position", "hash", "recorded_at", "recorded_by", "imported_from")
 SOURCE_FIELDS = ("title", "url", "published_on", "publisher", "page")
-# Every object key in a JSON text, strings taken whole so quotes inside them do not count.
-_STRING_OR_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"(\s*:)?')
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -41,31 +40,49 @@ class Draft:
         return self.content.get("key")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _DuplicateKey
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# The standard library's C decoder hands every object's pairs over, so a repeated key is seen
+# (orjson, like json.loads, keeps the last one silently).
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_constant)
+
+
 def parse_json(text: bytes | str) -> Any:
     """Parse one JSON document strictly: no duplicate keys, NaN, huge texts or invalid UTF-8."""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if len(raw) > MAX_LINE_BYTES:
         raise FieldError("", f"longer than {MAX_LINE_BYTES} bytes")
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise FieldError("", f"not valid JSON: {error.args[0]}") from None
-    keys = sum(1 for match in _STRING_OR_KEY.finditer(raw) if match[1])
-    if keys != _count_keys(value):
-        raise FieldError("", "an object has the same key twice")
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FieldError("", f"not valid UTF-8 (byte {error.start + 1})") from None
+    try:
+        value = _DECODER.decode(decoded)
+    except _DuplicateKey:
+        raise FieldError("", "an object has the same key twice") from None
+    except RecursionError:
+        raise FieldError("", "not valid JSON: nested too deeply") from None
+    except ValueError as error:  # JSONDecodeError, NaN and Infinity
+        raise FieldError("", f"not valid JSON: {error}") from None
+    if "\\u" in decoded:
+        try:  # an escaped lone surrogate decodes, but is no text: orjson says so
+            orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            raise FieldError("", "not valid JSON: a string holds a lone surrogate") from None
     return value
-
-
-def _count_keys(value: Any) -> int:
-    count, stack = 0, [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            count += len(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
 
 
 def parse_event(value: Any, resolve: PartyResolver) -> Draft:
@@ -89,7 +106,8 @@ def parse_event(value: Any, resolve: PartyResolver) -> Draft:
     for name in ("note", "key"):
         if value.get(name) is not None:
             content[name] = _string(value[name], name)
-    return Draft(type_, occurred_on, data, content, _event_id(value.get("id")), _imported_from(value))
+    provenance = _imported_from(value) if len(value) > len(content) + ("id" in value) else None
+    return Draft(type_, occurred_on, data, content, _event_id(value.get("id")), provenance)
 
 
 def _occurred_on(value: Any, required: bool) -> Edtf | None:

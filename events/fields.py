@@ -225,30 +225,29 @@ def _for_hint(hint: Any) -> Converter:
 @cache
 def _converter(cls: type) -> Converter:
     hints = get_type_hints(cls)
-    specs = [
-        (f.name, f.default is MISSING and f.default_factory is MISSING, _for_hint(hints[f.name]))
-        for f in fields(cls)
-    ]
-    known = {name for name, _, _ in specs}
+    order = [f.name for f in fields(cls)]
+    converters = {f.name: _for_hint(hints[f.name]) for f in fields(cls)}
+    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+    paths: dict[str, dict[str, str]] = {}  # "data" -> {"instrument": "data.instrument", ...}
 
     def check(value: Any, path: str, resolve: PartyResolver) -> tuple[Any, dict]:
-        if not isinstance(value, dict):
+        if type(value) is not dict:
             raise FieldError(path, f"expected an object, got {type_name(value)}")
-        unknown = value.keys() - known
-        if unknown:
-            name = sorted(unknown)[0]
-            raise FieldError(
-                f"{path}.{name}", f"unknown field for {cls.__name__} (fields: {', '.join(sorted(known))})"
-            )
+        named = paths.get(path) or paths.setdefault(path, {name: f"{path}.{name}" for name in order})
         kwargs: dict[str, Any] = {}
         normalised: dict[str, Any] = {}
-        for name, required, field_converter in specs:
-            raw = value.get(name)
-            if raw is None or raw == []:
-                if required:
-                    raise FieldError(f"{path}.{name}", f"required for {cls.__name__}")
+        for name, raw in value.items():
+            field_converter = converters.get(name)
+            if field_converter is None:
+                raise FieldError(
+                    f"{path}.{name}", f"unknown field for {cls.__name__} (fields: {', '.join(sorted(order))})"
+                )
+            if raw is None or raw == []:  # an optional field left empty
                 continue
-            kwargs[name], normalised[name] = field_converter(raw, f"{path}.{name}", resolve)
+            kwargs[name], normalised[name] = field_converter(raw, named[name], resolve)
+        if len(kwargs) < len(required) or not required <= kwargs.keys():
+            missing = next(name for name in order if name in required and name not in kwargs)
+            raise FieldError(named[missing], f"required for {cls.__name__}")
         return cls(**kwargs), normalised
 
     return check

@@ -39,6 +39,28 @@ def link(previous: str, envelope: dict[str, Any]) -> str:
     return hashlib.sha256(previous.encode("ascii") + canonical(body)).hexdigest()
 
 
+def seal(previous: str, envelope: dict[str, Any]) -> tuple[str, bytes]:
+    """The hash of a new event and its stored form: the canonical envelope, hash last.
+
+    Storing the canonical bytes lets `unseal` recompute the chain without re-encoding.
+    """
+    body = canonical(envelope)
+    hash_ = hashlib.sha256(previous.encode("ascii") + body).hexdigest()
+    return hash_, body[:-1] + b',"hash":"' + hash_.encode("ascii") + b'"}'
+
+
+_HASH_MEMBER = len(b',"hash":"') + 64 + len(b'"}')
+
+
+def unseal(previous: str, stored: bytes) -> tuple[str, str] | None:
+    """The hash a stored event claims, and the one its bytes and the chain give (None: not sealed)."""
+    if len(stored) < _HASH_MEMBER + 2 or stored[-_HASH_MEMBER:-66] != b',"hash":"' or stored[-2:] != b'"}':
+        return None
+    body = stored[:-_HASH_MEMBER] + b"}"
+    claimed = stored[-66:-2].decode("ascii", "replace")
+    return claimed, hashlib.sha256(previous.encode("ascii") + body).hexdigest()
+
+
 def fingerprint(content: dict[str, Any]) -> str:
     """What makes two events the same event: type, occurred_on, data, source and note."""
     same = {

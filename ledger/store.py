@@ -128,6 +128,7 @@ class Database:
     """The recorder's database: the event store table plus the read model, one transaction."""
 
     dialect: str
+    position_key = "BIGINT PRIMARY KEY"
     without_rowid = ""
 
     def __init__(self, recorder: ApplicationRecorder, location: Location):
@@ -170,6 +171,7 @@ class Database:
 
 class SQLiteDatabase(Database):
     dialect = "sqlite"
+    position_key = "INTEGER PRIMARY KEY"  # the rowid itself: one B-tree, not two
     without_rowid = " WITHOUT ROWID"
     _wal_on = False
 
@@ -191,7 +193,7 @@ class SQLiteDatabase(Database):
 
     def create(self, cursor: Cursor) -> None:
         self.recorder._create_table(cursor._cursor)  # type: ignore[attr-defined]
-        for statement in readmodel.schema(self.without_rowid) + self._triggers():
+        for statement in readmodel.schema(self.position_key, self.without_rowid) + self._triggers():
             cursor.run(statement)
 
     def _triggers(self) -> list[str]:
@@ -300,7 +302,7 @@ class PostgresDatabase(Database):
     def create(self, cursor: Cursor) -> None:
         for table in self.recorder.tables:  # type: ignore[attr-defined]
             table.create(self._session.connection(), checkfirst=True)
-        for statement in readmodel.schema(self.without_rowid) + self._triggers():
+        for statement in readmodel.schema(self.position_key, self.without_rowid) + self._triggers():
             cursor.run(statement)
 
     def _triggers(self) -> list[str]:

@@ -11,9 +11,9 @@ from uuid import uuid4
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from events import Draft, EventRetracted, PartyRegistered, Person, Recorded, decode
+from events import Draft, EventRetracted, PartyRegistered, Recorded, decode
 from ledger import rules
-from ledger.chain import ENVELOPE_FIELDS, fingerprint, link
+from ledger.chain import fingerprint, link, seal
 from ledger.errors import Rejected
 from ledger.store import LEDGER_ID, Cursor, Database
 from projections import readmodel as sql
@@ -43,16 +43,15 @@ class Writer:
         self.recorded_at = max(recorded_at, last_recorded_at)
         self._entities: dict[Key, State | None] = {}
         self._dirty: set[Key] = set()
+        self._countries: dict[str, str | None] = {}
         self._stored: list[StoredEvent] = []
-        self._rows: dict[str, list[tuple[Any, ...]]] = {
-            sql.ADD_LOG: [],
-            sql.ADD_RELATIONSHIP: [],
-            sql.ADD_PARTY: [],
-            sql.ADD_ENTITY_EVENT: [],
-            sql.RETRACT: [],
-        }
-        self._seen: dict[tuple[str, str], tuple[int, str, str]] = {}  # (key|id, value) -> pos, id, fp
-        self._recent: dict[int | str, Recorded] = {}  # this transaction's events by position and id
+        self._log: list[tuple[Any, ...]] = []
+        self._relationships: list[tuple[Any, ...]] = []
+        self._parties: list[tuple[Any, ...]] = []
+        self._entity_events: list[tuple[Any, ...]] = []
+        self._retractions: list[tuple[Any, ...]] = []
+        self._seen: dict[tuple[str, str], tuple[int, str]] = {}  # (key|id, value) -> position, id
+        self._recent: dict[int | str, Recorded] = {}  # events not yet flushed, by position and id
         self._retracted: set[int] = set()
         self._registered: list[str] | None = None
 
@@ -69,6 +68,8 @@ class Writer:
     def _put(self, key: Key, state: State | None) -> None:
         self._entities[key] = state
         self._dirty.add(key)
+        if key[0] == "party":
+            self._countries.pop(key[1], None)
 
     def registered(self) -> list[str]:
         """Registered party ids and aliases (for suggestions on an unknown party)."""
@@ -86,20 +87,19 @@ class Writer:
         """Decide and record one event; a duplicate (same key or id, same content) is skipped."""
         if isinstance(draft.data, EventRetracted):
             draft = self._normalise_retraction(draft)
-        content_fingerprint = fingerprint(draft.content)
         for kind, value in (("key", draft.key), ("id", draft.id)):
             if value is not None:
                 earlier = self._earlier(kind, value)
                 if earlier:
-                    position, event_id, earlier_fingerprint = earlier
-                    if earlier_fingerprint != content_fingerprint:
+                    position, event_id = earlier
+                    if fingerprint(self._envelope_at(position)) != fingerprint(draft.content):
                         raise Rejected(
                             kind,
                             f"{value!r} is already recorded at position {position} with different content",
                         )
                     return Outcome(position, event_id, duplicate=True)
         self._decide(draft)
-        recorded = self._record(draft, content_fingerprint, self._envelope(draft))
+        recorded = self._record(draft, self._envelope(draft))
         return Outcome(recorded.position, recorded.id)
 
     def restore(self, draft: Draft, envelope: dict[str, Any]) -> None:
@@ -109,13 +109,13 @@ class Writer:
                 raise Rejected(kind, f"{envelope[kind]!r} appears twice in the backup")
         self._decide(draft)
         if envelope["position"] != self.position + 1:
-            raise Rejected(
-                "position", f"expected {self.position + 1}: a backup holds every position in order"
-            )
+            expected = self.position + 1
+            raise Rejected("position", f"expected {expected}: a backup holds every position in order")
         content = {name: envelope[name] for name in draft.content}
-        if content != draft.content or envelope["hash"] != link(self.hash, envelope):
+        claimed = envelope.pop("hash")
+        if content != draft.content or claimed != link(self.hash, envelope):
             raise Rejected("hash", "does not match the event and the chain before it")
-        self._record(draft, fingerprint(draft.content), envelope)
+        self._record(draft, envelope)
 
     def _decide(self, draft: Draft) -> None:
         if isinstance(draft.data, EventRetracted):
@@ -123,14 +123,14 @@ class Writer:
         else:
             rules.check(draft, self.get)
 
-    def _earlier(self, kind: str, value: str) -> tuple[int, str, str] | None:
+    def _earlier(self, kind: str, value: str) -> tuple[int, str] | None:
         if (kind, value) in self._seen:
             return self._seen[(kind, value)]
         rows = self.cursor.rows(sql.BY_KEY if kind == "key" else sql.BY_ID, (value,))
-        return tuple(rows[0]) if rows else None  # type: ignore[return-value]
+        return (rows[0][0], rows[0][1]) if rows else None
 
     def _envelope(self, draft: Draft) -> dict[str, Any]:
-        """The stored form of a new event: its content, where and when and by whom, and its hash."""
+        """A new event's envelope, but for its hash: its content, where, when and by whom."""
         envelope: dict[str, Any] = {
             "id": draft.id or str(uuid4()),
             "position": self.position + 1,
@@ -140,25 +140,25 @@ class Writer:
         }
         if draft.imported_from:
             envelope["imported_from"] = draft.imported_from
-        envelope = {name: envelope[name] for name in ENVELOPE_FIELDS if name in envelope}
-        envelope["hash"] = link(self.hash, envelope)
         return envelope
 
-    def _record(self, draft: Draft, content_fingerprint: str, envelope: dict[str, Any]) -> Recorded:
+    def _record(self, draft: Draft, envelope: dict[str, Any]) -> Recorded:
+        """Seal an envelope (without its hash) into the chain and record it."""
+        envelope["hash"], state = seal(self.hash, envelope)
         recorded = Recorded(envelope["position"], draft.type, draft.occurred_on, draft.data, envelope)
         self._stored.append(
             StoredEvent(
                 originator_id=LEDGER_ID,
                 originator_version=recorded.position,
                 topic=f"events:{recorded.type}",
-                state=orjson.dumps(envelope),
+                state=state,
             )
         )
-        self.apply(recorded, content_fingerprint)
+        self.apply(recorded)
         for kind in ("key", "id"):
             value = envelope.get(kind)
             if value is not None:
-                self._seen[(kind, value)] = (recorded.position, recorded.id, content_fingerprint)
+                self._seen[(kind, value)] = (recorded.position, recorded.id)
         return recorded
 
     # --- retraction
@@ -204,16 +204,19 @@ class Writer:
                     f"event {rows[0][0]} depends on {kind} {slug!r}; retract it first",
                 )
 
-    def _event(self, position: int) -> Recorded:
+    def _envelope_at(self, position: int) -> dict[str, Any]:
         if position in self._recent:
-            return self._recent[position]
+            return self._recent[position].envelope
         self.flush()
         rows = self.cursor.rows(self.db.statements["event"], (self.db.ledger_id, position))
-        return decode(orjson.loads(rows[0][0]))
+        return orjson.loads(rows[0][0])
+
+    def _event(self, position: int) -> Recorded:
+        return self._recent.get(position) or decode(self._envelope_at(position))
 
     def _retract(self, retraction: Recorded) -> None:
         target = self._event(self._target_row("id", retraction.data.event)[0])  # type: ignore[attr-defined]
-        self._rows[sql.RETRACT].append((retraction.position, retraction.recorded_at, target.position))
+        self._retractions.append((retraction.position, retraction.recorded_at, target.position))
         self._retracted.add(target.position)
         self.flush()
         for key in subjects(target.data):
@@ -222,23 +225,15 @@ class Writer:
 
     # --- projection: the same for a new event and for a rebuild
 
-    def apply(self, recorded: Recorded, content_fingerprint: str) -> None:
+    def apply(self, recorded: Recorded) -> None:
         """Project one recorded event into the read model and the entities."""
         envelope = recorded.envelope
         self.position, self.hash = recorded.position, envelope["hash"]
         self.recorded_at = envelope["recorded_at"]
         self._recent[recorded.position] = self._recent[recorded.id] = recorded
         day = recorded.day.isoformat() if recorded.day else None
-        self._rows[sql.ADD_LOG].append(
-            (
-                recorded.position,
-                recorded.id,
-                envelope.get("key"),
-                content_fingerprint,
-                recorded.type,
-                day,
-                envelope["recorded_at"],
-            )
+        self._log.append(
+            (recorded.position, recorded.id, envelope.get("key"), recorded.type, day, envelope["recorded_at"])
         )
         if isinstance(recorded.data, EventRetracted):
             self._retract(recorded)
@@ -248,8 +243,11 @@ class Writer:
             self._put(key, state)
 
     def _country(self, party: str) -> str | None:
-        state = self.get(("party", party))
-        return state["country"] if state else None
+        country = self._countries.get(party, _ABSENT)
+        if country is _ABSENT:
+            state = self.get(("party", party))
+            country = self._countries[party] = state["country"] if state else None
+        return country
 
     def _project(self, recorded: Recorded, day: str | None) -> None:
         event, position = recorded.data, recorded.position
@@ -260,22 +258,24 @@ class Writer:
         named = set(parties)
         if isinstance(event, PartyRegistered):
             named.add(event.party)
-        if getattr(event, "host", None):
-            named.add(event.host)  # type: ignore[attr-defined]
-        for person in getattr(event, "signatories", ()) + getattr(event, "heads_of_delegation", ()):
-            if isinstance(person, Person) and person.party:
+        host = getattr(event, "host", None)
+        if host:
+            named.add(host)
+        for person in (*getattr(event, "signatories", ()), *getattr(event, "heads_of_delegation", ())):
+            if person.party:
                 named.add(person.party)
-        countries = {country for party in named if (country := self._country(party))}
-        self._rows[sql.ADD_PARTY].extend((party, position) for party in sorted(named | countries))
+        countries = {party: self._country(party) for party in named}
+        self._parties.extend((party, position) for party in named.union(countries.values()) if party)
         if not isinstance(event, PartyRegistered):
-            multilateral = int(len(set(parties)) > 2)
-            self._rows[sql.ADD_RELATIONSHIP].extend(
-                (rel, position, day, int(exact), multilateral, recorded.type)
-                for rel, exact in relationships(parties, self._country).items()
+            multilateral = int(len(parties) > 2)
+            self._relationships.extend(
+                (rel, day, position, int(exact), multilateral, recorded.type)
+                for rel, exact in relationships(parties, countries.get).items()
             )
-        self._rows[sql.ADD_ENTITY_EVENT].extend((kind, slug, position, 1) for kind, slug in subjects(event))
-        self._rows[sql.ADD_ENTITY_EVENT].extend(
-            (kind, slug, position, 0) for kind, slug in set(references(event)) - set(subjects(event))
+        shaped = subjects(event)
+        self._entity_events.extend((kind, slug, position, 1) for kind, slug in shaped)
+        self._entity_events.extend(
+            (kind, slug, position, 0) for kind, slug in references(event) if (kind, slug) not in shaped
         )
 
     # --- writing it out
@@ -285,23 +285,26 @@ class Writer:
         if self._stored:
             self.db.insert(self.cursor, self._stored)
             self._stored = []
-        for statement, rows in self._rows.items():
+        for statement, rows in (
+            (sql.ADD_LOG, self._log),
+            (sql.ADD_RELATIONSHIP, self._relationships),
+            (sql.ADD_PARTY, self._parties),
+            (sql.ADD_ENTITY_EVENT, self._entity_events),
+            (sql.RETRACT, self._retractions),
+        ):
             self.cursor.many(statement, rows)
             rows.clear()
-        puts = [
-            (*key, orjson.dumps(self._entities[key]).decode())
-            for key in self._dirty
-            if self._entities[key] is not None
-        ]
-        drops = [key for key in self._dirty if self._entities[key] is None]
+        dirty = [(key, self._entities[key]) for key in self._dirty]
+        puts = [(*key, orjson.dumps(state).decode()) for key, state in dirty if state]
         self.cursor.many(sql.PUT_ENTITY, puts)
-        self.cursor.many(sql.DROP_ENTITY, drops)
+        self.cursor.many(sql.DROP_ENTITY, [key for key, state in dirty if state is None])
         self._dirty.clear()
         # Everything is in the database now; what the transaction remembers can go.
         self._recent.clear()
         self._seen.clear()
         if len(self._entities) > CACHE_LIMIT:
             self._entities.clear()
+            self._countries.clear()
 
     def finish(self) -> None:
         self.flush()

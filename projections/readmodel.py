@@ -28,8 +28,9 @@ TABLES = (
 )
 
 
-def schema(without_rowid: str) -> list[str]:
-    """CREATE statements; `without_rowid` is SQLite's table option or empty."""
+def schema(position_key: str, without_rowid: str) -> list[str]:
+    """CREATE statements for a dialect: how a position is a table's own key, and SQLite's
+    WITHOUT ROWID option (empty elsewhere)."""
     return [
         # The chain head: the last position, its hash and recording time (kept monotonic).
         "CREATE TABLE IF NOT EXISTS coopledger_head ("
@@ -39,16 +40,14 @@ def schema(without_rowid: str) -> list[str]:
         f" VALUES (1, 0, '{'0' * 64}', '') ON CONFLICT (singleton) DO NOTHING",
         # One row per event: lookups by id and key, and what retracted it.
         "CREATE TABLE IF NOT EXISTS coopledger_log ("
-        " position BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, key TEXT UNIQUE,"
-        " fingerprint TEXT NOT NULL, type TEXT NOT NULL, day TEXT,"
-        " recorded_at TEXT NOT NULL, retracted_by BIGINT, retracted_at TEXT)",
-        "CREATE INDEX IF NOT EXISTS coopledger_log_type ON coopledger_log (type, position)",
+        f" position {position_key}, id TEXT NOT NULL UNIQUE, key TEXT,"
+        " type TEXT NOT NULL, day TEXT, recorded_at TEXT NOT NULL, retracted_by BIGINT, retracted_at TEXT)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS coopledger_log_key ON coopledger_log (key) WHERE key IS NOT NULL",
+        # A relationship's events in day order: what `state` and `history` read.
         "CREATE TABLE IF NOT EXISTS coopledger_relationship_events ("
-        " relationship TEXT NOT NULL, position BIGINT NOT NULL, day TEXT NOT NULL,"
+        " relationship TEXT NOT NULL, day TEXT NOT NULL, position BIGINT NOT NULL,"
         " exact SMALLINT NOT NULL, multilateral SMALLINT NOT NULL, type TEXT NOT NULL,"
-        f" PRIMARY KEY (relationship, position)){without_rowid}",
-        "CREATE INDEX IF NOT EXISTS coopledger_relationship_day"
-        " ON coopledger_relationship_events (relationship, day)",
+        f" PRIMARY KEY (relationship, day, position)){without_rowid}",
         "CREATE TABLE IF NOT EXISTS coopledger_party_events ("
         " party TEXT NOT NULL, position BIGINT NOT NULL,"
         f" PRIMARY KEY (party, position)){without_rowid}",
@@ -72,17 +71,16 @@ PUT_ENTITY = (
 DROP_ENTITY = "DELETE FROM coopledger_entities WHERE kind = ? AND slug = ?"
 REGISTERED = "SELECT slug FROM coopledger_entities WHERE kind IN ('party', 'alias')"
 
-BY_KEY = "SELECT position, id, fingerprint FROM coopledger_log WHERE key = ?"
-BY_ID = "SELECT position, id, fingerprint FROM coopledger_log WHERE id = ?"
+BY_KEY = "SELECT position, id FROM coopledger_log WHERE key = ?"
+BY_ID = "SELECT position, id FROM coopledger_log WHERE id = ?"
 LOG_ROW = "SELECT position, id, type, retracted_by FROM coopledger_log WHERE {column} = ?"
 ADD_LOG = (
-    "INSERT INTO coopledger_log (position, id, key, fingerprint, type, day, recorded_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO coopledger_log (position, id, key, type, day, recorded_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
 RETRACT = "UPDATE coopledger_log SET retracted_by = ?, retracted_at = ? WHERE position = ?"
 ADD_RELATIONSHIP = (
     "INSERT INTO coopledger_relationship_events"
-    " (relationship, position, day, exact, multilateral, type) VALUES (?, ?, ?, ?, ?, ?)"
+    " (relationship, day, position, exact, multilateral, type) VALUES (?, ?, ?, ?, ?, ?)"
 )
 ADD_PARTY = "INSERT INTO coopledger_party_events (party, position) VALUES (?, ?)"
 ADD_ENTITY_EVENT = "INSERT INTO coopledger_entity_events (kind, slug, position, subject) VALUES (?, ?, ?, ?)"
@@ -127,6 +125,10 @@ def statements(events: str) -> dict[str, str]:
             f" WHERE r.relationship = ? AND r.day <= ?"
         ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
+        "events": (
+            f"SELECT originator_version, topic, state FROM {events}"
+            f" WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version LIMIT ?"
+        ),
         "log": (
             f"SELECT e.state FROM {events} e"
             f" WHERE e.originator_id = ? AND e.originator_version > ? {{filters}}"

@@ -97,7 +97,7 @@ def test_bad_input_exits_2_with_one_line_naming_the_field(run) -> None:  # type:
         ),
         (
             ("append", "{not json"),
-            "Error: event: not valid JSON: unexpected character, expected a string key: line 1 column 2 (char 1)\n",
+            "Error: event: not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)\n",
         ),
         (("state", "KOR", "JPN"), None),
     ]

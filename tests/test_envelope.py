@@ -127,7 +127,7 @@ def test_ids_are_normalised_and_dates_kept_as_entered() -> None:
             "an object has the same key twice",
         ),
         (b'{"type": NaN}', "not valid JSON"),
-        (b'{"type": "\xff"}', "not valid JSON"),
+        (b'{"type": "\xff"}', "not valid UTF-8 (byte 11)"),
         (b'{"type": "Event', "not valid JSON"),
         (b"[" * 5000 + b"]" * 5000, "not valid JSON"),
         (b'"' + b"x" * 1_000_001 + b'"', "longer than 1000000 bytes"),
