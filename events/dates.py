@@ -12,6 +12,14 @@ from functools import lru_cache
 # library takes milliseconds per call, so they take this path, which the property tests hold
 # to the library's answers. Everything else goes to the library.
 _PLAIN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?[~?%]?")
+# EDTF sub-year groupings (seasons, quarters, quadrimesters, semesters) as the edtf library
+# reads them: the first and last month. "2019-41" is the second half of 2019.
+_SEASON = re.compile(r"(\d{4})-(2[1-9]|3[0-9]|4[01])")
+_SEASON_MONTHS = {
+    21: (3, 5), 22: (6, 8), 23: (9, 11), 24: (12, 12), 25: (3, 5), 26: (6, 8), 27: (9, 11),
+    28: (12, 12), 29: (9, 11), 30: (12, 12), 31: (3, 5), 32: (6, 8), 33: (1, 3), 34: (4, 6),
+    35: (7, 9), 36: (10, 12), 37: (1, 4), 38: (5, 8), 39: (9, 12), 40: (1, 6), 41: (7, 12),
+}
 
 
 class DateError(ValueError):
@@ -80,7 +88,14 @@ def _plain(text: str) -> re.Match[str] | None:
 def _bounds(text: str) -> tuple[date, date]:
     """The earliest and latest possible day of a single EDTF value."""
     plain = _plain(text)
-    return _plain_bounds(text, *plain.groups()) if plain else _library_bounds(text)
+    if plain:
+        return _plain_bounds(text, *plain.groups())
+    season = _SEASON.fullmatch(text)
+    if season and season[1] != "0000":
+        first, last = _SEASON_MONTHS[int(season[2])]
+        year = int(season[1])
+        return date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1])
+    return _library_bounds(text)
 
 
 def _plain_bounds(text: str, year: str, month: str | None, day: str | None) -> tuple[date, date]:

@@ -13,7 +13,7 @@ import orjson
 
 from events.catalog import EVENT_TYPES, Event
 from events.dates import DateError, Edtf, parse_edtf
-from events.fields import FieldError, PartyResolver, convert, type_name
+from events.fields import FieldError, PartyResolver, convert, load, type_name
 
 MAX_LINE_BYTES = 1_000_000
 MAX_IMPORT_DEPTH = 32
@@ -209,14 +209,10 @@ class Recorded:
         return self.occurred_on.day if self.occurred_on else None
 
 
-def _trusted(party: str) -> str:
-    return party
-
-
 def decode(envelope: dict[str, Any]) -> Recorded:
-    """Type a stored envelope; its ids were resolved when it was recorded."""
+    """Type a stored envelope: its fields were checked, and its ids resolved, when recorded."""
     type_ = envelope["type"]
-    data, _ = convert(EVENT_TYPES[type_], envelope["data"], "data", _trusted)
+    data = load(EVENT_TYPES[type_], envelope["data"])
     occurred_on = envelope.get("occurred_on")
     return Recorded(
         envelope["position"], type_, parse_edtf(occurred_on) if occurred_on else None, data, envelope

@@ -251,3 +251,39 @@ def _converter(cls: type) -> Converter:
         return cls(**kwargs), normalised
 
     return check
+
+
+def load(cls: type, data: dict[str, Any]) -> Any:
+    """Type data the ledger stored after checking it: only the conversions, no checks."""
+    return _loader(cls)(data)
+
+
+@cache
+def _loader(cls: type) -> Callable[[dict[str, Any]], Any]:
+    hints = get_type_hints(cls)
+    casts = {f.name: cast for f in fields(cls) if (cast := _cast(hints[f.name])) is not None}
+
+    def load_stored(data: dict[str, Any]) -> Any:
+        if not casts:
+            return cls(**data)
+        return cls(**{name: casts[name](value) if name in casts else value for name, value in data.items()})
+
+    return load_stored
+
+
+def _cast(hint: Any) -> Callable[[Any], Any] | None:
+    """How a stored JSON value becomes the field's Python value; None when it already is."""
+    if hint is Edtf:
+        return parse_edtf
+    if hint is Decimal:
+        return Decimal
+    origin = get_origin(hint)
+    if origin is tuple:
+        inner = _cast(get_args(hint)[0])
+        return tuple if inner is None else lambda values: tuple(map(inner, values))
+    if origin in (Union, types.UnionType):
+        inner = [arg for arg in get_args(hint) if arg is not type(None)]
+        return _cast(inner[0]) if len(inner) == 1 else None  # int | str (an event ref) as stored
+    if isinstance(hint, type) and is_dataclass(hint):
+        return _loader(hint)
+    return None

@@ -18,12 +18,12 @@ COMMON_ALIASES = {
 @cache
 def _codes() -> dict[str, str]:
     """Every accepted spelling of a state (upper-case) mapped to its alpha-3 code."""
-    import pycountry
+    import iso3166  # self-contained and quick to load: every command that names a party needs it
 
     codes: dict[str, str] = {}
-    for country in pycountry.countries:
-        codes[country.alpha_3] = country.alpha_3
-        codes[country.alpha_2] = country.alpha_3
+    for country in iso3166.countries:
+        codes[country.alpha3] = country.alpha3
+        codes[country.alpha2] = country.alpha3
     codes.update(COMMON_ALIASES)
     return codes
 
@@ -40,7 +40,7 @@ def state_suggestions() -> frozenset[str]:
 
 @cache
 def _currencies() -> frozenset[str]:
-    import pycountry
+    import pycountry  # loaded only to check a currency: it takes a while to load
 
     return frozenset(currency.alpha_3 for currency in pycountry.currencies)
 

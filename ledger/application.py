@@ -172,7 +172,7 @@ class Ledger(Application):  # type: ignore[type-arg]
             params.append(type_)
         if party:
             filters += sql.OF_PARTY
-            params.append(self.party(party))
+            params.append(sql.naming(self.party(party)))
         statement = self.db.statements["log"].format(filters=filters)
         after = since
         while True:

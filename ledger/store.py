@@ -254,6 +254,9 @@ class SQLiteDatabase(Database):
             # IMMEDIATE takes the write lock before the first read, so the rules are
             # checked against the ledger as it is when this transaction commits.
             cursor.execute("BEGIN IMMEDIATE")
+            # Writes insert into several indexes at random places: a larger page cache keeps
+            # them in memory (64 MiB at most, per writing connection).
+            cursor.execute("PRAGMA cache_size = -65536")
             try:
                 yield Cursor(cursor, "?")
                 connection.commit()

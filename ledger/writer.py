@@ -21,7 +21,10 @@ from projections.entities import Key, State, evolve, references, refold, subject
 from projections.membership import relationships
 
 _ABSENT: Any = object()
-CACHE_LIMIT = 200_000  # entities kept in memory between flushes of a long import or rebuild
+CACHE_LIMIT = 50_000  # entities kept in memory between flushes of a long import or rebuild
+# After this many lookups of entities that are not there (new ids, in a long import), every
+# entity key is read at once, so the rest of the misses cost no query.
+MISSES_BEFORE_LISTING = 256
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,12 @@ class Writer:
         self.recorded_at = max(recorded_at, last_recorded_at)
         self._entities: dict[Key, State | None] = {}
         self._dirty: set[Key] = set()
+        self._misses = 0
+        self._listed: set[str] | None = None  # "kind\x1fslug" of every entity, once read
         self._countries: dict[str, str | None] = {}
         self._stored: list[StoredEvent] = []
         self._log: list[tuple[Any, ...]] = []
         self._relationships: list[tuple[Any, ...]] = []
-        self._parties: list[tuple[Any, ...]] = []
         self._entity_events: list[tuple[Any, ...]] = []
         self._retractions: list[tuple[Any, ...]] = []
         self._seen: dict[tuple[str, str], tuple[int, str]] = {}  # (key|id, value) -> position, id
@@ -60,14 +64,31 @@ class Writer:
     def get(self, key: Key) -> State | None:
         state = self._entities.get(key, _ABSENT)
         if state is _ABSENT:
-            rows = self.cursor.rows(sql.ENTITY, key)
-            state = orjson.loads(rows[0][0]) if rows else None
+            if self._listed is not None and f"{key[0]}\x1f{key[1]}" not in self._listed:
+                state = None
+            else:
+                rows = self.cursor.rows(sql.ENTITY, key)
+                state = orjson.loads(rows[0][0]) if rows else None
+                if state is None:
+                    self._missed()
             self._entities[key] = state
         return state
+
+    def _missed(self) -> None:
+        self._misses += 1
+        if self._misses == MISSES_BEFORE_LISTING:
+            self.flush()
+            self._listed = {f"{kind}\x1f{slug}" for kind, slug in self.cursor.rows(sql.ENTITY_KEYS)}
 
     def _put(self, key: Key, state: State | None) -> None:
         self._entities[key] = state
         self._dirty.add(key)
+        if self._listed is not None:
+            listed = f"{key[0]}\x1f{key[1]}"
+            if state is None:
+                self._listed.discard(listed)
+            else:
+                self._listed.add(listed)
         if key[0] == "party":
             self._countries.pop(key[1], None)
 
@@ -196,7 +217,7 @@ class Writer:
             self.flush()
             kind, slug = target.data.subject, target.data.subject_id
             statement = sql.PARTY_DEPENDENT if kind == "party" else sql.DEPENDENT
-            params = (slug, position) if kind == "party" else (kind, slug, position)
+            params = (sql.naming(slug), position) if kind == "party" else (kind, slug, position)
             rows = self.cursor.rows(statement, params)
             if rows:
                 raise Rejected(
@@ -207,7 +228,7 @@ class Writer:
     def _envelope_at(self, position: int) -> dict[str, Any]:
         if position in self._recent:
             return self._recent[position].envelope
-        self.flush()
+        # Not among the events still pending, so already in the database.
         rows = self.cursor.rows(self.db.statements["event"], (self.db.ledger_id, position))
         return orjson.loads(rows[0][0])
 
@@ -232,13 +253,21 @@ class Writer:
         self.recorded_at = envelope["recorded_at"]
         self._recent[recorded.position] = self._recent[recorded.id] = recorded
         day = recorded.day.isoformat() if recorded.day else None
+        named = "" if isinstance(recorded.data, EventRetracted) else self._project(recorded, day)
         self._log.append(
-            (recorded.position, recorded.id, envelope.get("key"), recorded.type, day, envelope["recorded_at"])
+            (
+                recorded.position,
+                recorded.id,
+                envelope.get("key"),
+                recorded.type,
+                day,
+                envelope["recorded_at"],
+                named,
+            )
         )
         if isinstance(recorded.data, EventRetracted):
             self._retract(recorded)
             return
-        self._project(recorded, day)
         for key, state in evolve(recorded.data, recorded, self.get).items():
             self._put(key, state)
 
@@ -249,7 +278,8 @@ class Writer:
             country = self._countries[party] = state["country"] if state else None
         return country
 
-    def _project(self, recorded: Recorded, day: str | None) -> None:
+    def _project(self, recorded: Recorded, day: str | None) -> str:
+        """Rows of the read model for one event; returns the parties it names, as |A|B|."""
         event, position = recorded.data, recorded.position
         parties: list[str] = list(getattr(event, "parties", ()))
         if not parties and event.subject in ("instrument", "project", "series"):
@@ -265,7 +295,6 @@ class Writer:
             if person.party:
                 named.add(person.party)
         countries = {party: self._country(party) for party in named}
-        self._parties.extend((party, position) for party in named.union(countries.values()) if party)
         if not isinstance(event, PartyRegistered):
             multilateral = int(len(parties) > 2)
             self._relationships.extend(
@@ -277,6 +306,8 @@ class Writer:
         self._entity_events.extend(
             (kind, slug, position, 0) for kind, slug in references(event) if (kind, slug) not in shaped
         )
+        everyone = sorted(party for party in named.union(countries.values()) if party)
+        return f"|{'|'.join(everyone)}|"
 
     # --- writing it out
 
@@ -288,7 +319,6 @@ class Writer:
         for statement, rows in (
             (sql.ADD_LOG, self._log),
             (sql.ADD_RELATIONSHIP, self._relationships),
-            (sql.ADD_PARTY, self._parties),
             (sql.ADD_ENTITY_EVENT, self._entity_events),
             (sql.RETRACT, self._retractions),
         ):

@@ -22,7 +22,6 @@ TABLES = (
     "coopledger_head",
     "coopledger_log",
     "coopledger_relationship_events",
-    "coopledger_party_events",
     "coopledger_entities",
     "coopledger_entity_events",
 )
@@ -38,19 +37,17 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
         " position BIGINT NOT NULL, hash TEXT NOT NULL, recorded_at TEXT NOT NULL)",
         "INSERT INTO coopledger_head (singleton, position, hash, recorded_at)"
         f" VALUES (1, 0, '{'0' * 64}', '') ON CONFLICT (singleton) DO NOTHING",
-        # One row per event: lookups by id and key, and what retracted it.
+        # One row per event: lookups by id and key, the parties it names (as |A|B|, with the
+        # states of its organisations), and what retracted it.
         "CREATE TABLE IF NOT EXISTS coopledger_log ("
-        f" position {position_key}, id TEXT NOT NULL UNIQUE, key TEXT,"
-        " type TEXT NOT NULL, day TEXT, recorded_at TEXT NOT NULL, retracted_by BIGINT, retracted_at TEXT)",
+        f" position {position_key}, id TEXT NOT NULL UNIQUE, key TEXT, type TEXT NOT NULL, day TEXT,"
+        " recorded_at TEXT NOT NULL, parties TEXT NOT NULL, retracted_by BIGINT, retracted_at TEXT)",
         "CREATE UNIQUE INDEX IF NOT EXISTS coopledger_log_key ON coopledger_log (key) WHERE key IS NOT NULL",
         # A relationship's events in day order: what `state` and `history` read.
         "CREATE TABLE IF NOT EXISTS coopledger_relationship_events ("
         " relationship TEXT NOT NULL, day TEXT NOT NULL, position BIGINT NOT NULL,"
         " exact SMALLINT NOT NULL, multilateral SMALLINT NOT NULL, type TEXT NOT NULL,"
         f" PRIMARY KEY (relationship, day, position)){without_rowid}",
-        "CREATE TABLE IF NOT EXISTS coopledger_party_events ("
-        " party TEXT NOT NULL, position BIGINT NOT NULL,"
-        f" PRIMARY KEY (party, position)){without_rowid}",
         "CREATE TABLE IF NOT EXISTS coopledger_entities ("
         " kind TEXT NOT NULL, slug TEXT NOT NULL, state TEXT NOT NULL,"
         f" PRIMARY KEY (kind, slug)){without_rowid}",
@@ -69,28 +66,29 @@ PUT_ENTITY = (
     " ON CONFLICT (kind, slug) DO UPDATE SET state = excluded.state"
 )
 DROP_ENTITY = "DELETE FROM coopledger_entities WHERE kind = ? AND slug = ?"
+ENTITY_KEYS = "SELECT kind, slug FROM coopledger_entities"
 REGISTERED = "SELECT slug FROM coopledger_entities WHERE kind IN ('party', 'alias')"
 
 BY_KEY = "SELECT position, id FROM coopledger_log WHERE key = ?"
 BY_ID = "SELECT position, id FROM coopledger_log WHERE id = ?"
 LOG_ROW = "SELECT position, id, type, retracted_by FROM coopledger_log WHERE {column} = ?"
 ADD_LOG = (
-    "INSERT INTO coopledger_log (position, id, key, type, day, recorded_at) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO coopledger_log (position, id, key, type, day, recorded_at, parties)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 RETRACT = "UPDATE coopledger_log SET retracted_by = ?, retracted_at = ? WHERE position = ?"
 ADD_RELATIONSHIP = (
     "INSERT INTO coopledger_relationship_events"
     " (relationship, day, position, exact, multilateral, type) VALUES (?, ?, ?, ?, ?, ?)"
 )
-ADD_PARTY = "INSERT INTO coopledger_party_events (party, position) VALUES (?, ?)"
 ADD_ENTITY_EVENT = "INSERT INTO coopledger_entity_events (kind, slug, position, subject) VALUES (?, ?, ?, ?)"
 # Filters of the audit log (`e` is the event store's row).
 OF_TYPE = (
     " AND EXISTS (SELECT 1 FROM coopledger_log l WHERE l.position = e.originator_version AND l.type = ?)"
 )
 OF_PARTY = (
-    " AND EXISTS (SELECT 1 FROM coopledger_party_events p"
-    " WHERE p.position = e.originator_version AND p.party = ?)"
+    " AND EXISTS (SELECT 1 FROM coopledger_log l"
+    " WHERE l.position = e.originator_version AND l.parties LIKE ? ESCAPE '!')"
 )
 # An unretracted event, other than the one given, that names an entity or a party.
 DEPENDENT = (
@@ -100,11 +98,16 @@ DEPENDENT = (
     " ORDER BY ee.position LIMIT 1"
 )
 PARTY_DEPENDENT = (
-    "SELECT pe.position FROM coopledger_party_events pe"
-    " JOIN coopledger_log l ON l.position = pe.position"
-    " WHERE pe.party = ? AND pe.position <> ? AND l.retracted_by IS NULL"
-    " ORDER BY pe.position LIMIT 1"
+    "SELECT position FROM coopledger_log"
+    " WHERE parties LIKE ? ESCAPE '!' AND position <> ? AND retracted_by IS NULL"
+    " ORDER BY position LIMIT 1"
 )
+
+
+def naming(party: str) -> str:
+    """The LIKE pattern of log rows that name a party."""
+    escaped = party.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%|{escaped}|%"
 
 
 def statements(events: str) -> dict[str, str]:

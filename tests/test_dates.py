@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.dates import DateError, _library_bounds, _plain_bounds, parse_edtf
+from events.dates import DateError, _bounds, _library_bounds, _plain_bounds, parse_edtf
 
 
 @pytest.mark.parametrize(
@@ -93,6 +93,12 @@ def test_the_fast_path_agrees_with_the_edtf_library(text: str) -> None:
     if plain[2] is not None and not "01" <= plain[2] <= "12":
         return  # seasons and invalid months go to the library anyway
     assert _outcome(lambda: _plain_bounds(text, *plain.groups())) == _outcome(lambda: _library_bounds(text))
+
+
+@pytest.mark.parametrize("code", range(21, 42))
+@pytest.mark.parametrize("year", ["2019", "2020", "0001", "9999"])
+def test_seasons_agree_with_the_edtf_library(year: str, code: int) -> None:
+    assert _bounds(f"{year}-{code}") == _library_bounds(f"{year}-{code}")
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,0 +1,336 @@
+"""Measure coopledger on this machine, every figure beside its target, in one run.
+
+    python bench/run.py [--events 100000] [--big 1000000] [--repeat 7] [--postgres URL]
+
+Generates synthetic ledgers with bench/generate.py (cached in --workdir), then times whole
+`coopledger` processes: import, state, append, rebuild, verify, with peak memory, against
+a raw SQLite floor and a naive eventsourcing_sqlalchemy save measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+COOPLEDGER = [sys.executable, "-m", "cli"]
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mib: float
+    stdout: bytes
+
+
+def run(command: list[str]) -> Run:
+    """Run a whole process to completion: its wall time and its own peak resident memory."""
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=HERE.parent)
+        _, status, usage = os.wait4(process.pid, 0)  # the usage of this process alone
+        seconds = time.perf_counter() - start
+        stdout.seek(0)
+        stderr.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{stderr.read().decode()}")
+        return Run(seconds, usage.ru_maxrss / 1024, stdout.read())
+
+
+def generated(workdir: Path, events: int, seed: int) -> Path:
+    path = workdir / f"ledger-{events}-{seed}.jsonl"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "generate.py"),
+                "--events",
+                str(events),
+                "--seed",
+                str(seed),
+                "--out",
+                str(partial),
+            ],
+            check=True,
+        )
+        partial.rename(path)
+    return path
+
+
+def fresh(path: Path) -> Path:
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink()
+    return path
+
+
+def raw_floor(lines_file: Path, workdir: Path) -> float:
+    """Plain sqlite3 executemany of the same lines into one table, one transaction, WAL, FULL."""
+    lines = lines_file.read_bytes().splitlines()
+    connection = sqlite3.connect(fresh(workdir / "floor.sqlite"), isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("CREATE TABLE lines (id INTEGER PRIMARY KEY, line BLOB NOT NULL)")
+    start = time.perf_counter()
+    connection.execute("BEGIN")
+    connection.executemany("INSERT INTO lines (line) VALUES (?)", ((line,) for line in lines))
+    connection.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    connection.close()
+    return len(lines) / seconds
+
+
+NAIVE = """
+import sys, time, orjson
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+class Record(Aggregate):
+    @event("Recorded")
+    def record(self, line: dict) -> None:
+        pass
+
+class Naive(Application):
+    pass
+
+env = {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": "sqlite:///" + sys.argv[2]}
+app = Naive(env=env)
+lines = open(sys.argv[1], "rb").read().splitlines()
+start = time.perf_counter()
+for first in range(0, len(lines), 100):  # 100 events an aggregate, saved as eventsourcing's examples do
+    record = Record()
+    for line in lines[first:first + 100]:
+        record.record(orjson.loads(line))
+    app.save(record)
+print(len(lines) / (time.perf_counter() - start))
+"""
+
+
+def naive_save(lines_file: Path, workdir: Path) -> float:
+    """The same events saved by a naive eventsourcing_sqlalchemy application: no checks, no views."""
+    db = fresh(workdir / "naive.sqlite")
+    result = run([sys.executable, "-c", NAIVE, str(lines_file), str(db)])
+    return float(result.stdout)
+
+
+def relationships(db: str) -> list[dict]:
+    listed = run([*COOPLEDGER, "--db", db, "relationships", "--as-of", "2100", "--json"]).stdout
+    return sorted(orjson.loads(listed), key=lambda r: -r["events"])
+
+
+def median_seconds(command: list[str], repeat: int) -> float:
+    return statistics.median(run(command).seconds for _ in range(repeat))
+
+
+def append_command(db: str) -> list[str]:
+    event = {
+        "type": "MeetingHeld",
+        "occurred_on": "2025-06-01",
+        "key": f"bench/{uuid.uuid4()}",
+        "data": {"meeting": f"bench-{uuid.uuid4().hex[:12]}", "parties": ["KOR", "JPN"]},
+    }
+    return [*COOPLEDGER, "--db", db, "--actor", "bench", "append", orjson.dumps(event).decode()]
+
+
+@dataclass
+class Figure:
+    name: str
+    measured: str
+    target: str
+    ok: bool | None
+
+
+def report(figures: list[Figure], command: str) -> str:
+    width = max(len(f.name) for f in figures)
+    lines = [
+        f"coopledger benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}: "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
+        f"reproduce: {command}",
+        "",
+        f"{'figure':<{width}}  {'measured':>28}  {'target':<34}  ok",
+    ]
+    for figure in figures:
+        verdict = "-" if figure.ok is None else ("yes" if figure.ok else "NO")
+        lines.append(f"{figure.name:<{width}}  {figure.measured:>28}  {figure.target:<34}  {verdict}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=100_000, help="events in the import test")
+    parser.add_argument("--big", type=int, default=1_000_000, help="events in the big ledger")
+    parser.add_argument("--small", type=int, default=1_000, help="events in the small ledger")
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each whole-process query")
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "coopledger-bench"
+    )
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="server for the PostgreSQL figures ('' to skip them)",
+    )
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    command = "python bench/run.py " + " ".join(sys.argv[1:])
+    figures: list[Figure] = []
+
+    def figure(name: str, measured: str, target: str, ok: bool | None) -> None:
+        figures.append(Figure(name, measured, target, ok))
+        print(f"  {name}: {measured}", flush=True)
+
+    print(f"generating ledgers (cached in {args.workdir})", flush=True)
+    medium = generated(args.workdir, args.events, args.seed)
+    big = generated(args.workdir, args.big, args.seed)
+    small = generated(args.workdir, args.small, args.seed)
+
+    print("import", flush=True)
+    floor = raw_floor(medium, args.workdir)
+    db = str(fresh(args.workdir / "import.sqlite"))
+    imported = run([*COOPLEDGER, "--db", db, "import", str(medium)])
+    rate = args.events / imported.seconds
+    figure(
+        f"import {args.events:,} events (SQLite)",
+        f"{rate:,.0f} events/s",
+        ">= 20,000 events/s",
+        rate >= 20_000,
+    )
+    figure("raw SQLite floor, same lines", f"{floor:,.0f} rows/s", "(measured, for the ratio)", None)
+    figure("import / raw floor", f"{100 * rate / floor:.1f} %", ">= 10 %", rate >= 0.10 * floor)
+    naive = naive_save(medium, args.workdir)
+    figure("naive eventsourcing_sqlalchemy save", f"{naive:,.0f} events/s", "(measured, for the ratio)", None)
+    figure("import / naive save", f"{rate / naive:.2f} x", ">= 2 x", rate >= 2 * naive)
+
+    print("big and small ledgers", flush=True)
+    big_db = str(fresh(args.workdir / "big.sqlite"))
+    loaded = run([*COOPLEDGER, "--db", big_db, "import", str(big)])
+    figure(
+        f"import {args.big:,} events (SQLite)",
+        f"{args.big / loaded.seconds:,.0f} events/s",
+        "(information)",
+        None,
+    )
+    small_db = str(fresh(args.workdir / "small.sqlite"))
+    run([*COOPLEDGER, "--db", small_db, "import", str(small)])
+
+    print("queries", flush=True)
+    busy = relationships(big_db)
+    small_rels = {r["relationship"]: r for r in relationships(small_db)}
+    shared = [r for r in busy if r["relationship"] in small_rels]
+    typical = shared[len(shared) // 2] if shared else busy[len(busy) // 2]
+    a, b = typical["relationship"].split("~")
+    as_of = ["--as-of", "2020-06-30"]
+    big_state = median_seconds([*COOPLEDGER, "--db", big_db, "state", a, b, *as_of], args.repeat)
+    small_state = median_seconds([*COOPLEDGER, "--db", small_db, "state", a, b, *as_of], args.repeat)
+    events_in = (
+        f"{typical['events']} vs {small_rels.get(typical['relationship'], {}).get('events', 0)} events"
+    )
+    figure(
+        f"state {a} {b} on {args.big:,} events",
+        f"{1000 * big_state:.0f} ms median",
+        "<= 300 ms",
+        big_state <= 0.3,
+    )
+    figure(
+        f"state {a} {b} on {args.small:,} events",
+        f"{1000 * small_state:.0f} ms median",
+        "(for the ratio)",
+        None,
+    )
+    figure(
+        f"state big / small ({events_in})",
+        f"{big_state / small_state:.2f} x",
+        "<= 1.5 x",
+        big_state <= 1.5 * small_state,
+    )
+    top_a, top_b = busy[0]["relationship"].split("~")
+    top = median_seconds([*COOPLEDGER, "--db", big_db, "state", top_a, top_b, *as_of], args.repeat)
+    figure(
+        f"state {top_a} {top_b} (busiest, {busy[0]['events']:,} events)",
+        f"{1000 * top:.0f} ms median",
+        "(information)",
+        None,
+    )
+    appends = statistics.median(run(append_command(big_db)).seconds for _ in range(args.repeat))
+    figure(
+        f"append one event on {args.big:,}", f"{1000 * appends:.0f} ms median", "<= 300 ms", appends <= 0.3
+    )
+
+    print("rebuild and verify", flush=True)
+    total = args.big + args.repeat
+    rebuilt = run([*COOPLEDGER, "--db", big_db, "rebuild"])
+    figure(
+        f"rebuild {total:,} events",
+        f"{total / rebuilt.seconds:,.0f} events/s",
+        ">= 50,000 events/s",
+        total / rebuilt.seconds >= 50_000,
+    )
+    verified = run([*COOPLEDGER, "--db", big_db, "verify"])
+    figure(
+        f"verify {total:,} events",
+        f"{total / verified.seconds:,.0f} events/s",
+        ">= 200,000 events/s",
+        total / verified.seconds >= 200_000,
+    )
+    for name, measured in (("import", loaded), ("rebuild", rebuilt), ("verify", verified)):
+        figure(
+            f"peak memory, {name} of {args.big:,}",
+            f"{measured.peak_mib:.0f} MiB",
+            "<= 200 MB",
+            measured.peak_mib * 1.048576 <= 200,
+        )
+
+    if args.postgres:
+        postgres(args, medium, figure)
+    print()
+    print(report(figures, command))
+
+
+def postgres(args: argparse.Namespace, medium: Path, figure) -> None:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    plain = args.postgres.replace("+psycopg", "")
+    try:
+        admin = psycopg.connect(plain, autocommit=True, connect_timeout=3)
+    except psycopg.Error as error:
+        figure("PostgreSQL", f"skipped: {str(error).splitlines()[0]}", "", None)
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin.execute(f"CREATE SCHEMA {schema}")
+    db = f"{args.postgres}{'&' if '?' in args.postgres else '?'}options=-csearch_path%3D{schema}"
+    try:
+        print("postgresql", flush=True)
+        imported = run([*COOPLEDGER, "--db", db, "import", str(medium)])
+        rate = args.events / imported.seconds
+        figure(
+            f"PostgreSQL import {args.events:,} events",
+            f"{rate:,.0f} events/s",
+            ">= 10,000 events/s",
+            rate >= 10_000,
+        )
+        busy = relationships(db)
+        a, b = busy[len(busy) // 2]["relationship"].split("~")
+        seconds = median_seconds(
+            [*COOPLEDGER, "--db", db, "state", a, b, "--as-of", "2020-06-30"], args.repeat
+        )
+        figure(f"PostgreSQL state {a} {b}", f"{1000 * seconds:.0f} ms median", "<= 300 ms", seconds <= 0.3)
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+
+if __name__ == "__main__":
+    main()
