@@ -8,15 +8,19 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property, wraps
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 import orjson
 
 from events import DateError, Edtf, FieldError, parse_edtf, parse_json
-from ledger import Ledger, LedgerError, known_at, locate
-from ledger.errors import Rejected
+from ledger.errors import LedgerError, Rejected
+from ledger.queries import Queries, known_at
+from ledger.store import locate
 from projections.summary import ordinal, summary
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
 
 
 class Refused(click.ClickException):
@@ -42,7 +46,11 @@ class LedgerGroup(click.Group):
 
 
 class Session:
-    """What the group's options select; the ledger opens on first use."""
+    """What the group's options select; the ledger opens on first use.
+
+    Queries read it with the database's own driver; only commands that write load
+    eventsourcing (and, for PostgreSQL, SQLAlchemy), which takes a noticeable part of a second.
+    """
 
     def __init__(self, db: str | None, actor: str | None):
         self.db = db
@@ -50,7 +58,13 @@ class Session:
 
     @cached_property
     def ledger(self) -> Ledger:
+        from ledger.application import Ledger
+
         return Ledger(locate(self.db), actor=self.actor)
+
+    @cached_property
+    def queries(self) -> Queries:
+        return Queries(locate(self.db))
 
 
 def _os_user() -> str:
@@ -242,7 +256,7 @@ def export(session: Session, out: IO[bytes]) -> None:
 
     Example: coopledger export --out backup.jsonl
     """
-    for state in session.ledger.export():
+    for state in session.queries.export():
         out.write(state + b"\n")
 
 
@@ -259,7 +273,7 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
 
     Example: coopledger log --party CHN --since-position 10
     """
-    entries = session.ledger.audit(type_, party, since_position)
+    entries = session.queries.audit(type_, party, since_position)
     if as_json:
         _json_list(entries)
         return
@@ -290,7 +304,7 @@ def show(session: Session, event: str, as_json: bool) -> None:
 
     Example: coopledger show 12
     """
-    envelope, retraction = session.ledger.show(event)
+    envelope, retraction = session.queries.show(event)
     value = {
         "event": envelope,
         "retracted": retraction is not None,
@@ -333,7 +347,7 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
 
     Example: coopledger relationships --as-of 2019-01-31
     """
-    found = session.ledger.relationships((as_of or today()).day, exact)
+    found = session.queries.relationships((as_of or today()).day, exact)
     render(
         found,
         as_json,
@@ -383,7 +397,7 @@ def state(
 
     Example: coopledger state KOR CHN --as-of 2019-01-31
     """
-    render(session.ledger.state(party_a, party_b, as_of or today(), known, exact), as_json, _state_text)
+    render(session.queries.state(party_a, party_b, as_of or today(), known, exact), as_json, _state_text)
 
 
 def _state_text(state: dict[str, Any]) -> Iterator[str]:
@@ -444,7 +458,7 @@ def history(
 
     Example: coopledger history KOR JPN --from 2017 --to 2019
     """
-    events = session.ledger.history(
+    events = session.queries.history(
         party_a, party_b, start.earliest if start else None, end.day if end else None, known, exact
     )
     render(
@@ -473,7 +487,7 @@ def verify(session: Session, digest: str | None, as_json: bool) -> None:
 
     Example: coopledger verify --digest 57:3f2a…
     """
-    verified = session.ledger.verify(digest)
+    verified = session.queries.verify(digest)
     render(
         {"ok": True, "events": verified.events, "digest": verified.digest},
         as_json,
@@ -489,7 +503,7 @@ def digest(session: Session, as_json: bool) -> None:
 
     Example: coopledger digest > digest-2024-03-29.txt
     """
-    position, hash_ = session.ledger.digest().split(":")
+    position, hash_ = session.queries.digest().split(":")
     render({"position": int(position), "hash": hash_}, as_json, lambda d: [f"{d['position']}:{d['hash']}"])
 
 
@@ -504,7 +518,7 @@ def backup(session: Session, file: Path) -> None:
 
     Example: coopledger backup ledger-2024-03-29.jsonl
     """
-    verified = session.ledger.backup(file)
+    verified = session.queries.backup(file)
     click.echo(f"backed up {verified.events} events to {file}; digest {verified.digest}")
 
 
@@ -533,9 +547,9 @@ def restore(session: Session, source: IO[bytes]) -> None:
 def grant_appender(session: Session, role: str, print_only: bool) -> None:
     """Let a PostgreSQL ROLE append events but never change or remove recorded ones.
 
-    Run it as the owner of the ledger's tables. The role gets INSERT (and the UPDATE that
-    eventsourcing's table lock needs, which the triggers refuse) on the events, no DELETE or
-    TRUNCATE, and cannot drop the triggers.
+    Run it as the owner of the ledger's tables. The role gets SELECT and INSERT on the
+    events, no UPDATE, DELETE or TRUNCATE, and cannot drop or disable the triggers that
+    refuse those to everyone.
 
     Example: coopledger --db postgresql+psycopg://owner@db/ledger grant-appender coop_clerk
     """

@@ -279,11 +279,11 @@ def _cast(hint: Any) -> Callable[[Any], Any] | None:
         return Decimal
     origin = get_origin(hint)
     if origin is tuple:
-        inner = _cast(get_args(hint)[0])
-        return tuple if inner is None else lambda values: tuple(map(inner, values))
+        item = _cast(get_args(hint)[0])
+        return tuple if item is None else lambda values: tuple(map(item, values))
     if origin in (Union, types.UnionType):
-        inner = [arg for arg in get_args(hint) if arg is not type(None)]
-        return _cast(inner[0]) if len(inner) == 1 else None  # int | str (an event ref) as stored
+        options = [arg for arg in get_args(hint) if arg is not type(None)]
+        return _cast(options[0]) if len(options) == 1 else None  # int | str (an event ref) as stored
     if isinstance(hint, type) and is_dataclass(hint):
         return _loader(hint)
     return None

@@ -1,20 +1,5 @@
-"""The coopledger application: the only layer that knows eventsourcing and the database."""
+"""The coopledger application: the only layer that knows eventsourcing and the database.
 
-from ledger.application import ImportReport, Ledger, Verified, known_at, utc_now
-from ledger.errors import LedgerError, NotFound, VerificationFailed
-from ledger.store import Location, locate
-from ledger.writer import Outcome
-
-__all__ = [
-    "ImportReport",
-    "Ledger",
-    "LedgerError",
-    "Location",
-    "NotFound",
-    "Outcome",
-    "VerificationFailed",
-    "Verified",
-    "known_at",
-    "locate",
-    "utc_now",
-]
+Import from the modules: `ledger.queries` reads without loading eventsourcing, and
+`ledger.application` writes through it.
+"""

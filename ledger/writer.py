@@ -216,6 +216,7 @@ class Writer:
         if target.data.creates:
             self.flush()
             kind, slug = target.data.subject, target.data.subject_id
+            assert kind is not None and slug is not None  # what an event creates, it names
             statement = sql.PARTY_DEPENDENT if kind == "party" else sql.DEPENDENT
             params = (sql.naming(slug), position) if kind == "party" else (kind, slug, position)
             rows = self.cursor.rows(statement, params)

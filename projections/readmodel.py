@@ -128,6 +128,9 @@ def statements(events: str) -> dict[str, str]:
             f" WHERE r.relationship = ? AND r.day <= ?"
         ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
+        "last": (
+            f"SELECT state FROM {events} WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1"
+        ),
         "events": (
             f"SELECT originator_version, topic, state FROM {events}"
             f" WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version LIMIT ?"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger import Ledger, locate
+from ledger.application import Ledger
+from ledger.store import locate
 
 POSTGRES_URL = os.environ.get(
     "COOPLEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -92,7 +92,8 @@ def test_broken_lines_are_refused_by_line(seeded_file: Path, tmp_path: Path, lin
     result, before, after = import_second_line(seeded_file, tmp_path, line)
     message = refused(result, before, after)
     assert re.match(
-        r"(not valid JSON|not valid UTF-8|an object has the same key twice|longer than|type:|[a-z_.\[\]0-9]+: )", message
+        r"(not valid JSON|not valid UTF-8|an object has the same key twice|longer than|type:|[a-z_.\[\]0-9]+: )",
+        message,
     ), message
 
 

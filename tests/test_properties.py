@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import parse_edtf
-from ledger import Ledger, LedgerError, locate
+from ledger.application import Ledger
+from ledger.errors import LedgerError
+from ledger.store import locate
 from projections.readmodel import TABLES
 
 STATES = ["KOR", "JPN", "CHN", "VNM", "ROK", "KOE"]  # an alias and a typo among them

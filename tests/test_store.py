@@ -11,8 +11,9 @@ import orjson
 import pytest
 
 from events import parse_edtf
-from ledger import Ledger, LedgerError, locate
-from ledger.errors import LineError, Rejected, StoreMissing
+from ledger.application import Ledger
+from ledger.errors import LedgerError, LineError, Rejected, StoreMissing
+from ledger.store import locate
 from tests.conftest import SEEDS
 
 

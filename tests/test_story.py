@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 
 from events import parse_edtf
-from ledger import Ledger, LedgerError, known_at, locate
+from ledger.application import Ledger
+from ledger.errors import LedgerError
+from ledger.queries import known_at
+from ledger.store import locate
 from tests.conftest import SEEDS
 
 

@@ -10,7 +10,9 @@ import time
 
 import orjson
 
-from ledger import Ledger, LedgerError, locate
+from ledger.application import Ledger
+from ledger.errors import LedgerError
+from ledger.store import locate
 
 
 def wait_until(start: float) -> None:

@@ -1,0 +1,319 @@
+"""Reading the ledger: state, history, the audit log, verification and backups.
+
+Queries open the database with its own driver (see `ledger.store.Reader`): they never import
+eventsourcing or SQLAlchemy, and never create a store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from events import EVENT_TYPES, Edtf, decode
+from ledger import rules
+from ledger.chain import ENVELOPE_FIELDS, GENESIS, unseal
+from ledger.errors import LedgerError, NotFound, VerificationFailed
+from ledger.store import Location, Reader, missing, reader
+from projections import readmodel as sql
+from projections import relationship as folds
+from projections.membership import relationship_id
+
+PAGE = 1000  # rows of the audit log read at a time
+SCAN = 10_000  # events read at a time by export, verify, backup and rebuild
+Progress = Callable[[int], None]
+
+
+def timestamp(moment: datetime) -> str:
+    """Recording times: UTC, microseconds, one fixed width so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def known_at(text: str) -> str:
+    """--known-at: an ISO 8601 date (the end of that day) or timestamp, UTC without an offset."""
+    try:
+        if len(text) == 10:
+            return timestamp(datetime.combine(date.fromisoformat(text), time.max, UTC))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise LedgerError(
+            f"--known-at {text!r}: expected an ISO 8601 date or timestamp, e.g. 2019-01-31 or "
+            "2019-01-31T09:00:00+09:00"
+        ) from None
+    return timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+@dataclass(frozen=True)
+class Verified:
+    events: int
+    digest: str
+
+
+class Queries:
+    """What can be asked of a ledger without changing it."""
+
+    def __init__(self, location: Location):
+        self.location = location
+        self.db: Reader = reader(location)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def require(self) -> None:
+        """Queries need a store: they never create one."""
+        if not self.db.exists():
+            raise missing(self.location)
+
+    def stored_states(self, after: int = 0) -> Iterator[tuple[int, str, bytes]]:
+        """(position, topic, stored JSON) of every event after a position, page by page.
+
+        This reads the event store's table directly, not through `recorder.select_events`:
+        building a StoredEvent and a UUID per row would cost verify and rebuild half their speed.
+        """
+        while True:
+            with self.db.reading() as cursor:
+                page = cursor.rows(self.db.statements["events"], (self.db.ledger_id, after, SCAN))
+            for version, topic, state in page:
+                # Whatever the column holds is checked: a text value written over a blob too.
+                yield version, topic, state.encode() if isinstance(state, str) else bytes(state)
+            if len(page) < SCAN:
+                return
+            after = page[-1][0]
+
+    def export(self) -> Iterator[bytes]:
+        self.require()
+        for _, _, state in self.stored_states():
+            yield state
+
+    def audit(
+        self, type_: str | None = None, party: str | None = None, since: int = 0
+    ) -> Iterator[dict[str, Any]]:
+        """The audit trail in position order, optionally of one type or one party."""
+        self.require()
+        filters, params = "", []
+        if type_:
+            filters += sql.OF_TYPE
+            params.append(type_)
+        if party:
+            filters += sql.OF_PARTY
+            params.append(sql.naming(self.party(party)))
+        statement = self.db.statements["log"].format(filters=filters)
+        after = since
+        while True:
+            with self.db.reading() as cursor:
+                rows = cursor.rows(statement, (self.db.ledger_id, after, *params, PAGE))
+            for (state,) in rows:
+                envelope = orjson.loads(state)
+                after = envelope["position"]
+                yield envelope
+            if len(rows) < PAGE:
+                return
+
+    def show(self, reference: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """One event by id or position, and the retraction of it if there is one."""
+        self.require()
+        position = reference.isascii() and reference.isdigit()
+        if position and len(reference) > 15:
+            raise NotFound(f"no event {reference} in the ledger")
+        column = "position" if position else "id"
+        value: int | str = int(reference) if position else reference.lower()
+        with self.db.reading() as cursor:
+            rows = cursor.rows(sql.LOG_ROW.format(column=column), (value,))
+            if not rows:
+                raise NotFound(f"no event {reference if position else repr(reference)} in the ledger")
+            position, _, _, retracted_by = rows[0]
+            envelope = self._envelope(cursor, position)
+            retraction = self._envelope(cursor, retracted_by) if retracted_by else None
+        return envelope, retraction
+
+    def _envelope(self, cursor: Any, position: int) -> dict[str, Any]:
+        rows = cursor.rows(self.db.statements["event"], (self.db.ledger_id, position))
+        return orjson.loads(rows[0][0])
+
+    def party(self, written: str) -> str:
+        """The id of a known party as written (any case, alpha-2, alias)."""
+        with self.db.reading() as cursor:
+
+            def get(key: tuple[str, str]) -> dict[str, Any] | None:
+                rows = cursor.rows(sql.ENTITY, key)
+                return orjson.loads(rows[0][0]) if rows else None
+
+            def registered() -> list[str]:
+                return [row[0] for row in cursor.rows(sql.REGISTERED)]
+
+            try:
+                return rules.party_resolver(get, registered)(written)
+            except LookupError as error:
+                raise LedgerError(str(error.args[0])) from None
+
+    def relationship(self, a: str, b: str) -> str:
+        self.require()
+        first, second = self.party(a), self.party(b)
+        if first == second:
+            raise LedgerError(f"{a} and {b} are the same party; a relationship needs two")
+        return relationship_id(first, second)
+
+    def entries(self, rel: str, until: date | None) -> list[folds.Entry]:
+        """The relationship's events up to a day (all when None), with their retractions."""
+        with self.db.reading() as cursor:
+            rows = cursor.rows(
+                self.db.statements["relationship"],
+                (self.db.ledger_id, rel, (until or date.max).isoformat()),
+            )
+            retractions = {
+                position: decode(self._envelope(cursor, position))
+                for position in {row[2] for row in rows if row[2]}
+            }
+        return [
+            folds.Entry(
+                decode(orjson.loads(state)),
+                bool(exact),
+                bool(multilateral),
+                retractions.get(retracted_by) if retracted_by else None,
+            )
+            for exact, multilateral, retracted_by, state in rows
+        ]
+
+    def state(
+        self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False
+    ) -> dict[str, Any]:
+        rel = self.relationship(a, b)
+        return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact)
+
+    def history(
+        self,
+        a: str,
+        b: str,
+        start: date | None = None,
+        end: date | None = None,
+        known: str | None = None,
+        exact: bool = False,
+    ) -> list[dict[str, Any]]:
+        rel = self.relationship(a, b)
+        return folds.history(self.entries(rel, end), start, end, known, exact)
+
+    def relationships(self, as_of: date, exact: bool = False) -> list[dict[str, Any]]:
+        """Every relationship with what counts in it as of a day."""
+        self.require()
+        statement = self.db.statements["relationships"].format(filters="AND r.exact = 1" if exact else "")
+        with self.db.reading() as cursor:
+            rows = cursor.rows(statement, (as_of.isoformat(),))
+        found: dict[str, dict[str, Any]] = {}
+        counted = {
+            "InstrumentSigned": "instruments",
+            "ProjectLaunched": "projects",
+            "MeetingHeld": "meetings",
+        }
+        for rel, type_, count, first, last in rows:
+            item = found.setdefault(
+                rel,
+                {
+                    "relationship": rel,
+                    "events": 0,
+                    "instruments": 0,
+                    "projects": 0,
+                    "meetings": 0,
+                    "first": first,
+                    "last": last,
+                },
+            )
+            item["events"] += count
+            if type_ in counted:
+                item[counted[type_]] += count
+            item["first"], item["last"] = min(item["first"], first), max(item["last"], last)
+        return [found[rel] for rel in sorted(found)]
+
+    def digest(self) -> str:
+        """POSITION:HASH of the last recorded event."""
+        self.require()
+        with self.db.reading() as cursor:
+            last = cursor.rows(self.db.statements["last"], (self.db.ledger_id,))
+        if not last:
+            return f"0:{GENESIS}"
+        envelope = orjson.loads(last[0][0])
+        return f"{envelope['position']}:{envelope['hash']}"
+
+    def verify(self, digest: str | None = None, progress: Progress | None = None) -> Verified:
+        """Recompute the chain and decode every event; raise at the first bad position."""
+        self.require()
+        expected = _parse_digest(digest) if digest else None
+        previous, position = GENESIS, 0
+        for version, topic, state in self.stored_states():
+            position += 1
+            if version != position:
+                raise VerificationFailed(f"position {position}: missing (the next stored event is {version})")
+            previous = _check_stored(position, topic, state, previous)
+            if expected and expected[0] == position and expected[1] != previous:
+                raise VerificationFailed(f"position {position}: does not match the digest {digest}")
+            if progress:
+                progress(1)
+        if expected and expected[0] > position:
+            raise VerificationFailed(
+                f"position {position + 1}: missing; the digest {digest} names a longer ledger"
+            )
+        with self.db.reading() as cursor:
+            head_position, head_hash, _ = cursor.rows(sql.HEAD)[0]
+        if (head_position, head_hash) != (position, previous):
+            raise VerificationFailed(
+                f"position {min(head_position, position) + 1}: the ledger head says {head_position}:"
+                f"{head_hash[:12]}… but the events end at {position}:{previous[:12]}…"
+            )
+        return Verified(position, f"{position}:{previous}")
+
+    def backup(self, path: Path) -> Verified:
+        """Write every event up to the head as it is now, checked, to a file (written whole or not at all)."""
+        self.require()
+        last = int(self.digest().split(":")[0])
+        partial = path.with_name(path.name + ".partial")
+        previous = GENESIS
+        with partial.open("wb") as out:
+            for position, topic, state in self.stored_states():
+                if position > last:
+                    break  # written after the backup began
+                previous = _check_stored(position, topic, state, previous)
+                out.write(state + b"\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+        return Verified(last, f"{last}:{previous}")
+
+
+def _parse_digest(digest: str) -> tuple[int, str]:
+    position, _, hash_ = digest.partition(":")
+    if not position.isdigit() or len(hash_) != 64:
+        raise LedgerError(f"--digest {digest!r}: expected POSITION:HASH as printed by `coopledger digest`")
+    return int(position), hash_.lower()
+
+
+_STORED_FIELDS = frozenset((*ENVELOPE_FIELDS, "hash"))
+
+
+def _check_stored(position: int, topic: str, state: bytes, previous: str) -> str:
+    """The hash of one stored event, checked against what it says of itself.
+
+    The event is decoded (its JSON, its envelope's fields, its type and position), and the
+    hash recomputed from its stored bytes, which are the canonical envelope with the hash last.
+    """
+    try:
+        envelope = orjson.loads(state)
+    except orjson.JSONDecodeError:
+        raise VerificationFailed(f"position {position}: the stored event is not JSON") from None
+    if type(envelope) is not dict or not _STORED_FIELDS.issuperset(envelope):
+        raise VerificationFailed(f"position {position}: the stored envelope has unknown fields")
+    type_ = envelope.get("type")
+    if envelope.get("position") != position or type_ not in EVENT_TYPES or topic != f"events:{type_}":
+        raise VerificationFailed(
+            f"position {position}: the stored event says it is position {envelope.get('position')}"
+            f" of type {type_}"
+        )
+    sealed = unseal(previous, state)
+    if sealed is None or sealed[0] != envelope.get("hash") or sealed[0] != sealed[1]:
+        raise VerificationFailed(
+            f"position {position}: the hash does not match the event and the chain before it"
+        )
+    return sealed[1]
