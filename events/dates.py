@@ -38,6 +38,9 @@ _SEASON_MONTHS = {
     40: (1, 6),
     41: (7, 12),
 }
+# Unspecified digits: a decade or century (199X, 19XX), a month or day (2019-XX, 2019-05-XX).
+_UNSPECIFIED_YEAR = re.compile(r"(\d{2}[\dX]X)[~?%]?")
+_UNSPECIFIED_MONTH = re.compile(r"(\d{4})-(XX|0[1-9]|1[0-2])-XX[~?%]?|(\d{4})-XX[~?%]?")
 
 
 class DateError(ValueError):
@@ -113,7 +116,27 @@ def _bounds(text: str) -> tuple[date, date]:
         first, last = _SEASON_MONTHS[int(season[2])]
         year = int(season[1])
         return date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1])
-    return _library_bounds(text)
+    unspecified = _unspecified_bounds(text)
+    return unspecified if unspecified else _library_bounds(text)
+
+
+def _unspecified_bounds(text: str) -> tuple[date, date] | None:
+    years = _UNSPECIFIED_YEAR.fullmatch(text)
+    if years:
+        first, last = int(years[1].replace("X", "0")), int(years[1].replace("X", "9"))
+    else:
+        months = _UNSPECIFIED_MONTH.fullmatch(text)
+        if not months:
+            return None
+        first = last = int(months[1] or months[3])
+        if months[2] and months[2] != "XX":
+            month = int(months[2])
+            if first == 0:
+                raise DateError(f"{text!r} is not a calendar date between 0001 and 9999")
+            return date(first, month, 1), date(first, month, calendar.monthrange(first, month)[1])
+    if first == 0:
+        raise DateError(f"{text!r} is not a calendar date between 0001 and 9999")
+    return date(first, 1, 1), date(last, 12, 31)
 
 
 def _plain_bounds(text: str, year: str, month: str | None, day: str | None) -> tuple[date, date]:

@@ -101,6 +101,23 @@ def test_seasons_agree_with_the_edtf_library(year: str, code: int) -> None:
     assert _bounds(f"{year}-{code}") == _library_bounds(f"{year}-{code}")
 
 
+unspecified_dates = st.builds(
+    lambda year, month, day, qualifier: (
+        year + (f"-{month}" if month else "") + (f"-{day}" if month and day else "") + qualifier
+    ),
+    st.from_regex(r"[0-9X]{4}", fullmatch=True),
+    st.one_of(st.none(), st.sampled_from(["XX", "01", "02", "07", "12", "13"])),
+    st.one_of(st.none(), st.sampled_from(["XX", "05", "31"])),
+    st.sampled_from(["", "~", "?"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unspecified_dates)
+def test_unspecified_digits_agree_with_the_edtf_library(text: str) -> None:
+    assert _outcome(lambda: _bounds(text)) == _outcome(lambda: _library_bounds(text))
+
+
 @settings(max_examples=200, deadline=None)
 @given(plain_dates, plain_dates)
 def test_intervals_of_plain_dates_are_intervals_to_the_library_too(start: str, end: str) -> None:
