@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property, wraps
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
@@ -21,6 +21,8 @@ from projections.summary import ordinal, summary
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
+
+T = TypeVar("T")
 
 
 class Refused(click.ClickException):
@@ -35,14 +37,63 @@ class CheckFailed(click.ClickException):
     exit_code = 1
 
 
+SECTIONS = {
+    "Record": [
+        "sign",
+        "enter-into-force",
+        "extend",
+        "amend",
+        "terminate",
+        "establish-series",
+        "schedule",
+        "meet",
+        "launch",
+        "fund",
+        "rescope",
+        "extend-project",
+        "complete",
+        "terminate-project",
+        "retract",
+        "party",
+        "append",
+        "import",
+    ],
+    "Query": ["state", "history", "relationships", "timeline", "show"],
+    "Audit": ["log", "verify", "digest"],
+    "Maintenance": ["init", "export", "backup", "restore", "rebuild", "grant-appender"],
+}
+
+
 class LedgerGroup(click.Group):
-    """Turns every LedgerError into one line on stderr and its exit code."""
+    """Turns every LedgerError into one line on stderr and its exit code; lists commands by section."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except LedgerError as error:
             raise (CheckFailed if error.exit_code == 1 else Refused)(str(error)) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.name != "cli":
+            return super().format_commands(ctx, formatter)
+        listed: set[str] = set()
+        for section, names in SECTIONS.items():
+            rows = [
+                (name, self.commands[name].get_short_help_str(formatter.width - 24))
+                for name in names
+                if name in self.commands
+            ]
+            listed.update(name for name, _ in rows)
+            with formatter.section(f"{section} commands"):
+                formatter.write_dl(rows)
+        rest = [
+            (name, command.get_short_help_str())
+            for name, command in self.commands.items()
+            if name not in listed
+        ]
+        if rest:
+            with formatter.section("Other commands"):
+                formatter.write_dl(rest)
 
 
 class Session:
@@ -126,11 +177,17 @@ def render(value: Any, as_json: bool, text: Callable[[Any], Iterable[str]]) -> N
             click.echo(line)
 
 
-def progress_bar(length: int, label: str) -> Any:
-    """A progress bar on a terminal, nothing when stderr is not one."""
-    if not sys.stderr.isatty():
-        return None
-    return click.progressbar(length=length, label=label, file=sys.stderr)
+def with_progress(label: str, total: Callable[[], int], work: Callable[[Any], T]) -> T:
+    """Run work(progress) with a progress bar when stderr is a terminal, work(None) otherwise."""
+    length = total() if sys.stderr.isatty() else 0
+    if not length:
+        return work(None)
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        return work(bar.update)
+
+
+def _events_in(session: Session) -> Callable[[], int]:
+    return lambda: int(session.queries.digest().split(":")[0])
 
 
 # --- the group
@@ -159,6 +216,9 @@ def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
     ran; replay any relationship as of any date; audit who recorded what.
 
     Example: coopledger --db ledger.sqlite import examples/seeds.jsonl
+
+    Shell completion (bash; zsh_source and fish_source for the others):
+    eval "$(_COOPLEDGER_COMPLETE=bash_source coopledger)"
     """
     ctx.obj = Session(db, actor)
 
@@ -217,13 +277,9 @@ def import_(session: Session, source: IO[bytes], as_json: bool) -> None:
 
     Example: coopledger import examples/seeds.jsonl
     """
-    size = _size(source)
-    bar = progress_bar(size, "importing") if size else None
-    if bar is None:
-        report = session.ledger.import_lines(source)
-    else:
-        with bar:
-            report = session.ledger.import_lines(source, progress=bar.update)
+    report = with_progress(
+        "importing", lambda: _size(source), lambda progress: session.ledger.import_lines(source, progress)
+    )
     result = {
         "recorded": report.recorded,
         "duplicates": report.duplicates,
@@ -256,8 +312,15 @@ def export(session: Session, out: IO[bytes]) -> None:
 
     Example: coopledger export --out backup.jsonl
     """
-    for state in session.queries.export():
-        out.write(state + b"\n")
+
+    def write(progress: Any) -> None:
+        for state in session.queries.export():
+            out.write(state + b"\n")
+            if progress:
+                progress(1)
+
+    # Progress only when writing to a file: on stdout it would mix with the events.
+    with_progress("exporting", _events_in(session) if out.name != "<stdout>" else lambda: 0, write)
 
 
 @cli.command()
@@ -487,7 +550,7 @@ def verify(session: Session, digest: str | None, as_json: bool) -> None:
 
     Example: coopledger verify --digest 57:3f2a…
     """
-    verified = session.queries.verify(digest)
+    verified = with_progress("verifying", _events_in(session), lambda p: session.queries.verify(digest, p))
     render(
         {"ok": True, "events": verified.events, "digest": verified.digest},
         as_json,
@@ -530,13 +593,9 @@ def restore(session: Session, source: IO[bytes]) -> None:
 
     Example: coopledger --db restored.sqlite restore ledger-2024-03-29.jsonl
     """
-    size = _size(source)
-    bar = progress_bar(size, "restoring") if size else None
-    if bar is None:
-        verified = session.ledger.restore(source)
-    else:
-        with bar:
-            verified = session.ledger.restore(source, progress=bar.update)
+    verified = with_progress(
+        "restoring", lambda: _size(source), lambda progress: session.ledger.restore(source, progress)
+    )
     click.echo(f"restored {verified.events} events; digest {verified.digest}")
 
 
@@ -565,8 +624,280 @@ def rebuild(session: Session) -> None:
 
     Example: coopledger rebuild
     """
-    count = session.ledger.rebuild()
+    count = with_progress("rebuilding", _events_in(session), lambda p: session.ledger.rebuild(p))
     click.echo(f"rebuilt the read model from {count} events")
+
+
+# --- friendly verbs: one command per event type, one option per field
+
+
+class PersonType(click.ParamType):
+    """A signatory or head of delegation: NAME|TITLE|PARTY (title and party may be left out)."""
+
+    name = "NAME|TITLE|PARTY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dict):
+            return value
+        parts: list[str] = str(value).split("|")
+        if not parts[0].strip() or len(parts) > 3:
+            self.fail(f"{value!r}: write NAME|TITLE|PARTY, e.g. 'Dr. Osako|Director|NIES'", param, ctx)
+        return {key: field for key, field in zip(("name", "title", "party"), parts, strict=False) if field}
+
+
+class FundingType(click.ParamType):
+    """A grant: AMOUNT CURRENCY [SOURCE], e.g. '300000 USD Korea-ASEAN Special Cooperation Fund'."""
+
+    name = "AMOUNT CURRENCY [SOURCE]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dict):
+            return value
+        parts = value.split(maxsplit=2)
+        if len(parts) < 2:
+            self.fail(f"{value!r}: write AMOUNT CURRENCY [SOURCE], e.g. '300000 USD'", param, ctx)
+        grant = {"amount": parts[0], "currency": parts[1]}
+        return grant | ({"source": parts[2]} if len(parts) == 3 else {})
+
+
+# verb: (event type, the field given as the argument, help)
+VERBS: dict[str, tuple[str, str, str]] = {
+    "sign": ("InstrumentSigned", "instrument", "Record an instrument (MOU, agreement, ...) signed."),
+    "enter-into-force": (
+        "InstrumentEnteredIntoForce",
+        "instrument",
+        "Record an instrument entering into force.",
+    ),
+    "extend": ("InstrumentExtended", "instrument", "Record an instrument extended to a new expiry."),
+    "amend": ("InstrumentAmended", "instrument", "Record an amendment of an instrument."),
+    "terminate": ("InstrumentTerminated", "instrument", "Record an instrument terminated."),
+    "establish-series": ("SeriesEstablished", "series", "Record a series of meetings established."),
+    "schedule": ("MeetingScheduled", "meeting", "Record a meeting announced (or rescheduled)."),
+    "meet": ("MeetingHeld", "meeting", "Record a meeting held."),
+    "launch": ("ProjectLaunched", "project", "Record a joint project launched."),
+    "fund": ("ProjectFunded", "project", "Record funding given to a project."),
+    "rescope": ("ProjectScopeChanged", "project", "Record a project's scope broadened or changed."),
+    "extend-project": ("ProjectExtended", "project", "Record a project extended to a new planned end."),
+    "complete": ("ProjectCompleted", "project", "Record a project completed."),
+    "terminate-project": ("ProjectTerminated", "project", "Record a project ended early."),
+    "retract": ("EventRetracted", "event", "Retract an event recorded by mistake (by position or id)."),
+}
+EXAMPLES = {
+    "sign": "coopledger sign nies-nier-mou-2024 --kind mou --title 'MOU on waste recycling' "
+    "--party NIES --party NIER --on 2024-03-19 --expires-on 2029-03-31",
+    "enter-into-force": "coopledger enter-into-force kor-usa-agreement --on 2012-03-15",
+    "extend": "coopledger extend nies-nier-mou-2024 --expires-on 2034-03-31 --on 2029-05",
+    "amend": "coopledger amend nies-nier-mou-2024 --summary 'Adds plastics' --on 2025-02",
+    "terminate": "coopledger terminate nies-nier-mou-2024 --reason 'Superseded' --on 2030",
+    "establish-series": "coopledger establish-series rok-china-jcec --title 'ROK-China Joint Committee' "
+    "--party KOR --party CHN --on 199X",
+    "schedule": "coopledger schedule rok-china-jcec-24 --party KOR --party CHN --planned-for 2019-41 "
+    "--series rok-china-jcec --number 24 --host CHN --on 2019-01-23",
+    "meet": "coopledger meet rok-china-jcec-23 --party KOR --party CHN --series rok-china-jcec --number 23 "
+    "--venue 'Lotte Hotel, Seoul' --head 'Kwon Sei-joong|Director-General|KOR' --on 2019-01-23",
+    "launch": "coopledger launch clean-sky-project --title 'Clean Sky Project' --party KOR --party CHN "
+    "--funding '600000 USD' --on 2017-05",
+    "fund": "coopledger fund korea-asean-forest-restoration --amount 300000 --currency USD "
+    "--on 2012-07/2013-06",
+    "rescope": "coopledger rescope clean-sky-project --summary 'Adds fine dust trajectories' --on 2019-01-23",
+    "extend-project": "coopledger extend-project clean-sky-project --planned-end 2025 --on 2022",
+    "complete": "coopledger complete clean-sky-project --summary 'Final report published' --on 2025-06",
+    "terminate-project": "coopledger terminate-project clean-sky-project --reason 'Funding ended' --on 2021",
+    "retract": "coopledger retract 12 --reason 'Recorded twice'",
+    "party add": "coopledger party add NIER --name 'National Institute of Environmental Research' "
+    "--kind agency --country KOR --on 2024-03-29",
+}
+# How a list field is written as a repeated option, and what each field means.
+SINGULAR = {
+    "parties": "party",
+    "aliases": "alias",
+    "areas": "area",
+    "topics": "topic",
+    "outcomes": "outcome",
+    "signatories": "signatory",
+    "heads_of_delegation": "head",
+    "funding": "funding",
+}
+FIELD_HELP = {
+    "kind": "What it is",
+    "title": "Its title",
+    "parties": "A party",
+    "signatories": "A signatory",
+    "in_force_from": "In force from (EDTF)",
+    "expires_on": "Expires on (EDTF)",
+    "extension_terms": "How it may be extended",
+    "areas": "An area of cooperation",
+    "place": "Where",
+    "under": "The instrument it comes under",
+    "basis": "On what basis",
+    "summary": "What changed",
+    "reason": "Why",
+    "cadence": "How often (e.g. annual)",
+    "hosts": "Who hosts (e.g. alternating)",
+    "planned_for": "When it is planned (EDTF)",
+    "series": "The series it belongs to",
+    "number": "Its number in the series",
+    "venue": "Where it is held",
+    "host": "The hosting party",
+    "heads_of_delegation": "A head of delegation",
+    "topics": "A topic discussed",
+    "outcomes": "An outcome",
+    "planned_end": "Planned end (EDTF)",
+    "funding": "A grant",
+    "amount": "The amount, a decimal",
+    "currency": "ISO 4217 code, e.g. USD",
+    "source": "Who pays",
+    "name": "Its full name",
+    "country": "The state it belongs to",
+    "aliases": "Another id for it",
+}
+
+
+def _field_option(field: Any, hint: Any) -> Callable[[Any], Any]:
+    """The option for one field of an event: a list field is a repeated option."""
+    from dataclasses import MISSING
+    from types import UnionType
+    from typing import Literal, Union, get_args, get_origin
+
+    from events.catalog import Funding, Person
+
+    many = get_origin(hint) is tuple
+    if many:
+        inner = get_args(hint)[0]
+    elif get_origin(hint) in (Union, UnionType):  # an optional field: X | None
+        inner = next(arg for arg in get_args(hint) if arg is not type(None))
+    else:
+        inner = hint
+    if get_origin(inner) is Literal:
+        kind: Any = click.Choice(get_args(inner))
+    else:
+        kind = {Person: PersonType(), Funding: FundingType(), int: click.INT}.get(inner, click.STRING)
+    metavar = (
+        "EDTF" if inner is Edtf else (kind.name if isinstance(kind, (PersonType, FundingType)) else None)
+    )
+    required = field.default is MISSING and field.default_factory is MISSING
+    explained = FIELD_HELP.get(field.name, field.name.replace("_", " ").capitalize())
+    return click.option(
+        "--" + SINGULAR.get(field.name, field.name).replace("_", "-"),
+        field.name,
+        type=kind,
+        multiple=many,
+        required=required,
+        metavar=metavar,
+        help=f"{explained}{' (repeat the option for each)' if many else ''}.",
+    )
+
+
+def _event_value(
+    type_: str,
+    data: dict[str, Any],
+    on: str | None,
+    note: str | None,
+    key: str | None,
+    source: dict[str, Any],
+) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "type": type_,
+        "data": {k: list(v) if isinstance(v, tuple) else v for k, v in data.items() if v not in (None, ())},
+    }
+    for name, field in (("occurred_on", on), ("note", note), ("key", key)):
+        if field is not None:
+            value[name] = field
+    if source:
+        value["source"] = source
+    return value
+
+
+def _verb(name: str, type_: str, subject: str, help_text: str, group: click.Group) -> None:
+    from dataclasses import fields
+    from typing import get_type_hints
+
+    from events import EVENT_TYPES
+
+    cls = EVENT_TYPES[type_]
+    hints = get_type_hints(cls)
+
+    @pass_session
+    def command(
+        session: Session,
+        dry_run: bool,
+        as_json: bool,
+        on: str | None,
+        note: str | None,
+        key: str | None,
+        **data: Any,
+    ) -> None:
+        source = {
+            field: data.pop(f"source_{field}")
+            for field in ("title", "url", "publisher", "published_on", "page")
+        }
+        data = {subject: data.pop(subject), **data}
+        value = _event_value(type_, data, on, note, key, {k: v for k, v in source.items() if v is not None})
+        outcome = session.ledger.append(value, dry_run=dry_run)
+        _report(outcome, dry_run, as_json)
+
+    for field in reversed(fields(cls)):
+        if field.name != subject:
+            command = _field_option(field, hints[field.name])(command)
+    for source_field in ("page", "published_on", "publisher", "url", "title"):
+        option = f"--source-{source_field.replace('_', '-')}"
+        command = click.option(
+            option, f"source_{source_field}", help=f"The source's {source_field.replace('_', ' ')}."
+        )(command)
+    command = click.option("--key", help="An idempotency key: recording it again changes nothing.")(command)
+    command = click.option("--note", help="A note kept with the event.")(command)
+    command = click.option(
+        "--on",
+        "on",
+        metavar="EDTF",
+        required=type_ != "EventRetracted",
+        help="When it happened (EDTF: 2024-03-19, 2017-05, 2019-41, 2012~).",
+    )(command)
+    command = click.option(
+        "--dry-run", is_flag=True, help="Check the event and show it, without recording it."
+    )(command)
+    command = output_options(command)
+    command = click.argument(subject)(command)
+    command.__doc__ = f"{help_text}\n\nExample: {EXAMPLES[name if group is cli else 'party ' + name]}"
+    group.command(name=name)(command)
+
+
+def _report(outcome: Any, dry_run: bool, as_json: bool) -> None:
+    value = {
+        "position": outcome.position,
+        "id": outcome.id,
+        "duplicate": outcome.duplicate,
+        "recorded": not dry_run and not outcome.duplicate,
+        "event": outcome.envelope,
+    }
+
+    def text(o: dict[str, Any]) -> list[str]:
+        if o["duplicate"]:
+            return [f"duplicate of position {o['position']} {o['id']}: not recorded again"]
+        line = f"{o['event']['type']} {summary(o['event'])}"
+        if dry_run:
+            return [
+                f"would record position {o['position']}: {line}",
+                orjson.dumps(o["event"], option=orjson.OPT_INDENT_2).decode(),
+                "(dry run: nothing recorded)",
+            ]
+        return [f"recorded position {o['position']}: {line}"]
+
+    render(value, as_json, text)
+
+
+@cli.group()
+def party() -> None:
+    """Parties other than states: agencies, organisations, frameworks.
+
+    Example: coopledger party add NIER --name 'National Institute of Environmental Research'
+    --kind agency --country KOR --on 2024-03-29
+    """
+
+
+for _name, (_type, _subject, _help) in VERBS.items():
+    _verb(_name, _type, _subject, _help, cli)
+_verb("add", "PartyRegistered", "party", "Register a party that is not a state.", party)
 
 
 def main() -> None:

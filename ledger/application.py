@@ -21,6 +21,11 @@ from ledger.writer import Outcome, Writer
 from projections import readmodel as sql
 
 
+class _DryRun(Exception):
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+
 def utc_now() -> str:
     return timestamp(datetime.now(UTC))
 
@@ -73,13 +78,19 @@ class Ledger(Application, Queries):  # type: ignore[type-arg]
 
     # --- recording
 
-    def append(self, value: Any) -> Outcome:
-        """Append one event given as a parsed JSON object."""
-        with self._writing() as writer:
-            try:
-                return writer.append(parse_event(value, writer.resolver()))
-            except FieldError as error:
-                raise Rejected(error.path, error.message) from None
+    def append(self, value: Any, dry_run: bool = False) -> Outcome:
+        """Append one event given as a parsed JSON object; a dry run decides it, then rolls back."""
+        try:
+            with self._writing() as writer:
+                try:
+                    outcome = writer.append(parse_event(value, writer.resolver()))
+                except FieldError as error:
+                    raise Rejected(error.path, error.message) from None
+                if dry_run:
+                    raise _DryRun(outcome)
+                return outcome
+        except _DryRun as dry:
+            return dry.outcome
 
     def import_lines(self, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
         """Append every line in one transaction: all of them, or none."""

@@ -58,7 +58,7 @@ def _suggestion(party: str, registered: Callable[[], Iterable[str]]) -> str:
         score = {id_: (id_[:2] == party[:2], SequenceMatcher(None, party, id_).ratio()) for id_ in close}
         best = max(score.values())
         return f" (did you mean {' or '.join(id_ for id_ in close if score[id_] == best)}?)"
-    return " (states are ISO 3166 codes like KOR; register other parties with PartyRegistered)"
+    return " (states are ISO 3166 codes like KOR; register any other party first: coopledger party add)"
 
 
 def check(draft: Draft, get: Lookup) -> None:

@@ -34,6 +34,7 @@ class Outcome:
     position: int
     id: str
     duplicate: bool = False
+    envelope: dict[str, Any] | None = None  # as recorded (None for a duplicate)
 
 
 class Writer:
@@ -121,7 +122,7 @@ class Writer:
                     return Outcome(position, event_id, duplicate=True)
         self._decide(draft)
         recorded = self._record(draft, self._envelope(draft))
-        return Outcome(recorded.position, recorded.id)
+        return Outcome(recorded.position, recorded.id, envelope=recorded.envelope)
 
     def restore(self, draft: Draft, envelope: dict[str, Any]) -> None:
         """Record an event of a backup as it was: same id, position, time, actor and hash."""
