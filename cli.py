@@ -169,12 +169,78 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(command)
 
 
-def render(value: Any, as_json: bool, text: Callable[[Any], Iterable[str]]) -> None:
+def render(
+    value: Any,
+    as_json: bool,
+    text: Callable[[Any], Iterable[str]],
+    tables: Callable[[Any], Iterable[Any]] | None = None,
+) -> None:
+    """JSON; aligned, coloured tables on a terminal (when the command has them); else plain text."""
     if as_json:
         click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+    elif tables is not None and sys.stdout.isatty():
+        _print_tables(tables(value))
     else:
         for line in text(value):
             click.echo(line)
+
+
+STATUS_STYLES = {
+    "in_force": "bold green",
+    "signed": "yellow",
+    "expired": "dim",
+    "terminated": "bold red",
+    "active": "bold green",
+    "completed": "cyan",
+}
+
+
+def _print_tables(tables: Iterable[Any]) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    for table in tables:
+        console.print(table)
+
+
+def _table(
+    title: str | None,
+    columns: list[str] | dict[str, int | None],
+    rows: list[list[Any]],
+    styles: list[str] | None = None,
+    justify: dict[str, str] | None = None,
+    header: bool = True,
+    expand: bool = False,
+) -> Any:
+    """A rich table; cells are text with rich markup, a row may carry a style, columns a fixed width."""
+    from rich.table import Table
+
+    widths = columns if isinstance(columns, dict) else dict.fromkeys(columns)
+    table = Table(title=title, title_justify="left", header_style="bold", show_header=header, expand=expand)
+    for column, width in widths.items():
+        table.add_column(
+            column,
+            overflow="fold",
+            width=width,
+            no_wrap=width is not None,
+            ratio=1 if expand and width is None else None,
+            justify=(justify or {}).get(column, "left"),  # type: ignore[arg-type]
+        )
+    for index, row in enumerate(rows):
+        cells = ["" if cell is None else str(cell) for cell in row]
+        table.add_row(*cells, style=styles[index] if styles else None)
+    return table
+
+
+def escape(text: str) -> str:
+    """Text shown as is inside a rich table, square brackets included."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _status(status: str) -> str:
+    return f"[{STATUS_STYLES.get(status, '')}]{status.replace('_', ' ')}[/]"
 
 
 def with_progress(label: str, total: Callable[[], int], work: Callable[[Any], T]) -> T:
@@ -339,12 +405,39 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
     entries = session.queries.audit(type_, party, since_position)
     if as_json:
         _json_list(entries)
-        return
+    elif sys.stdout.isatty():
+        _print_tables(_log_tables(entries))
+    else:
+        for envelope in entries:
+            click.echo(
+                f"{envelope['position']:>6}  {envelope['recorded_at']}  {envelope['recorded_by']}  "
+                f"{envelope['type']}  {summary(envelope)}"
+            )
+
+
+RIGHT = dict.fromkeys(["position", "events", "instruments", "projects", "meetings"], "right")
+LOG_COLUMNS = {"position": 8, "recorded at": 27, "by": 14, "type": 26, "summary": None}
+
+
+def _log_tables(entries: Iterable[dict[str, Any]], rows: int = 200) -> Iterator[Any]:
+    """The log as tables of fixed column widths, a page at a time: aligned, never held whole."""
+    page: list[list[Any]] = []
+    header = True
     for envelope in entries:
-        click.echo(
-            f"{envelope['position']:>6}  {envelope['recorded_at']}  {envelope['recorded_by']}  "
-            f"{envelope['type']}  {summary(envelope)}"
+        page.append(
+            [
+                envelope["position"],
+                envelope["recorded_at"],
+                envelope["recorded_by"],
+                envelope["type"],
+                escape(summary(envelope)),
+            ]
         )
+        if len(page) == rows:
+            yield _table(None, LOG_COLUMNS, page, header=header, expand=True, justify=RIGHT)
+            page, header = [], False
+    if page or header:
+        yield _table(None, LOG_COLUMNS, page, header=header, expand=True, justify=RIGHT)
 
 
 def _json_list(items: Iterable[Any]) -> None:
@@ -422,6 +515,27 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
             ]
             or ["no relationships yet"]
         ),
+        _relationships_tables,
+    )
+
+
+def _relationships_tables(rows: list[dict[str, Any]]) -> Iterator[Any]:
+    yield _table(
+        None,
+        ["relationship", "events", "instruments", "projects", "meetings", "first", "last"],
+        [
+            [
+                r["relationship"],
+                r["events"],
+                r["instruments"],
+                r["projects"],
+                r["meetings"],
+                r["first"],
+                r["last"],
+            ]
+            for r in rows
+        ],
+        justify=RIGHT,
     )
 
 
@@ -460,7 +574,65 @@ def state(
 
     Example: coopledger state KOR CHN --as-of 2019-01-31
     """
-    render(session.queries.state(party_a, party_b, as_of or today(), known, exact), as_json, _state_text)
+    found = session.queries.state(party_a, party_b, as_of or today(), known, exact)
+    render(found, as_json, _state_text, _state_tables)
+
+
+def _state_tables(state: dict[str, Any]) -> Iterator[Any]:
+    known = f", as known at {state['known_at']}" if state["known_at"] else ""
+    yield f"[bold]{state['relationship']}[/] as of {state['as_of']}{known}"
+    yield _table(
+        "Instruments",
+        ["status", "instrument", "kind", "parties", "signed", "in force from", "expires", "title"],
+        [
+            [
+                _status(i["status"]),
+                i["instrument"],
+                i["kind"],
+                ", ".join(i["parties"]),
+                i["signed_on"],
+                i["in_force_from"],
+                (i["expires_on"] or "") + (f" ({len(i['extensions'])}x extended)" if i["extensions"] else ""),
+                escape(i["title"]),
+            ]
+            for i in state["instruments"]
+        ],
+    )
+    yield _table(
+        "Projects",
+        ["status", "project", "parties", "launched", "planned end", "funding", "title"],
+        [
+            [
+                _status(p["status"]),
+                p["project"],
+                ", ".join(p["parties"]),
+                p["launched_on"],
+                p["planned_end"],
+                ", ".join(f"{total} {currency}" for currency, total in p["funding"].items()),
+                escape(p["title"]),
+            ]
+            for p in state["projects"]
+        ],
+    )
+    meetings = state["meetings"]
+    rows: list[list[Any]] = []
+    if meetings["last"]:
+        last = meetings["last"]
+        rows.append(
+            ["last held", last["meeting"], last["number"], last["series"], last["occurred_on"], last["venue"]]
+        )
+    if meetings["next"]:
+        upcoming = meetings["next"]
+        rows.append(["next", upcoming["meeting"], None, None, upcoming["planned_for"], upcoming["host"]])
+    rows += [
+        ["series", s["series"], s["last_number"], s["title"], f"{s['held']} held", None]
+        for s in meetings["series"]
+    ]
+    yield _table(
+        f"Meetings: {meetings['held']} held",
+        ["", "meeting", "number", "series", "when", "venue / host"],
+        rows,
+    )
 
 
 def _state_text(state: dict[str, Any]) -> Iterator[str]:
@@ -536,6 +708,21 @@ def history(
             ]
             or ["no events"]
         ),
+        _history_tables,
+    )
+
+
+def _history_tables(items: list[dict[str, Any]]) -> Iterator[Any]:
+    """Retracted events struck through in red with the reason; multilateral ones flagged."""
+    rows, styles = [], []
+    for e in items:
+        notes = ["multilateral"] if e["multilateral"] else []
+        if e["retracted"]:
+            notes.append(f"[bold red]RETRACTED[/]: {escape(e['reason'])}")
+        rows.append([e["occurred_on"], e["position"], e["type"], escape(summary(e)), "; ".join(notes)])
+        styles.append("strike dim" if e["retracted"] else "")
+    yield _table(
+        None, ["occurred", "position", "type", "summary", "notes"], rows, styles=styles, justify=RIGHT
     )
 
 

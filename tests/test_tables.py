@@ -1,0 +1,141 @@
+"""Tables on a terminal, plain text when piped: the commands run on a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEEDS
+
+BOX = "┃"
+STYLE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def coopledger(db: Path, *args: str, terminal: bool) -> str:
+    """Run the command as a user would, its stdout a terminal of 160 columns or a pipe."""
+    command = [sys.executable, "-m", "cli", "--db", str(db), "--actor", "ana", *args]
+    env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1", "TERM": "xterm"}
+    if not terminal:
+        return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, env=env, stdout=follower, stderr=subprocess.PIPE)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes when the process exits
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait() == 0, process.stderr.read() if process.stderr else ""
+    return STYLE.sub("", b"".join(chunks).decode().replace("\r\n", "\n"))
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tables") / "ledger.sqlite"
+    coopledger(path, "import", str(SEEDS), terminal=False)
+    coopledger(path, "retract", "36", "--reason", "recorded twice", terminal=False)
+    return path
+
+
+def rows(output: str, first_cell: str) -> list[list[str]]:
+    """The cells of table rows whose first cell is first_cell."""
+    found = []
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip("│").split("│")]
+        if cells and cells[0] == first_cell:
+            found.append(cells)
+    return found
+
+
+def test_state_is_three_aligned_tables_on_a_terminal(db: Path) -> None:
+    output = coopledger(db, "state", "KOR", "CHN", "--as-of", "2019-01", terminal=True)
+    assert output.splitlines()[0] == "CHN~KOR as of 2019-01"
+    assert [line.split()[0] for line in output.splitlines() if line and line[0].isalpha()][1:] == [
+        "Instruments",
+        "Projects",
+        "Meetings:",
+    ]
+    assert (rows(output, "in force")[0][:6]) == [
+        "in force",
+        "temm-14-joint-communique",
+        "communique",
+        "KOR, CHN, JPN",
+        "2012-05",
+        "2012-05",
+    ]
+    assert rows(output, "last held")[0][:5] == [
+        "last held",
+        "rok-china-jcec-23",
+        "23",
+        "rok-china-jcec",
+        "2019-01-23",
+    ]
+    blocks: list[list[str]] = [[]]
+    for line in output.splitlines():  # each table's lines are exactly as wide as its borders
+        if line.startswith(("┏", "┃", "┡", "│", "└")):
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    assert len([block for block in blocks if block]) == 3
+    assert all(len({len(line) for line in block}) == 1 for block in blocks if block)
+    assert all(len(block[0]) <= 160 for block in blocks if block)
+
+
+def test_dates_are_printed_as_entered_and_piped_output_is_plain(db: Path) -> None:
+    piped = coopledger(db, "state", "KOR", "CHN", "--as-of", "2019-01", terminal=False)
+    assert BOX not in piped and "│" not in piped
+    assert "  ACTIVE     clean-sky-project KOR, CHN: Clean Sky Project: joint research on fine dust" in piped
+    terminal = coopledger(db, "state", "KOR", "CHN", "--as-of", "2019-01", terminal=True)
+    assert rows(terminal, "active")[1][:4] == ["active", "clean-sky-project", "KOR, CHN", "2017-05"]
+
+
+def test_history_marks_retracted_events(db: Path) -> None:
+    output = coopledger(db, "history", "KOR", "VNM", terminal=True)
+    retracted = [line for line in output.splitlines() if "RETRACTED" in line]
+    assert len(retracted) == 1 and "recorded twice" in retracted[0] and "36" in retracted[0]
+    assert BOX in output
+
+
+def test_relationships_table_has_one_row_per_relationship(db: Path) -> None:
+    output = coopledger(db, "relationships", "--as-of", "2019-01-31", terminal=True)
+    piped = coopledger(db, "relationships", "--as-of", "2019-01-31", terminal=False)
+    names = [line.split()[0] for line in piped.splitlines()]
+    assert [row[0] for row in rows(output, names[0])] == [names[0]]
+    assert sum(1 for line in output.splitlines() if line.startswith("│")) >= len(names)
+
+
+def test_the_log_pages_share_one_set_of_column_widths(db: Path) -> None:
+    from cli import _log_tables
+
+    entries = [
+        {
+            "position": n,
+            "recorded_at": "2026-11-22T00:00:00.000000Z",
+            "recorded_by": "ana",
+            "type": "MeetingHeld",
+            "data": {"meeting": f"m-{n}"},
+        }
+        for n in range(1, 8)
+    ]
+    from rich.console import Console
+
+    console = Console(width=140, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    for table in _log_tables(entries, rows=3):
+        console.print(table)
+    lines = [line for line in console.export_text().splitlines() if line.startswith("│")]
+    assert len(lines) == 7
+    assert len({line.index("│", 2) for line in lines}) == 1
+    assert len({len(line) for line in lines}) == 1
+    output = coopledger(db, "log", "--type", "EventRetracted", terminal=True)
+    assert "recorded at" in output and "EventRetracted" in output
