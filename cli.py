@@ -578,6 +578,53 @@ def state(
     render(found, as_json, _state_text, _state_tables)
 
 
+@cli.command()
+@click.argument("party_a")
+@click.argument("party_b")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The picture to write: FILE.svg or FILE.png.",
+)
+@click.option("--as-of", type=EDTF, default=None, help="The day to replay to [default: today, UTC].")
+@click.option("--known-at", "known", type=KNOWN_AT, help="Use the ledger as it stood at this time.")
+@click.option("--exact", is_flag=True, help="Only the two parties' own events, without rollup.")
+@pass_session
+def timeline(
+    session: Session,
+    party_a: str,
+    party_b: str,
+    out: Path,
+    as_of: Edtf | None,
+    known: str | None,
+    exact: bool,
+) -> None:
+    """Draw the relationship over time: instruments and projects as bars, meetings as marks.
+
+    Hatched ends are imprecise dates, hollow marks meetings announced but not held.
+
+    Example: coopledger timeline KOR CHN --as-of 2019-01-31 --out korea-china.svg
+    """
+    from projections.timeline import SUFFIXES, draw
+
+    if out.suffix.lower() not in SUFFIXES:
+        raise click.BadParameter(f"{out.name!r}: name the picture FILE.svg or FILE.png", param_hint="'--out'")
+    picture = session.queries.timeline(party_a, party_b, as_of or today(), known, exact)
+    draw(picture, out)
+    kinds = [lane.kind for lane in picture.lanes]
+    meetings = sum(len(lane.marks) for lane in picture.lanes if lane.kind == "series")
+    counts = ", ".join(
+        f"{count} {noun}{'s' * (count != 1)}"
+        for noun, count in (
+            ("instrument", kinds.count("instrument")),
+            ("project", kinds.count("project")),
+            ("meeting", meetings),
+        )
+    )
+    click.echo(f"drew {picture.relationship} as of {picture.as_of.text} ({counts}) to {out}")
+
+
 def _state_tables(state: dict[str, Any]) -> Iterator[Any]:
     known = f", as known at {state['known_at']}" if state["known_at"] else ""
     yield f"[bold]{state['relationship']}[/] as of {state['as_of']}{known}"

@@ -22,6 +22,7 @@ from ledger.errors import LedgerError, NotFound, VerificationFailed
 from ledger.store import Location, Reader, missing, reader
 from projections import readmodel as sql
 from projections import relationship as folds
+from projections import timeline as timelines
 from projections.membership import relationship_id
 
 PAGE = 1000  # rows of the audit log read at a time
@@ -184,6 +185,14 @@ class Queries:
     ) -> dict[str, Any]:
         rel = self.relationship(a, b)
         return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact)
+
+    def timeline(
+        self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False
+    ) -> timelines.Timeline:
+        """The relationship's picture as of a day, titled with the parties in the order asked."""
+        rel = self.relationship(a, b)
+        named = f"{self.party(a)}–{self.party(b)}"
+        return timelines.build(named, self.entries(rel, as_of.day), as_of, known, exact)
 
     def history(
         self,

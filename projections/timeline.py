@@ -1,0 +1,525 @@
+"""The picture of a relationship over time: lanes of bars and marks folded from its events, drawn.
+
+`build` is a pure fold over the events that count (`relationship.counted`); `draw` imports
+matplotlib only when it is called, so reading the ledger never pays for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import singledispatch
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from events import (
+    IN_FORCE_ON_SIGNING,
+    Edtf,
+    Event,
+    InstrumentEnteredIntoForce,
+    InstrumentExtended,
+    InstrumentSigned,
+    InstrumentTerminated,
+    MeetingHeld,
+    MeetingScheduled,
+    ProjectCompleted,
+    ProjectExtended,
+    ProjectLaunched,
+    ProjectTerminated,
+    SeriesEstablished,
+)
+from projections.relationship import Entry, counted
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+
+SUFFIXES = (".svg", ".png")
+
+Phase = Literal["signed", "in_force", "extension", "running", "series"]
+Kind = Literal["instrument", "project", "series"]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A stretch of a lane. `end` None: still running on the as-of day."""
+
+    start: Edtf
+    end: Edtf | None
+    phase: Phase  # signed (not yet in force), in_force, extension, running (a project), series
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A point on a lane: a meeting held or announced, or the end of a terminated agreement."""
+
+    on: Edtf
+    kind: Literal["held", "announced", "terminated"]
+    label: str | None = None  # a meeting's number in its series
+
+
+@dataclass(frozen=True)
+class Lane:
+    kind: Kind
+    key: str  # the instrument, project or series; "" for meetings of no series
+    label: str
+    exact: bool  # False when the lane is there only by rollup from member agencies
+    bars: tuple[Bar, ...] = ()
+    marks: tuple[Mark, ...] = ()
+
+
+@dataclass(frozen=True)
+class Timeline:
+    relationship: str  # the two parties in the order asked for, e.g. KOR–CHN
+    as_of: Edtf
+    known_at: str | None
+    exact: bool
+    lanes: tuple[Lane, ...]
+
+
+@dataclass
+class _Agreement:
+    """An instrument or project being folded: where it starts, each end it was given, how it ended."""
+
+    lane: Lane
+    start: Edtf
+    in_force: Edtf | None  # None while an instrument is not in force; a project's launch
+    ends: list[tuple[Edtf | None, Edtf]]  # (expiry or planned end, the day it was set)
+    ended: Edtf | None = None
+    terminated: bool = False
+
+
+@dataclass
+class _Fold:
+    instruments: dict[str, _Agreement] = field(default_factory=dict)
+    projects: dict[str, _Agreement] = field(default_factory=dict)
+    series: dict[str, Lane] = field(default_factory=dict)
+    meetings: dict[str, tuple[Mark, str, bool]] = field(default_factory=dict)  # mark, series, exact
+
+
+def build(
+    relationship: str, entries: Iterable[Entry], as_of: Edtf, known_at: str | None, exact: bool
+) -> Timeline:
+    """The relationship's instruments, projects and meeting series as of a day, as known at a time."""
+    fold = _Fold()
+    for entry in counted(entries, as_of.day, known_at, exact):
+        _evolve(entry.event.data, entry, fold)
+    for mark, series, exact_pair in fold.meetings.values():
+        lane = fold.series.get(series) or Lane("series", series, series or "Other meetings", exact_pair)
+        fold.series[series] = replace(lane, exact=lane.exact or exact_pair, marks=(*lane.marks, mark))
+    lanes = [
+        _agreement_lane(agreement) for agreement in (*fold.instruments.values(), *fold.projects.values())
+    ]
+    # Series as they were established, then those seen only in meetings, then the rest.
+    lanes += sorted(fold.series.values(), key=lambda lane: lane.key == "")
+    return Timeline(relationship, as_of, known_at, exact, tuple(lanes))
+
+
+@singledispatch
+def _evolve(event: Event, entry: Entry, fold: _Fold) -> None:
+    """Events that do not show on a timeline (parties, funding, amendments, retractions)."""
+
+
+def _occurred(entry: Entry) -> Edtf:
+    assert entry.event.occurred_on is not None
+    return entry.event.occurred_on
+
+
+@_evolve.register
+def _(event: InstrumentSigned, entry: Entry, fold: _Fold) -> None:
+    signed = _occurred(entry)
+    in_force = event.in_force_from or (signed if event.kind in IN_FORCE_ON_SIGNING else None)
+    fold.instruments[event.instrument] = _Agreement(
+        Lane("instrument", event.instrument, event.title, entry.exact),
+        signed,
+        in_force,
+        [(event.expires_on, signed)],
+    )
+
+
+@_evolve.register
+def _(event: InstrumentEnteredIntoForce, entry: Entry, fold: _Fold) -> None:
+    instrument = fold.instruments.get(event.instrument)
+    if instrument and instrument.in_force is None:
+        instrument.in_force = _occurred(entry)
+
+
+@_evolve.register
+def _(event: InstrumentExtended, entry: Entry, fold: _Fold) -> None:
+    if event.instrument in fold.instruments:
+        fold.instruments[event.instrument].ends.append((event.expires_on, _occurred(entry)))
+
+
+@_evolve.register
+def _(event: InstrumentTerminated, entry: Entry, fold: _Fold) -> None:
+    instrument = fold.instruments.get(event.instrument)
+    if instrument:
+        instrument.ended, instrument.terminated = _occurred(entry), True
+
+
+@_evolve.register
+def _(event: ProjectLaunched, entry: Entry, fold: _Fold) -> None:
+    launched = _occurred(entry)
+    fold.projects[event.project] = _Agreement(
+        Lane("project", event.project, event.title, entry.exact),
+        launched,
+        launched,
+        [(event.planned_end, launched)],
+    )
+
+
+@_evolve.register
+def _(event: ProjectExtended, entry: Entry, fold: _Fold) -> None:
+    if event.project in fold.projects:
+        fold.projects[event.project].ends.append((event.planned_end, _occurred(entry)))
+
+
+@_evolve.register
+def _(event: ProjectCompleted, entry: Entry, fold: _Fold) -> None:
+    if event.project in fold.projects:
+        fold.projects[event.project].ended = _occurred(entry)
+
+
+@_evolve.register
+def _(event: ProjectTerminated, entry: Entry, fold: _Fold) -> None:
+    project = fold.projects.get(event.project)
+    if project:
+        project.ended, project.terminated = _occurred(entry), True
+
+
+@_evolve.register
+def _(event: SeriesEstablished, entry: Entry, fold: _Fold) -> None:
+    fold.series[event.series] = Lane(
+        "series", event.series, event.title, entry.exact, (Bar(_occurred(entry), None, "series"),)
+    )
+
+
+@_evolve.register
+def _(event: MeetingScheduled, entry: Entry, fold: _Fold) -> None:
+    held = fold.meetings.get(event.meeting)
+    if held is None or held[0].kind == "announced":  # rescheduled: the latest announcement wins
+        label = str(event.number) if event.number is not None else None
+        fold.meetings[event.meeting] = (
+            Mark(event.planned_for, "announced", label),
+            event.series or "",
+            entry.exact,
+        )
+
+
+@_evolve.register
+def _(event: MeetingHeld, entry: Entry, fold: _Fold) -> None:
+    announced = fold.meetings.pop(event.meeting, None)
+    label = str(event.number) if event.number is not None else (announced[0].label if announced else None)
+    series = event.series or (announced[1] if announced else "")
+    fold.meetings[event.meeting] = (Mark(_occurred(entry), "held", label), series, entry.exact)
+
+
+def _agreement_lane(agreement: _Agreement) -> Lane:
+    """Bars from signing (or launch) to the first end, then one bar per extension."""
+    project = agreement.lane.kind == "project"
+    bars: list[Bar] = []
+    start, first_end = agreement.start, agreement.ends[0][0]
+    if agreement.in_force is None:
+        bars.append(Bar(start, first_end, "signed"))
+    else:
+        if agreement.in_force.day > start.day:
+            bars.append(Bar(start, agreement.in_force, "signed"))
+        bars.append(Bar(agreement.in_force, first_end, "running" if project else "in_force"))
+    for new_end, decided_on in agreement.ends[1:]:
+        previous = bars[-1].end
+        if previous is None:  # given an end where it had none: the extension runs from its decision
+            bars[-1] = replace(bars[-1], end=decided_on)
+        elif new_end is not None and new_end.day <= previous.day:
+            bars = _cut(bars, new_end)  # shortened: the agreement now ends earlier
+            continue
+        bars.append(Bar(previous or decided_on, new_end, "extension"))
+    marks: tuple[Mark, ...] = ()
+    if agreement.ended:
+        bars = _cut(bars, agreement.ended)
+        last_end = bars[-1].end
+        if project and last_end and last_end.day < agreement.ended.day:  # finished late: an overrun
+            bars.append(Bar(last_end, agreement.ended, bars[-1].phase))
+        if agreement.terminated:
+            marks = (Mark(agreement.ended, "terminated"),)
+    return replace(agreement.lane, bars=tuple(bars), marks=marks)
+
+
+def _cut(bars: list[Bar], end: Edtf) -> list[Bar]:
+    """The bars as they stand when the whole ends on a day: later ones gone, the running one cut."""
+    kept = [bar for bar in bars if bar.start.day < end.day] or bars[:1]
+    return [replace(bar, end=end) if bar.end is None or bar.end.day > end.day else bar for bar in kept]
+
+
+# Drawing. Sizes are in inches; a lane is one row of the chart.
+_WIDTH = 13.0
+_LANE = 0.26
+_MAX_HEIGHT = 300.0  # PNGs stay well inside Agg's 2**16-pixel limit
+_LABEL_CHARS = 56
+_TALL = 30  # rows beyond which the years are named along the top as well
+_COLOURS = {"instrument": "#1f5a99", "project": "#2a8047", "series": "#8a3b8f"}
+_TINTS = {"instrument": "#8fb3dc", "project": "#93c9a3"}
+_AS_OF = "#c0392b"
+
+
+def draw(timeline: Timeline, path: Path) -> None:
+    """Draw a timeline to an SVG or PNG file, chosen by the file's suffix."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(f"{path.name}: a timeline is drawn as SVG or PNG; name the file with .svg or .png")
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = _rows(timeline.lanes)
+    legend = _legend(timeline)
+    legend_rows = -(-len(legend) // 3)
+    top, bottom = 0.75 if len(rows) > _TALL else 0.55, 0.6 + 0.24 * legend_rows
+    pitch = min(_LANE, (_MAX_HEIGHT - top - bottom) / max(len(rows), 1))
+    height = top + bottom + pitch * max(len(rows), 3)
+    labels = [_short(label, _LABEL_CHARS) for label, _ in rows]
+    left = 0.35 + 0.066 * max((len(label) for label in labels), default=10)
+
+    with matplotlib.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "coopledger", "font.size": 8, "hatch.linewidth": 0.6}
+    ):
+        figure = Figure(figsize=(_WIDTH, height), dpi=100)
+        FigureCanvasAgg(figure)  # Agg without pyplot: no GUI backend, no global figure to leak
+        figure.subplots_adjust(
+            left=left / _WIDTH, right=1 - 0.3 / _WIDTH, top=1 - top / height, bottom=bottom / height
+        )
+        axes = figure.add_subplot()
+        span = _span(timeline)
+        per_inch = (span[1] - span[0]) / (_WIDTH - left - 0.3)
+        for row, (_, lane) in enumerate(rows):
+            if lane is not None:
+                _draw_lane(axes, row, lane, _x(timeline.as_of.day), per_inch)
+        _frame(axes, timeline, rows, labels, span, pitch)
+        figure.legend(
+            handles=legend,
+            loc="lower center",
+            ncols=3,
+            frameon=False,
+            bbox_to_anchor=(0.5, 0.1 / height),
+            fontsize=7.5,
+        )
+        title = f"{timeline.relationship} as of {timeline.as_of.text}"
+        if timeline.known_at:
+            title += f", as known at {timeline.known_at}"
+        if timeline.exact:
+            title += " (this pair only, no rollup)"
+        figure.suptitle(title, x=left / _WIDTH, ha="left", y=1 - 0.2 / height, fontsize=12)
+        figure.savefig(path, format=suffix[1:], metadata={"Date": None} if suffix == ".svg" else None)
+
+
+def _rows(lanes: tuple[Lane, ...]) -> list[tuple[str, Lane | None]]:
+    """Lanes grouped under a heading row per kind."""
+    rows: list[tuple[str, Lane | None]] = []
+    for kind, heading in (("instrument", "Instruments"), ("project", "Projects"), ("series", "Meetings")):
+        group = [lane for lane in lanes if lane.kind == kind]
+        if group:
+            rows += [(heading, None), *((lane.label, lane) for lane in group)]
+    return rows
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _x(day: date) -> float:
+    """A day as matplotlib's date number (days), so the axis can name the years."""
+    from matplotlib.dates import date2num
+
+    return float(date2num(day))
+
+
+def _span(timeline: Timeline) -> tuple[float, float]:
+    """The days the x axis covers: every date drawn and the as-of day, with a margin."""
+    days = [timeline.as_of.day]
+    for lane in timeline.lanes:
+        for bar in lane.bars:
+            days += [bar.start.earliest] + ([bar.end.latest] if bar.end else [])
+        days += [day for mark in lane.marks for day in (mark.on.earliest, mark.on.latest)]
+    first, last = _x(min(days)), _x(max(days))
+    margin = max(90, (last - first) * 0.03)
+    return first - margin, last + margin
+
+
+def _draw_lane(axes: Axes, row: int, lane: Lane, as_of: float, per_inch: float) -> None:
+    for bar in lane.bars:
+        if bar.phase == "series":
+            _series_line(axes, row, bar, as_of)
+        else:
+            _bar(axes, row, bar, lane.kind, as_of)
+    _marks(axes, row, lane, per_inch)
+
+
+def _series_line(axes: Axes, row: int, bar: Bar, as_of: float) -> None:
+    """A series is a thin line from its establishment (dotted while imprecise) to the as-of day."""
+    colour, earliest, latest = _COLOURS["series"], _x(bar.start.earliest), _x(bar.start.latest)
+    axes.plot([earliest, latest], [row, row], color=colour, lw=1, ls=":", alpha=0.6)
+    axes.plot([latest, max(as_of, latest)], [row, row], color=colour, lw=1, alpha=0.35)
+
+
+def _bar(axes: Axes, row: int, bar: Bar, kind: Kind, as_of: float) -> None:
+    """A solid core from the latest start to the earliest end; imprecise ends hatched and faded."""
+    colour = _COLOURS[kind]
+    fill = {"signed": "#ffffff", "extension": _TINTS.get(kind, colour)}.get(bar.phase, colour)
+    start_earliest, start_latest = _x(bar.start.earliest), _x(bar.start.latest)
+    end_earliest = _x(bar.end.earliest) if bar.end else max(as_of, start_latest)
+    end_latest = _x(bar.end.latest) if bar.end else end_earliest
+    if start_latest < end_earliest:
+        lw = 0.8 if bar.phase == "signed" else 0.4
+        axes.barh(
+            row, end_earliest - start_latest, left=start_latest, height=0.56, color=fill, ec=colour, lw=lw
+        )
+        fuzzy = [(start_earliest, start_latest), (end_earliest, end_latest)]
+    else:  # the dates overlap: all of it is uncertain
+        fuzzy = [(start_earliest, max(end_latest, start_latest))]
+    faded = fill + "4d"  # 30% opaque
+    for earliest, latest in fuzzy:
+        if earliest < latest:
+            axes.barh(
+                row, latest - earliest, left=earliest, height=0.56, color=faded, ec=colour, lw=0, hatch="////"
+            )
+    if bar.end is None:  # open-ended: an arrow at the as-of day says it runs on
+        axes.plot([end_earliest], [row], marker=">", color=colour, markersize=6, clip_on=False)
+    if bar.phase == "extension":  # where the extension takes over
+        axes.plot([start_latest] * 2, [row - 0.4, row + 0.4], color="black", lw=1.2)
+
+
+def _marks(axes: Axes, row: int, lane: Lane, per_inch: float) -> None:
+    """Meetings as dots with their number above, thinned where they would overlap; terminations as x."""
+    colour = _COLOURS["series"]
+    labelled_until = -math.inf
+    for mark in sorted(lane.marks, key=lambda m: (m.on.earliest, m.on.latest)):
+        earliest, latest = _x(mark.on.earliest), _x(mark.on.latest)
+        if mark.kind == "terminated":
+            axes.plot([latest], [row], marker="x", color="black", markersize=7, mew=1.6)
+            continue
+        if earliest < latest:  # whiskers over the days the date may fall on
+            axes.plot(
+                [earliest, latest], [row, row], color=colour, lw=0.8, alpha=0.7, marker="|", markersize=5
+            )
+        middle, held = (earliest + latest) / 2, mark.kind == "held"
+        face = colour if held else "white"
+        axes.plot([middle], [row], marker="o", markersize=6, color=colour, mew=1.2, mfc=face, zorder=3)
+        half_width = per_inch * (0.06 * len(mark.label or "") + 0.05) / 2
+        if mark.label and middle - half_width > labelled_until:
+            axes.annotate(
+                mark.label,
+                (middle, row),
+                xytext=(0, 4.5),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=6.5,
+                color=colour if held else "#555555",
+                bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+            labelled_until = middle + half_width
+
+
+def _frame(
+    axes: Axes,
+    timeline: Timeline,
+    rows: list[tuple[str, Lane | None]],
+    labels: list[str],
+    span: tuple[float, float],
+    pitch: float,
+) -> None:
+    """Axes, lane labels (headings bold, rolled-up lanes in italics), the as-of line."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    axes.set_xlim(*span)
+    axes.set_ylim(max(len(rows), 3) - 0.5, -0.5)
+    axes.set_yticks(range(len(rows)), labels if pitch >= 0.11 else [""] * len(rows))
+    for tick, (_, lane) in zip(axes.get_yticklabels(), rows, strict=True):
+        if lane is None:
+            tick.set_fontweight("bold")
+        elif not lane.exact:
+            tick.set_fontstyle("italic")
+            tick.set_color("#444444")
+    axes.tick_params(axis="y", length=0)
+    locator = AutoDateLocator(minticks=4, maxticks=14)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.tick_params(axis="x", labeltop=len(rows) > _TALL)
+    axes.grid(axis="x", color="#dddddd", lw=0.6)
+    axes.set_axisbelow(True)
+    for row, (_, lane) in enumerate(rows):
+        if lane is None and row:
+            axes.axhline(row - 0.5, color="#999999", lw=0.6)
+    axes.axvline(_x(timeline.as_of.day), color=_AS_OF, ls="--", lw=1)
+    if not rows:
+        axes.text(0.5, 0.5, "nothing counts yet", transform=axes.transAxes, ha="center", color="#555555")
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+
+
+def _legend(timeline: Timeline) -> list[Artist]:
+    """Keys for what this picture shows, and only that."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    kinds = {lane.kind for lane in timeline.lanes}
+    phases = {bar.phase for lane in timeline.lanes for bar in lane.bars}
+    marks = {mark.kind for lane in timeline.lanes for mark in lane.marks}
+    imprecise = any(
+        d.earliest != d.latest
+        for lane in timeline.lanes
+        for d in [
+            *(b.start for b in lane.bars),
+            *(b.end for b in lane.bars if b.end),
+            *(m.on for m in lane.marks),
+        ]
+    )
+    blue, green, purple = _COLOURS["instrument"], _COLOURS["project"], _COLOURS["series"]
+    keys: list[Artist] = []
+    if "instrument" in kinds:
+        keys.append(Patch(color=blue, label="instrument in force (signing or entry into force to expiry)"))
+    if "signed" in phases:
+        keys.append(Patch(facecolor="white", edgecolor=blue, label="signed, not yet in force"))
+    if "project" in kinds:
+        keys.append(Patch(color=green, label="project (launch to planned or actual end)"))
+    if "extension" in phases:
+        keys.append(
+            Patch(facecolor=_TINTS["instrument"], edgecolor="black", label="extension, added after |")
+        )
+    if imprecise:
+        keys.append(
+            Patch(
+                facecolor=(0.5, 0.5, 0.5, 0.3),
+                edgecolor="#555555",
+                hatch="////",
+                lw=0,
+                label="hatched / whiskers: date known only to a range",
+            )
+        )
+    if any(bar.end is None and bar.phase != "series" for lane in timeline.lanes for bar in lane.bars):
+        keys.append(
+            Line2D([], [], marker=">", color=blue, ls="none", label="no end: runs on past the as-of day")
+        )
+    if "held" in marks:
+        keys.append(
+            Line2D([], [], marker="o", color=purple, ls="none", label="meeting held (number in series)")
+        )
+    if "announced" in marks:
+        keys.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color=purple,
+                markerfacecolor="white",
+                ls="none",
+                label="meeting announced, not held",
+            )
+        )
+    if "terminated" in marks:
+        keys.append(Line2D([], [], marker="x", color="black", ls="none", label="terminated"))
+    if not all(lane.exact for lane in timeline.lanes):
+        keys.append(Patch(color="none", label="italic label: through member agencies (rollup)"))
+    keys.append(Line2D([], [], color=_AS_OF, ls="--", label=f"as of {timeline.as_of.text}"))
+    return keys
