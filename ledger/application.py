@@ -94,8 +94,8 @@ class Ledger(Application, Queries):  # type: ignore[type-arg]
 
     def import_lines(self, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
         """Append every line in one transaction: all of them, or none."""
-        recorded: list[int] = []
-        duplicates = 0
+        recorded = duplicates = 0
+        first = last = None
         with self._writing() as writer:
             for number, line in enumerate(lines, start=1):
                 if progress:
@@ -109,12 +109,11 @@ class Ledger(Application, Queries):  # type: ignore[type-arg]
                 if outcome.duplicate:
                     duplicates += 1
                 else:
-                    recorded.append(outcome.position)
+                    recorded += 1
+                    first, last = first or outcome.position, outcome.position
                 if number % PAGE == 0:
                     writer.flush()
-        return ImportReport(
-            len(recorded), duplicates, recorded[0] if recorded else None, recorded[-1] if recorded else None
-        )
+        return ImportReport(recorded, duplicates, first, last)
 
     # --- reading the whole log, in position order
 

@@ -325,8 +325,8 @@ class SQLiteDatabase(Database, SQLiteReader):
             # checked against the ledger as it is when this transaction commits.
             cursor.execute("BEGIN IMMEDIATE")
             # Writes insert into several indexes at random places: a larger page cache keeps
-            # them in memory (64 MiB at most, per writing connection).
-            cursor.execute("PRAGMA cache_size = -65536")
+            # them in memory (32 MiB at most, per writing connection).
+            cursor.execute("PRAGMA cache_size = -32768")
             try:
                 yield Cursor(cursor, "?")
                 connection.commit()

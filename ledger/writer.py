@@ -21,7 +21,7 @@ from projections.entities import Key, State, evolve, references, refold, subject
 from projections.membership import relationships
 
 _ABSENT: Any = object()
-CACHE_LIMIT = 50_000  # entities kept in memory between flushes of a long import or rebuild
+CACHE_LIMIT = 10_000  # entities kept in memory between flushes of a long import or rebuild
 # After this many lookups of entities that are not there (new ids, in a long import), every
 # entity key is read at once, so the rest of the misses cost no query.
 MISSES_BEFORE_LISTING = 256
@@ -48,7 +48,10 @@ class Writer:
         self._entities: dict[Key, State | None] = {}
         self._dirty: set[Key] = set()
         self._misses = 0
-        self._listed: set[str] | None = None  # "kind\x1fslug" of every entity, once read
+        # The hash of every entity's key, once read: a key whose hash is not there has no entity
+        # (a key whose hash is there may still have none; its lookup says so). Hashes, not the
+        # keys themselves, keep a million-event import small.
+        self._listed: set[int] | None = None
         self._countries: dict[str, str | None] = {}
         self._stored: list[StoredEvent] = []
         self._log: list[tuple[Any, ...]] = []
@@ -65,7 +68,7 @@ class Writer:
     def get(self, key: Key) -> State | None:
         state = self._entities.get(key, _ABSENT)
         if state is _ABSENT:
-            if self._listed is not None and f"{key[0]}\x1f{key[1]}" not in self._listed:
+            if self._listed is not None and hash(key) not in self._listed:
                 state = None
             else:
                 rows = self.cursor.rows(sql.ENTITY, key)
@@ -79,17 +82,13 @@ class Writer:
         self._misses += 1
         if self._misses == MISSES_BEFORE_LISTING:
             self.flush()
-            self._listed = {f"{kind}\x1f{slug}" for kind, slug in self.cursor.rows(sql.ENTITY_KEYS)}
+            self._listed = {hash((kind, slug)) for kind, slug in self.cursor.rows(sql.ENTITY_KEYS)}
 
     def _put(self, key: Key, state: State | None) -> None:
         self._entities[key] = state
         self._dirty.add(key)
-        if self._listed is not None:
-            listed = f"{key[0]}\x1f{key[1]}"
-            if state is None:
-                self._listed.discard(listed)
-            else:
-                self._listed.add(listed)
+        if self._listed is not None and state is not None:
+            self._listed.add(hash(key))
         if key[0] == "party":
             self._countries.pop(key[1], None)
 
@@ -318,6 +317,10 @@ class Writer:
         if self._stored:
             self.db.insert(self.cursor, self._stored)
             self._stored = []
+        # Rows go in in the order of their table's key (the log's is already in position order):
+        # each B-tree page is then visited once per flush, not once per row.
+        self._relationships.sort()
+        self._entity_events.sort()
         for statement, rows in (
             (sql.ADD_LOG, self._log),
             (sql.ADD_RELATIONSHIP, self._relationships),
@@ -326,7 +329,7 @@ class Writer:
         ):
             self.cursor.many(statement, rows)
             rows.clear()
-        dirty = [(key, self._entities[key]) for key in self._dirty]
+        dirty = [(key, self._entities[key]) for key in sorted(self._dirty)]
         puts = [(*key, orjson.dumps(state).decode()) for key, state in dirty if state]
         self.cursor.many(sql.PUT_ENTITY, puts)
         self.cursor.many(sql.DROP_ENTITY, [key for key, state in dirty if state is None])
