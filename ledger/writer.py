@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 from uuid import uuid4
 
@@ -321,14 +322,15 @@ class Writer:
         # each B-tree page is then visited once per flush, not once per row.
         self._relationships.sort()
         self._entity_events.sort()
-        for statement, rows in (
-            (sql.ADD_LOG, self._log),
-            (sql.ADD_RELATIONSHIP, self._relationships),
-            (sql.ADD_ENTITY_EVENT, self._entity_events),
-            (sql.RETRACT, self._retractions),
+        for (table, columns), rows in (
+            (sql.LOG, self._log),
+            (sql.RELATIONSHIP_EVENTS, self._relationships),
+            (sql.ENTITY_EVENTS, self._entity_events),
         ):
-            self.cursor.many(statement, rows)
+            self.cursor.add(table, columns, rows)
             rows.clear()
+        self.cursor.many(sql.RETRACT, self._retractions)
+        self._retractions.clear()
         dirty = [(key, self._entities[key]) for key in sorted(self._dirty)]
         puts = [(*key, orjson.dumps(state).decode()) for key, state in dirty if state]
         self.cursor.many(sql.PUT_ENTITY, puts)
@@ -338,7 +340,9 @@ class Writer:
         self._recent.clear()
         self._seen.clear()
         if len(self._entities) > CACHE_LIMIT:
-            self._entities.clear()
+            # The older half goes: what the last events touched is what the next ones will.
+            for key in list(islice(self._entities, len(self._entities) // 2)):
+                del self._entities[key]
             self._countries.clear()
 
     def finish(self) -> None:

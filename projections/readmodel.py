@@ -16,6 +16,7 @@ class Sql(Protocol):
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def run(self, statement: str, params: Sequence[Any] = ()) -> None: ...
     def many(self, statement: str, params: Iterable[Sequence[Any]]) -> None: ...
+    def add(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None: ...
 
 
 TABLES = (
@@ -72,16 +73,21 @@ REGISTERED = "SELECT slug FROM coopledger_entities WHERE kind IN ('party', 'alia
 BY_KEY = "SELECT position, id FROM coopledger_log WHERE key = ?"
 BY_ID = "SELECT position, id FROM coopledger_log WHERE id = ?"
 LOG_ROW = "SELECT position, id, type, retracted_by FROM coopledger_log WHERE {column} = ?"
-ADD_LOG = (
-    "INSERT INTO coopledger_log (position, id, key, type, day, recorded_at, parties)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
 RETRACT = "UPDATE coopledger_log SET retracted_by = ?, retracted_at = ? WHERE position = ?"
-ADD_RELATIONSHIP = (
-    "INSERT INTO coopledger_relationship_events"
-    " (relationship, day, position, exact, multilateral, type) VALUES (?, ?, ?, ?, ?, ?)"
+# Tables only ever added to, with the columns a new event's rows give (see Sql.add).
+LOG = ("coopledger_log", ("position", "id", "key", "type", "day", "recorded_at", "parties"))
+RELATIONSHIP_EVENTS = (
+    "coopledger_relationship_events",
+    ("relationship", "day", "position", "exact", "multilateral", "type"),
 )
-ADD_ENTITY_EVENT = "INSERT INTO coopledger_entity_events (kind, slug, position, subject) VALUES (?, ?, ?, ?)"
+ENTITY_EVENTS = ("coopledger_entity_events", ("kind", "slug", "position", "subject"))
+
+
+def insert(table: str, columns: Sequence[str]) -> str:
+    """The INSERT of one row of a table."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 # Filters of the audit log (`e` is the event store's row).
 OF_TYPE = (
     " AND EXISTS (SELECT 1 FROM coopledger_log l WHERE l.position = e.originator_version AND l.type = ?)"
