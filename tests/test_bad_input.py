@@ -46,9 +46,9 @@ def import_second_line(seeded_file: Path, tmp_path: Path, line: bytes) -> tuple[
     with closing(sqlite3.connect(seeded_file)) as source, closing(sqlite3.connect(db)) as copy:
         source.backup(copy)
     before = run(db, "digest").stdout
-    source = tmp_path / "in.jsonl"
-    source.write_bytes(orjson.dumps(FRESH) + b"\n" + line + b"\n")
-    result = run(db, "import", str(source))
+    lines = tmp_path / "in.jsonl"
+    lines.write_bytes(orjson.dumps(FRESH) + b"\n" + line + b"\n")
+    result = run(db, "import", str(lines))
     return result, before, run(db, "digest").stdout
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import rfc8785
 from hypothesis import given, settings
@@ -25,12 +26,12 @@ json_values = st.recursive(
 
 @settings(max_examples=500, deadline=None)
 @given(json_values)
-def test_canonical_json_is_rfc_8785(value: object) -> None:
+def test_canonical_json_is_rfc_8785(value: Any) -> None:
     assert canonical(value) == rfc8785.dumps(value)
 
 
 def test_each_hash_covers_the_one_before_and_the_envelope_without_its_hash() -> None:
-    envelope = {
+    envelope: dict[str, Any] = {
         "id": "e1",
         "position": 1,
         "type": "EventRetracted",

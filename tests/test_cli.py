@@ -31,7 +31,7 @@ def seeded(run):  # type: ignore[no-untyped-def]
 
 
 def commands() -> list[tuple[str, ...]]:
-    found = []
+    found: list[tuple[str, ...]] = []
     for name, command in cli.commands.items():
         found.append((name,))
         if isinstance(command, click.Group):

@@ -37,7 +37,7 @@ def outcomes(process: subprocess.Popen[bytes]) -> list[dict[str, Any]]:
 
 def positions_and_keys(ledger: Ledger) -> tuple[list[int], list[str]]:
     envelopes = list(ledger.audit())
-    return [e["position"] for e in envelopes], [e.get("key") for e in envelopes]
+    return [e["position"] for e in envelopes], [e["key"] for e in envelopes]
 
 
 def test_concurrent_writers_record_every_acknowledged_event_exactly_once(db_url: str) -> None:
@@ -109,6 +109,7 @@ class hold_write_lock:  # a context manager, named as it reads at the call
 
     def __init__(self, db_url: str):
         self.db_url = db_url
+        self.connection: Any = None
 
     def __enter__(self) -> None:
         if "://" in self.db_url:
@@ -188,6 +189,7 @@ class Tamper:
     """Someone with write access to the database, working behind the ledger's back."""
 
     def __init__(self, db_url: str):
+        self.connection: Any
         self.postgres = "://" in db_url
         if self.postgres:
             import psycopg

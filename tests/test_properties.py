@@ -69,7 +69,7 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
             ]
         )
     )
-    data: dict[str, Any] = {
+    forms: dict[str, dict[str, Any]] = {
         "PartyRegistered": {
             "party": draw(st.sampled_from(AGENCIES)),
             "name": "n",
@@ -108,7 +108,8 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
         "ProjectExtended": {"project": slug, "planned_end": draw(dates())},
         "ProjectCompleted": {"project": slug},
         "EventRetracted": {"event": draw(st.integers(1, 12)), "reason": "r"},
-    }[type_]
+    }
+    data = forms[type_]
     value: dict[str, Any] = {"type": type_, "data": data}
     if type_ != "EventRetracted":
         value["occurred_on"] = draw(dates())
@@ -126,7 +127,7 @@ def read_model(path: Path) -> list[Any]:
 
 
 def views(ledger: Ledger) -> list[Any]:
-    found = []
+    found: list[Any] = []
     for item in ledger.relationships(parse_edtf("2100").day):
         a, b = item["relationship"].split("~")
         found.append(ledger.state(a, b, parse_edtf("2100")))

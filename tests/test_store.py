@@ -26,11 +26,11 @@ def raw(db_url: str) -> Iterator[Any]:
         with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as connection:
             yield connection
     else:
-        connection = sqlite3.connect(db_url, isolation_level=None)
+        lite = sqlite3.connect(db_url, isolation_level=None)
         try:
-            yield connection
+            yield lite
         finally:
-            connection.close()
+            lite.close()
 
 
 def events_table(db_url: str) -> str:
@@ -149,7 +149,8 @@ def test_retraction_rules(ledger: Ledger) -> None:
     retraction = ledger.append(
         {"type": "EventRetracted", "data": {"event": scope_id, "reason": "not broadened"}}
     )
-    assert ledger.show(str(scope))[1]["position"] == retraction.position
+    retracted_by = ledger.show(str(scope))[1]
+    assert retracted_by is not None and retracted_by["position"] == retraction.position
     with pytest.raises(Rejected, match=rf"data.event: event {scope} is already retracted"):
         ledger.append({"type": "EventRetracted", "data": {"event": scope, "reason": "again"}})
     with pytest.raises(Rejected, match="retractions cannot be retracted"):
