@@ -611,7 +611,7 @@ def timeline(
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: name the picture FILE.svg or FILE.png", param_hint="'--out'")
     picture = session.queries.timeline(party_a, party_b, as_of or today(), known, exact)
-    draw(picture, out)
+    _write_whole(out, lambda path: draw(picture, path))
     kinds = [lane.kind for lane in picture.lanes]
     meetings = sum(len(lane.marks) for lane in picture.lanes if lane.kind == "series")
     counts = ", ".join(
@@ -623,6 +623,20 @@ def timeline(
         )
     )
     click.echo(f"drew {picture.relationship} as of {picture.as_of.text} ({counts}) to {out}")
+
+
+def _write_whole(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file beside its destination and move it there: the whole file, or nothing."""
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        write(partial)
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise Refused(f"--out {path}: cannot write there ({error.strerror or error})") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _state_tables(state: dict[str, Any]) -> Iterator[Any]:

@@ -365,3 +365,11 @@ def test_the_timeline_command_draws_the_picture_asked_for(tmp_path: Path) -> Non
     )
     assert (unknown.exit_code, unknown.stderr) == (2, "Error: unknown party 'KOE' (did you mean KOR?)\n")
     assert not (tmp_path / "k.pdf").exists() and not (tmp_path / "k.svg").exists()
+    nowhere = tmp_path / "missing" / "k.png"
+    unwritable = CliRunner().invoke(cli, ["--db", db, "timeline", "KOR", "CHN", "--out", str(nowhere)])
+    assert (unwritable.exit_code, unwritable.stderr) == (
+        2,
+        f"Error: --out {nowhere}: cannot write there (No such file or directory)\n",
+    )
+    pictures = sorted(path.name for path in tmp_path.iterdir() if not path.name.startswith("ledger.sqlite"))
+    assert pictures == ["korea-china.png", "korea-china.svg"]
