@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import click
 import orjson
 
-from events import DateError, Edtf, FieldError, parse_edtf, parse_json
+from events import EVENT_TYPES, DateError, Edtf, FieldError, parse_edtf, parse_json
 from ledger.errors import LedgerError, Rejected
 from ledger.queries import Queries, known_at
 from ledger.store import locate
@@ -371,22 +371,33 @@ def _size(source: IO[bytes]) -> int:
 
 
 @cli.command()
-@click.option("--out", type=click.File("wb"), default="-", help="Write to a file instead of stdout.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to a file (whole, or not at all) instead of stdout.",
+)
 @pass_session
-def export(session: Session, out: IO[bytes]) -> None:
+def export(session: Session, out: Path | None) -> None:
     """Print every event as JSON Lines, in position order (import reads it back).
 
     Example: coopledger export --out backup.jsonl
     """
 
-    def write(progress: Any) -> None:
+    def write(target: IO[bytes], progress: Any) -> None:
         for state in session.queries.export():
-            out.write(state + b"\n")
+            target.write(state + b"\n")
             if progress:
                 progress(1)
 
-    # Progress only when writing to a file: on stdout it would mix with the events.
-    with_progress("exporting", _events_in(session) if out.name != "<stdout>" else lambda: 0, write)
+    if out is None or str(out) == "-":  # no progress on stdout: it would mix with the events
+        write(sys.stdout.buffer, None)
+        return
+
+    def write_file(path: Path) -> None:
+        with path.open("wb") as target:
+            with_progress("exporting", _events_in(session), lambda progress: write(target, progress))
+
+    _write_whole(out, write_file)
 
 
 @cli.command()
@@ -402,6 +413,12 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
 
     Example: coopledger log --party CHN --since-position 10
     """
+    if type_ is not None and type_ not in EVENT_TYPES:
+        from difflib import get_close_matches
+
+        close = get_close_matches(type_, EVENT_TYPES, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(EVENT_TYPES)}"
+        raise Refused(f"--type {type_!r}: not an event type ({hint})")
     entries = session.queries.audit(type_, party, since_position)
     if as_json:
         _json_list(entries)
@@ -754,6 +771,8 @@ def history(
 
     Example: coopledger history KOR JPN --from 2017 --to 2019
     """
+    if start and end and start.earliest > end.day:
+        raise Refused(f"--from {start.text} is after --to {end.text}")
     events = session.queries.history(
         party_a, party_b, start.earliest if start else None, end.day if end else None, known, exact
     )
@@ -829,7 +848,10 @@ def backup(session: Session, file: Path) -> None:
 
     Example: coopledger backup ledger-2024-03-29.jsonl
     """
-    verified = session.queries.backup(file)
+    try:
+        verified = session.queries.backup(file)
+    except OSError as error:
+        raise Refused(f"{file}: cannot write there ({error.strerror or error})") from None
     click.echo(f"backed up {verified.events} events to {file}; digest {verified.digest}")
 
 

@@ -225,3 +225,35 @@ def test_verify_and_digest_speak_json_too(seeded) -> None:  # type: ignore[no-un
     assert digest["position"] == 74 and len(digest["hash"]) == 64
     verified = json.loads(seeded("verify", "--json").stdout)
     assert verified == {"ok": True, "events": 74, "digest": f"74:{digest['hash']}"}
+
+
+def test_files_that_cannot_be_written_and_impossible_filters_are_one_line_errors(
+    seeded, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    nowhere = tmp_path / "missing" / "out.jsonl"
+    for args, message in (
+        (
+            ("export", "--out", str(nowhere)),
+            f"--out {nowhere}: cannot write there (No such file or directory)",
+        ),
+        (("backup", str(nowhere)), f"{nowhere}: cannot write there (No such file or directory)"),
+        (("history", "KOR", "CHN", "--from", "2019", "--to", "2018"), "--from 2019 is after --to 2018"),
+        (
+            ("log", "--type", "MeetingHled"),
+            "--type 'MeetingHled': not an event type (did you mean MeetingHeld?)",
+        ),
+    ):
+        result = seeded(*args)
+        assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n"), args
+    assert seeded("log", "--type", "Nope").stderr.startswith(
+        "Error: --type 'Nope': not an event type (one of PartyRegistered, "
+    )
+    assert not nowhere.parent.exists()
+
+
+def test_export_to_a_file_is_written_whole(seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "all.jsonl"
+    assert seeded("export", "--out", str(out)).exit_code == 0
+    assert out.read_bytes() == seeded("export").stdout_bytes
+    assert len(out.read_bytes().splitlines()) == 74
+    assert [path.name for path in tmp_path.iterdir() if "partial" in path.name] == []
