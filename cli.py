@@ -222,7 +222,7 @@ def _table(
             column,
             overflow="fold",
             width=width,
-            no_wrap=width is not None,
+            no_wrap=width is not None or column in UNBROKEN,
             ratio=1 if expand and width is None else None,
             justify=(justify or {}).get(column, "left"),  # type: ignore[arg-type]
         )
@@ -432,7 +432,17 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
             )
 
 
-RIGHT = dict.fromkeys(["position", "events", "instruments", "projects", "meetings"], "right")
+RIGHT = dict.fromkeys(["position", "events", "instr.", "proj.", "meet.", "held", "last no."], "right")
+# Columns never folded: dates as entered, numbers, statuses (their words are short).
+UNBROKEN = {
+    *RIGHT,
+    "status",
+    "occurred",
+    "dates",
+    "when",
+    "first",
+    "last",
+}
 LOG_COLUMNS = {"position": 8, "recorded at": 27, "by": 14, "type": 26, "summary": None}
 
 
@@ -539,7 +549,7 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
 def _relationships_tables(rows: list[dict[str, Any]]) -> Iterator[Any]:
     yield _table(
         None,
-        ["relationship", "events", "instruments", "projects", "meetings", "first", "last"],
+        ["relationship", "events", "instr.", "proj.", "meet.", "first", "last"],
         [
             [
                 r["relationship"],
@@ -661,16 +671,17 @@ def _state_tables(state: dict[str, Any]) -> Iterator[Any]:
     yield f"[bold]{state['relationship']}[/] as of {state['as_of']}{known}"
     yield _table(
         "Instruments",
-        ["status", "instrument", "kind", "parties", "signed", "in force from", "expires", "title"],
+        ["status", "instrument", "dates", "title"],
         [
             [
                 _status(i["status"]),
-                i["instrument"],
-                i["kind"],
-                ", ".join(i["parties"]),
-                i["signed_on"],
-                i["in_force_from"],
-                (i["expires_on"] or "") + (f" ({len(i['extensions'])}x extended)" if i["extensions"] else ""),
+                f"{i['instrument']}\n[dim]{i['kind']}: {', '.join(i['parties'])}[/]",
+                _lines(
+                    ("signed", i["signed_on"]),
+                    ("in force", i["in_force_from"]),
+                    ("expires", i["expires_on"]),
+                    ("extended", f"{len(i['extensions'])}x" if i["extensions"] else None),
+                ),
                 escape(i["title"]),
             ]
             for i in state["instruments"]
@@ -678,16 +689,18 @@ def _state_tables(state: dict[str, Any]) -> Iterator[Any]:
     )
     yield _table(
         "Projects",
-        ["status", "project", "parties", "launched", "planned end", "funding", "title"],
+        ["status", "project", "dates", "funding", "title"],
         [
             [
                 _status(p["status"]),
-                p["project"],
-                ", ".join(p["parties"]),
-                p["launched_on"],
-                p["planned_end"],
-                ", ".join(f"{total} {currency}" for currency, total in p["funding"].items()),
-                escape(p["title"]),
+                f"{p['project']}\n[dim]{', '.join(p['parties'])}[/]",
+                _lines(("launched", p["launched_on"]), ("ends", p["planned_end"])),
+                "\n".join(f"{total} {currency}" for currency, total in p["funding"].items()),
+                escape(p["title"])
+                + "".join(
+                    f"\n[dim]scope {change['occurred_on']}: {escape(change['summary'])}[/]"
+                    for change in p["scope_changes"]
+                ),
             ]
             for p in state["projects"]
         ],
@@ -696,21 +709,24 @@ def _state_tables(state: dict[str, Any]) -> Iterator[Any]:
     rows: list[list[Any]] = []
     if meetings["last"]:
         last = meetings["last"]
-        rows.append(
-            ["last held", last["meeting"], last["number"], last["series"], last["occurred_on"], last["venue"]]
-        )
+        of = f"\n[dim]{ordinal(last['number'])} of {last['series']}[/]" if last["number"] else ""
+        rows.append(["last held", f"{last['meeting']}{of}", last["occurred_on"], escape(last["venue"] or "")])
     if meetings["next"]:
         upcoming = meetings["next"]
-        rows.append(["next", upcoming["meeting"], None, None, upcoming["planned_for"], upcoming["host"]])
-    rows += [
-        ["series", s["series"], s["last_number"], s["title"], f"{s['held']} held", None]
-        for s in meetings["series"]
-    ]
+        host = f"host {upcoming['host']}" if upcoming["host"] else ""
+        rows.append(["next", upcoming["meeting"], upcoming["planned_for"], host])
+    yield _table(f"Meetings: {meetings['held']} held", ["", "meeting", "when", "venue / host"], rows)
     yield _table(
-        f"Meetings: {meetings['held']} held",
-        ["", "meeting", "number", "series", "when", "venue / host"],
-        rows,
+        "Series",
+        ["series", "held", "last no.", "title"],
+        [[s["series"], s["held"], s["last_number"], escape(s["title"] or "")] for s in meetings["series"]],
+        justify=RIGHT,
     )
+
+
+def _lines(*labelled: tuple[str, str | None]) -> str:
+    """Dates as entered, one per line with its label; those not given are left out."""
+    return "\n".join(f"{label} {value}" for label, value in labelled if value)
 
 
 def _state_text(state: dict[str, Any]) -> Iterator[str]:

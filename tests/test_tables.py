@@ -58,28 +58,40 @@ def rows(output: str, first_cell: str) -> list[list[str]]:
     return found
 
 
-def test_state_is_three_aligned_tables_on_a_terminal(db: Path) -> None:
+def test_state_is_four_aligned_tables_on_a_terminal(db: Path) -> None:
     output = coopledger(db, "state", "KOR", "CHN", "--as-of", "2019-01", terminal=True)
     assert output.splitlines()[0] == "CHN~KOR as of 2019-01"
     assert [line.split()[0] for line in output.splitlines() if line and line[0].isalpha()][1:] == [
         "Instruments",
         "Projects",
         "Meetings:",
+        "Series",
     ]
-    assert (rows(output, "in force")[0][:6]) == [
+    lines = output.splitlines()
+    at = lines.index(next(line for line in lines if line.startswith("│ in force")))
+    assert [cell.strip() for cell in lines[at].strip("│").split("│")] == [
         "in force",
         "temm-14-joint-communique",
-        "communique",
-        "KOR, CHN, JPN",
-        "2012-05",
-        "2012-05",
+        "signed 2012-05",
+        "Joint Communique of the 14th Tripartite Environment Ministers Meeting",
+    ]
+    assert [cell.strip() for cell in lines[at + 1].strip("│").split("│")] == [
+        "",
+        "communique: KOR, CHN, JPN",
+        "in force 2012-05",
+        "",
     ]
     assert rows(output, "last held")[0][:5] == [
         "last held",
         "rok-china-jcec-23",
-        "23",
-        "rok-china-jcec",
         "2019-01-23",
+        "Lotte Hotel, Seoul",
+    ]
+    assert rows(output, "rok-china-jcec")[0] == [
+        "rok-china-jcec",
+        "1",
+        "23",
+        "ROK-China Joint Committee on Environmental Cooperation",
     ]
     blocks: list[list[str]] = [[]]
     for line in output.splitlines():  # each table's lines are exactly as wide as its borders
@@ -87,7 +99,7 @@ def test_state_is_three_aligned_tables_on_a_terminal(db: Path) -> None:
             blocks[-1].append(line)
         elif blocks[-1]:
             blocks.append([])
-    assert len([block for block in blocks if block]) == 3
+    assert len([block for block in blocks if block]) == 4
     assert all(len({len(line) for line in block}) == 1 for block in blocks if block)
     assert all(len(block[0]) <= 160 for block in blocks if block)
 
@@ -97,7 +109,7 @@ def test_dates_are_printed_as_entered_and_piped_output_is_plain(db: Path) -> Non
     assert BOX not in piped and "│" not in piped
     assert "  ACTIVE     clean-sky-project KOR, CHN: Clean Sky Project: joint research on fine dust" in piped
     terminal = coopledger(db, "state", "KOR", "CHN", "--as-of", "2019-01", terminal=True)
-    assert rows(terminal, "active")[1][:4] == ["active", "clean-sky-project", "KOR, CHN", "2017-05"]
+    assert rows(terminal, "active")[1][:3] == ["active", "clean-sky-project", "launched 2017-05"]
 
 
 def test_history_marks_retracted_events(db: Path) -> None:
