@@ -212,7 +212,12 @@ def _table(
     header: bool = True,
     expand: bool = False,
 ) -> Any:
-    """A rich table; cells are text with rich markup, a row may carry a style, columns a fixed width."""
+    """A rich table; cells are text with rich markup, a row may carry a style, columns a fixed width.
+
+    A titled table with no rows is one line saying so.
+    """
+    if title and not rows:
+        return f"[italic]{title}[/]: none"
     from rich.table import Table
 
     widths = columns if isinstance(columns, dict) else dict.fromkeys(columns)
@@ -240,7 +245,9 @@ def escape(text: str) -> str:
 
 
 def _status(status: str) -> str:
-    return f"[{STATUS_STYLES.get(status, '')}]{status.replace('_', ' ')}[/]"
+    style = STATUS_STYLES.get(status)
+    words = status.replace("_", " ")
+    return f"[{style}]{words}[/]" if style else words
 
 
 def with_progress(label: str, total: Callable[[], int], work: Callable[[Any], T]) -> T:
@@ -463,8 +470,10 @@ def _log_tables(entries: Iterable[dict[str, Any]], rows: int = 200) -> Iterator[
         if len(page) == rows:
             yield _table(None, LOG_COLUMNS, page, header=header, expand=True, justify=RIGHT)
             page, header = [], False
-    if page or header:
+    if page:
         yield _table(None, LOG_COLUMNS, page, header=header, expand=True, justify=RIGHT)
+    elif header:
+        yield "no events"
 
 
 def _json_list(items: Iterable[Any]) -> None:
@@ -547,6 +556,9 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
 
 
 def _relationships_tables(rows: list[dict[str, Any]]) -> Iterator[Any]:
+    if not rows:
+        yield "no relationships yet"
+        return
     yield _table(
         None,
         ["relationship", "events", "instr.", "proj.", "meet.", "first", "last"],
@@ -715,7 +727,8 @@ def _state_tables(state: dict[str, Any]) -> Iterator[Any]:
         upcoming = meetings["next"]
         host = f"host {upcoming['host']}" if upcoming["host"] else ""
         rows.append(["next", upcoming["meeting"], upcoming["planned_for"], host])
-    yield _table(f"Meetings: {meetings['held']} held", ["", "meeting", "when", "venue / host"], rows)
+    held = f"Meetings: {meetings['held']} held"
+    yield _table(held, ["", "meeting", "when", "venue / host"], rows) if rows else held
     yield _table(
         "Series",
         ["series", "held", "last no.", "title"],
@@ -810,6 +823,9 @@ def history(
 
 def _history_tables(items: list[dict[str, Any]]) -> Iterator[Any]:
     """Retracted events struck through in red with the reason; multilateral ones flagged."""
+    if not items:
+        yield "no events"
+        return
     rows, styles = [], []
     for e in items:
         notes = ["multilateral"] if e["multilateral"] else []

@@ -151,3 +151,16 @@ def test_the_log_pages_share_one_set_of_column_widths(db: Path) -> None:
     assert len({len(line) for line in lines}) == 1
     output = coopledger(db, "log", "--type", "EventRetracted", terminal=True)
     assert "recorded at" in output and "EventRetracted" in output
+
+
+def test_empty_answers_are_a_line_not_an_empty_table(db: Path) -> None:
+    assert coopledger(db, "state", "KOR", "FRA", "--as-of", "2019", terminal=True).splitlines() == [
+        "FRA~KOR as of 2019",
+        "Instruments: none",
+        "Projects: none",
+        "Meetings: 0 held",
+        "Series: none",
+    ]
+    assert coopledger(db, "history", "KOR", "FRA", terminal=True) == "no events\n"
+    assert coopledger(db, "log", "--since-position", "1000", terminal=True) == "no events\n"
+    assert coopledger(db, "relationships", "--as-of", "1900", terminal=True) == "no relationships yet\n"
