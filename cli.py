@@ -174,10 +174,16 @@ def render(
     as_json: bool,
     text: Callable[[Any], Iterable[str]],
     tables: Callable[[Any], Iterable[Any]] | None = None,
+    empty: str | None = None,
 ) -> None:
-    """JSON; aligned, coloured tables on a terminal (when the command has them); else plain text."""
+    """JSON; aligned, coloured tables on a terminal (when the command has them); else plain text.
+
+    An empty answer is the one line `empty` (when given), on a terminal as in a pipe.
+    """
     if as_json:
         click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+    elif empty is not None and not value:
+        click.echo(empty)
     elif tables is not None and sys.stdout.isatty():
         _print_tables(tables(value))
     else:
@@ -543,22 +549,17 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
     render(
         found,
         as_json,
-        lambda rows: (
-            [
-                f"{r['relationship']:<24} {r['events']:>5} events  {r['instruments']:>3} instruments  "
-                f"{r['projects']:>3} projects  {r['meetings']:>3} meetings  {r['first']} .. {r['last']}"
-                for r in rows
-            ]
-            or ["no relationships yet"]
-        ),
+        lambda rows: [
+            f"{r['relationship']:<24} {r['events']:>5} events  {r['instruments']:>3} instruments  "
+            f"{r['projects']:>3} projects  {r['meetings']:>3} meetings  {r['first']} .. {r['last']}"
+            for r in rows
+        ],
         _relationships_tables,
+        empty="no relationships yet",
     )
 
 
 def _relationships_tables(rows: list[dict[str, Any]]) -> Iterator[Any]:
-    if not rows:
-        yield "no relationships yet"
-        return
     yield _table(
         None,
         ["relationship", "events", "instr.", "proj.", "meet.", "first", "last"],
@@ -808,24 +809,19 @@ def history(
     render(
         events,
         as_json,
-        lambda items: (
-            [
-                f"{e['occurred_on']:<22} {e['position']:>6}  {e['type']:<26} {summary(e)}"
-                + (" [multilateral]" if e["multilateral"] else "")
-                + (f"  [RETRACTED: {e['reason']}]" if e["retracted"] else "")
-                for e in items
-            ]
-            or ["no events"]
-        ),
+        lambda items: [
+            f"{e['occurred_on']:<22} {e['position']:>6}  {e['type']:<26} {summary(e)}"
+            + (" [multilateral]" if e["multilateral"] else "")
+            + (f"  [RETRACTED: {e['reason']}]" if e["retracted"] else "")
+            for e in items
+        ],
         _history_tables,
+        empty="no events",
     )
 
 
 def _history_tables(items: list[dict[str, Any]]) -> Iterator[Any]:
     """Retracted events struck through in red with the reason; multilateral ones flagged."""
-    if not items:
-        yield "no events"
-        return
     rows, styles = [], []
     for e in items:
         notes = ["multilateral"] if e["multilateral"] else []
