@@ -13,14 +13,14 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import click
 import orjson
 
-from events import EVENT_TYPES, DateError, Edtf, FieldError, parse_edtf, parse_json
-from ledger.errors import LedgerError, Rejected
-from ledger.queries import Queries, known_at
-from ledger.store import locate
-from projections.summary import ordinal, summary
+from .events import EVENT_TYPES, DateError, Edtf, FieldError, parse_edtf, parse_json
+from .ledger.errors import LedgerError, Rejected
+from .ledger.queries import Queries, known_at
+from .ledger.store import locate
+from .projections.summary import ordinal, summary
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from .ledger.application import Ledger
 
 T = TypeVar("T")
 
@@ -109,7 +109,7 @@ class Session:
 
     @cached_property
     def ledger(self) -> Ledger:
-        from ledger.application import Ledger
+        from .ledger.application import Ledger
 
         return Ledger(locate(self.db), actor=self.actor)
 
@@ -646,7 +646,7 @@ def timeline(
 
     Example: coopledger timeline KOR CHN --as-of 2019-01-31 --out korea-china.svg
     """
-    from projections.timeline import SUFFIXES, draw
+    from .projections.timeline import SUFFIXES, draw
 
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: name the picture FILE.svg or FILE.png", param_hint="'--out'")
@@ -1057,7 +1057,7 @@ def _field_option(field: Any, hint: Any) -> Callable[[Any], Any]:
     from types import UnionType
     from typing import Literal, Union, get_args, get_origin
 
-    from events.catalog import Funding, Person
+    from .events.catalog import Funding, Person
 
     many = get_origin(hint) is tuple
     if many:
@@ -1110,7 +1110,7 @@ def _verb(name: str, type_: str, subject: str, help_text: str, group: click.Grou
     from dataclasses import fields
     from typing import get_type_hints
 
-    from events import EVENT_TYPES
+    from .events import EVENT_TYPES
 
     cls = EVENT_TYPES[type_]
     hints = get_type_hints(cls)

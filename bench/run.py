@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 HERE = Path(__file__).resolve().parent
-COOPLEDGER = [sys.executable, "-m", "cli"]
+COOPLEDGER = [sys.executable, "-m", "coopledger"]
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The event catalog of coopledger. Stored topics name `events:<Type>`, resolved here."""
 
-from events.catalog import (
+from .catalog import (
     EVENT_TYPES,
     IN_FORCE_ON_SIGNING,
     Event,
@@ -23,9 +23,9 @@ from events.catalog import (
     ProjectTerminated,
     SeriesEstablished,
 )
-from events.dates import DateError, Edtf, parse_edtf
-from events.envelope import Draft, Recorded, decode, parse_event, parse_json
-from events.fields import FieldError
+from .dates import DateError, Edtf, parse_edtf
+from .envelope import Draft, Recorded, decode, parse_event, parse_json
+from .fields import FieldError
 
 __all__ = [
     "EVENT_TYPES",

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar, Literal
 
-from events.dates import Edtf
-from events.fields import Currency, EventRef, NewPartyId, PartyRef, Slug, StateRef, Text
+from .dates import Edtf
+from .fields import Currency, EventRef, NewPartyId, PartyRef, Slug, StateRef, Text
 
 PartyKind = Literal["agency", "organisation", "framework", "other"]
 InstrumentKind = Literal["mou", "agreement", "treaty", "protocol", "arrangement", "declaration", "communique"]

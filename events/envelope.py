@@ -11,9 +11,9 @@ from uuid import UUID
 
 import orjson
 
-from events.catalog import EVENT_TYPES, Event
-from events.dates import DateError, Edtf, parse_edtf
-from events.fields import FieldError, PartyResolver, convert, load, type_name
+from .catalog import EVENT_TYPES, Event
+from .dates import DateError, Edtf, parse_edtf
+from .fields import FieldError, PartyResolver, convert, load, type_name
 
 MAX_LINE_BYTES = 1_000_000
 MAX_IMPORT_DEPTH = 32

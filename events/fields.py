@@ -11,8 +11,8 @@ from functools import cache
 from typing import Any, Literal, NewType, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
 
-from events.dates import DateError, Edtf, parse_edtf
-from events.states import is_currency, state_code
+from .dates import DateError, Edtf, parse_edtf
+from .states import is_currency, state_code
 
 Slug = NewType("Slug", str)  # a user-chosen id of an instrument, series, meeting or project
 PartyRef = NewType("PartyRef", str)  # a party named by an event, resolved to its id

@@ -11,14 +11,14 @@ from typing import Any
 import orjson
 from eventsourcing.application import Application
 
-from events import FieldError, decode, parse_event, parse_json
-from events.envelope import CONTENT_FIELDS
-from ledger.chain import ENVELOPE_FIELDS, GENESIS
-from ledger.errors import LedgerError, LineError, Rejected
-from ledger.queries import PAGE, Progress, Queries, Verified, timestamp
-from ledger.store import Cursor, Database, Location, PostgresDatabase, database, environment
-from ledger.writer import Outcome, Writer
-from projections import readmodel as sql
+from ..events import FieldError, decode, parse_event, parse_json
+from ..events.envelope import CONTENT_FIELDS
+from ..projections import readmodel as sql
+from .chain import ENVELOPE_FIELDS, GENESIS
+from .errors import LedgerError, LineError, Rejected
+from .queries import PAGE, Progress, Queries, Verified, timestamp
+from .store import Cursor, Database, Location, PostgresDatabase, database, environment
+from .writer import Outcome, Writer
 
 
 class _DryRun(Exception):

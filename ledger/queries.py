@@ -15,15 +15,15 @@ from typing import Any
 
 import orjson
 
-from events import EVENT_TYPES, Edtf, decode
-from ledger import rules
-from ledger.chain import ENVELOPE_FIELDS, GENESIS, unseal
-from ledger.errors import LedgerError, NotFound, VerificationFailed
-from ledger.store import Location, Reader, missing, reader
-from projections import readmodel as sql
-from projections import relationship as folds
-from projections import timeline as timelines
-from projections.membership import relationship_id
+from ..events import EVENT_TYPES, Edtf, decode
+from ..projections import readmodel as sql
+from ..projections import relationship as folds
+from ..projections import timeline as timelines
+from ..projections.membership import relationship_id
+from . import rules
+from .chain import ENVELOPE_FIELDS, GENESIS, unseal
+from .errors import LedgerError, NotFound, VerificationFailed
+from .store import Location, Reader, missing, reader
 
 PAGE = 1000  # rows of the audit log read at a time
 SCAN = 10_000  # events read at a time by export, verify, backup and rebuild

@@ -7,7 +7,7 @@ from datetime import date
 from difflib import SequenceMatcher, get_close_matches
 from functools import singledispatch
 
-from events import (
+from ..events import (
     Draft,
     Edtf,
     Event,
@@ -27,9 +27,9 @@ from events import (
     ProjectTerminated,
     SeriesEstablished,
 )
-from events.states import state_code, state_suggestions
-from ledger.errors import Rejected
-from projections.entities import Lookup, State, number_key
+from ..events.states import state_code, state_suggestions
+from ..projections.entities import Lookup, State, number_key
+from .errors import Rejected
 
 
 def party_resolver(get: Lookup, registered: Callable[[], Iterable[str]]) -> Callable[[str], str]:

@@ -19,8 +19,8 @@ from uuid import NAMESPACE_URL, uuid5
 if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
-from ledger.errors import Busy, LedgerError, StoreMissing, Unavailable
-from projections import readmodel
+from ..projections import readmodel
+from .errors import Busy, LedgerError, StoreMissing, Unavailable
 
 # Every event is a version of this one stream: eventsourcing's unique (originator_id,
 # originator_version) makes positions gapless and refuses a second writer of the same one.

@@ -12,14 +12,14 @@ from uuid import uuid4
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from events import Draft, EventRetracted, PartyRegistered, Recorded, decode
-from ledger import rules
-from ledger.chain import fingerprint, link, seal
-from ledger.errors import Rejected
-from ledger.store import LEDGER_ID, Cursor, Database
-from projections import readmodel as sql
-from projections.entities import Key, State, evolve, references, refold, subjects
-from projections.membership import relationships
+from ..events import Draft, EventRetracted, PartyRegistered, Recorded, decode
+from ..projections import readmodel as sql
+from ..projections.entities import Key, State, evolve, references, refold, subjects
+from ..projections.membership import relationships
+from . import rules
+from .chain import fingerprint, link, seal
+from .errors import Rejected
+from .store import LEDGER_ID, Cursor, Database
 
 _ABSENT: Any = object()
 CACHE_LIMIT = 10_000  # entities kept in memory between flushes of a long import or rebuild

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from functools import singledispatch
 from typing import Any
 
-from events import (
+from ..events import (
     IN_FORCE_ON_SIGNING,
     Event,
     InstrumentAmended,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import singledispatch
 from typing import Any
 
-from events import (
+from ..events import (
     IN_FORCE_ON_SIGNING,
     Edtf,
     Event,

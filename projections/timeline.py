@@ -14,7 +14,7 @@ from functools import singledispatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from events import (
+from ..events import (
     IN_FORCE_ON_SIGNING,
     Edtf,
     Event,
@@ -30,7 +30,7 @@ from events import (
     ProjectTerminated,
     SeriesEstablished,
 )
-from projections.relationship import Entry, counted
+from .relationship import Entry, counted
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist

@@ -13,15 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from ledger.application import Ledger
-from ledger.store import locate
+from coopledger.ledger.application import Ledger
+from coopledger.ledger.store import locate
 
 POSTGRES_URL = os.environ.get(
     "COOPLEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("COOPLEDGER_REQUIRE_POSTGRES") == "1"
-SEEDS = Path(__file__).resolve().parent.parent / "examples" / "seeds.jsonl"
 
 
 def _postgres_problem() -> str | None:

@@ -13,12 +13,10 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner, Result
+from coopledger.cli import cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from cli import cli
-from tests.conftest import SEEDS
-from tests.test_rules import AGREEMENT, COMPLETED, HELD_24, MOU, NIER, PROJECT, SERIES
+from support import AGREEMENT, COMPLETED, HELD_24, MOU, NIER, PROJECT, SEEDS, SERIES
 
 ONE_LINE = re.compile(r"Error: line 2: [^\n]+\n")
 VALID = [orjson.loads(line) for line in SEEDS.read_bytes().splitlines()]

@@ -6,10 +6,9 @@ import hashlib
 from typing import Any
 
 import rfc8785
+from coopledger.ledger.chain import GENESIS, canonical, link
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from ledger.chain import GENESIS, canonical, link
 
 # What envelopes hold: ASCII keys, strings of any text, integers below 2**53, no floats.
 json_values = st.recursive(

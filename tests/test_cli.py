@@ -9,9 +9,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
-
-from cli import cli
-from tests.conftest import SEEDS
+from coopledger.cli import cli
+from support import SEEDS
 
 
 @pytest.fixture
@@ -257,3 +256,32 @@ def test_export_to_a_file_is_written_whole(seeded, tmp_path: Path) -> None:  # t
     assert out.read_bytes() == seeded("export").stdout_bytes
     assert len(out.read_bytes().splitlines()) == 74
     assert [path.name for path in tmp_path.iterdir() if "partial" in path.name] == []
+
+
+def test_the_wheel_installs_only_the_coopledger_package(tmp_path: Path) -> None:
+    """The repository keeps events/, ledger/, projections/ and cli.py at its top; the wheel holds
+    them inside one import package, so nothing generic (`events`, `cli`) lands in site-packages."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from support import ROOT
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("coopledger-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {name.split("/")[0] for name in names} == {"coopledger", wheel.name.split("-py")[0] + ".dist-info"}
+    assert "coopledger/cli.py" in names and "coopledger/events/catalog.py" in names
+    assert not any(name.startswith(("coopledger/tests/", "coopledger/bench/")) for name in names)
+
+
+def test_python_m_coopledger_runs_the_command_line() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "coopledger", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("Usage: coopledger")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from coopledger.events.dates import DateError, _bounds, _library_bounds, _plain_bounds, parse_edtf
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from events.dates import DateError, _bounds, _library_bounds, _plain_bounds, parse_edtf
 
 
 @pytest.mark.parametrize(
@@ -122,7 +121,7 @@ def test_unspecified_digits_agree_with_the_edtf_library(text: str) -> None:
 @given(plain_dates, plain_dates)
 def test_intervals_of_plain_dates_are_intervals_to_the_library_too(start: str, end: str) -> None:
     """The fast path skips the library for such intervals: it would accept them all."""
-    from events.dates import _library_parse
+    from coopledger.events.dates import _library_parse
 
     try:
         value = parse_edtf(f"{start}/{end}")

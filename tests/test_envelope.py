@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from events import FieldError, parse_event, parse_json
+from coopledger.events import FieldError, parse_event, parse_json
 
 
 def identity(party: str) -> str:

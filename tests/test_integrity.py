@@ -11,17 +11,16 @@ from typing import Any
 
 import orjson
 import pytest
-
-from events import parse_edtf
-from ledger.application import Ledger
-from ledger.store import locate
+from coopledger.events import parse_edtf
+from coopledger.ledger.application import Ledger
+from coopledger.ledger.store import locate
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.workers", *args],
+        [sys.executable, str(ROOT / "tests" / "workers.py"), *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -84,7 +83,7 @@ def test_a_writer_that_cannot_get_in_says_busy_and_writes_nothing(ledger: Ledger
     command = [
         sys.executable,
         "-m",
-        "cli",
+        "coopledger",
         "--db",
         db_url,
         "append",
@@ -114,8 +113,7 @@ class hold_write_lock:  # a context manager, named as it reads at the call
     def __enter__(self) -> None:
         if "://" in self.db_url:
             import psycopg
-
-            from ledger.store import _WRITE_LOCK
+            from coopledger.ledger.store import _WRITE_LOCK
 
             self.connection = psycopg.connect(self.db_url.replace("+psycopg", ""))
             self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
@@ -133,7 +131,7 @@ class hold_write_lock:  # a context manager, named as it reads at the call
 def test_importing_one_file_from_several_processes_records_each_event_once(
     ledger: Ledger, db_url: str
 ) -> None:
-    from tests.conftest import SEEDS
+    from support import SEEDS
 
     ledger.init()
     start = time.time() + 3
@@ -155,7 +153,7 @@ def test_kill_9_at_any_moment_leaves_the_ledger_before_or_after(
     batch = tmp_path / "batch.jsonl"
     rounds, size = 12, 300
     ledger.init()
-    command = [sys.executable, "-m", "cli", "--db", db_url, "import", str(batch)]
+    command = [sys.executable, "-m", "coopledger", "--db", db_url, "import", str(batch)]
     expected = 0
     for round_ in range(rounds):
         batch.write_bytes(
@@ -222,7 +220,7 @@ class Tamper:
 
 
 def seeded(db_url: str) -> Ledger:
-    from tests.conftest import SEEDS
+    from support import SEEDS
 
     ledger = Ledger(locate(db_url))
     ledger.import_lines(SEEDS.open("rb"))
@@ -310,7 +308,7 @@ def test_an_earlier_digest_catches_a_truncated_tail_or_a_rewritten_history(
     other = seeded(str(tmp_path / "older.sqlite"))
     try:
         ledger_digest = other.digest()
-        from ledger.chain import GENESIS, link
+        from coopledger.ledger.chain import GENESIS, link
 
         tampering = Tamper(str(tmp_path / "older.sqlite"))
         previous = GENESIS
@@ -337,14 +335,14 @@ def test_an_earlier_digest_catches_a_truncated_tail_or_a_rewritten_history(
 
 
 def test_state_is_unchanged_by_a_kill_during_append(ledger: Ledger, db_url: str) -> None:
-    from tests.conftest import SEEDS
+    from support import SEEDS
 
     ledger.import_lines(SEEDS.open("rb"))
     before = ledger.state("KOR", "CHN", parse_edtf("2030"))
     command = [
         sys.executable,
         "-m",
-        "cli",
+        "coopledger",
         "--db",
         db_url,
         "append",
@@ -365,7 +363,7 @@ def test_state_is_unchanged_by_a_kill_during_append(ledger: Ledger, db_url: str)
 def test_a_backup_taken_while_writers_run_restores_identically(
     ledger: Ledger, db_url: str, tmp_path: Path
 ) -> None:
-    from tests.conftest import SEEDS
+    from support import SEEDS
 
     ledger.import_lines(SEEDS.open("rb"))
     start = time.time() + 2
@@ -392,7 +390,7 @@ def test_a_backup_taken_while_writers_run_restores_identically(
 
 
 def test_a_backup_line_that_breaks_the_chain_is_refused_by_line(ledger: Ledger, tmp_path: Path) -> None:
-    from tests.conftest import SEEDS
+    from support import SEEDS
 
     ledger.import_lines(SEEDS.open("rb"))
     backup = tmp_path / "backup.jsonl"
@@ -416,8 +414,7 @@ def test_an_appender_role_can_append_but_never_rewrite(postgres_url: str) -> Non
     import uuid
 
     import psycopg
-
-    from tests.conftest import SEEDS
+    from support import SEEDS
 
     role = f"appender_{uuid.uuid4().hex[:8]}"
     owner = Ledger(locate(postgres_url))

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from coopledger.events import parse_edtf
+from coopledger.ledger.application import Ledger
+from coopledger.ledger.errors import LedgerError
+from coopledger.ledger.store import locate
+from coopledger.projections.readmodel import TABLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from events import parse_edtf
-from ledger.application import Ledger
-from ledger.errors import LedgerError
-from ledger.store import locate
-from projections.readmodel import TABLES
 
 STATES = ["KOR", "JPN", "CHN", "VNM", "ROK", "KOE"]  # an alias and a typo among them
 AGENCIES = ["NIER", "NIES", "CRAES"]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
-
-from events import decode, parse_edtf
-from projections.membership import relationships
-from projections.relationship import Entry, counted, history, state
+from coopledger.events import parse_edtf
+from coopledger.projections.membership import relationships
+from coopledger.projections.relationship import Entry, counted, history, state
+from support import entry, event_id, retraction
 
 COUNTRIES = {"NIES": "JPN", "NIER": "KOR", "CRAES": "CHN"}
 
@@ -22,39 +20,6 @@ def test_organisations_roll_up_to_their_states() -> None:
     # An agency and its own state form only their exact pair.
     assert relationships(["KOR", "NIER"], COUNTRIES.get) == {"KOR~NIER": True}
     assert set(relationships(["KOR", "CHN", "JPN"], COUNTRIES.get)) == {"CHN~KOR", "CHN~JPN", "JPN~KOR"}
-
-
-def entry(
-    position: int,
-    type_: str,
-    occurred_on: str | None,
-    recorded_at: str = "2024-01-01T00:00:00.000000Z",
-    retraction: Entry | None = None,
-    exact: bool = True,
-    **data: Any,
-) -> Entry:
-    envelope = {
-        "id": event_id(position),
-        "position": position,
-        "type": type_,
-        "data": data,
-        "recorded_at": recorded_at,
-        "recorded_by": "t",
-        "hash": "0" * 64,
-    }
-    if occurred_on:
-        envelope["occurred_on"] = occurred_on
-    return Entry(
-        decode(envelope), exact, len(data.get("parties", ())) > 2, retraction.event if retraction else None
-    )
-
-
-def event_id(position: int) -> str:
-    return str(UUID(int=position))
-
-
-def retraction(position: int, target: int, recorded_at: str) -> Entry:
-    return entry(position, "EventRetracted", None, recorded_at, event=event_id(target), reason="mistake")
 
 
 SIGNED = entry(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from events import FieldError, Recorded, parse_event
-from ledger import rules
-from ledger.errors import Rejected
-from projections.entities import Key, State, evolve
+from coopledger.events import FieldError, Recorded, parse_event
+from coopledger.ledger import rules
+from coopledger.ledger.errors import Rejected
+from coopledger.projections.entities import Key, State, evolve
+from support import AGREEMENT, COMPLETED, HELD_24, MOU, NIER, PROJECT, SERIES, event
 
 
 class Entities(dict[Key, State]):
@@ -29,51 +29,6 @@ class Entities(dict[Key, State]):
                 self[key] = state
 
 
-def event(type_: str, occurred_on: str | None, **data: Any) -> dict[str, Any]:
-    value = {"type": type_, "data": data}
-    if occurred_on:
-        value["occurred_on"] = occurred_on
-    return value
-
-
-NIER = event(
-    "PartyRegistered",
-    "2024-01",
-    party="NIER",
-    name="National Institute of Environmental Research",
-    kind="agency",
-    country="ROK",
-    aliases=["NIER-KR"],
-)
-MOU = event(
-    "InstrumentSigned",
-    "2024-03-19",
-    instrument="mou",
-    kind="mou",
-    title="MOU",
-    parties=["NIER", "JPN"],
-    expires_on="2029-03-31",
-)
-AGREEMENT = event(
-    "InstrumentSigned",
-    "2012-01-23",
-    instrument="kor-usa",
-    kind="agreement",
-    title="Agreement",
-    parties=["KOR", "USA"],
-    expires_on="2030",
-)
-SERIES = event("SeriesEstablished", "1993", series="jc", title="Joint Committee", parties=["KOR", "JPN"])
-HELD_24 = event("MeetingHeld", "2019-01-23", meeting="jc-24", parties=["KOR", "JPN"], series="jc", number=24)
-PROJECT = event(
-    "ProjectLaunched",
-    "2017-05",
-    project="clean-sky",
-    title="Clean Sky",
-    parties=["KOR", "CHN"],
-    planned_end="2020",
-)
-COMPLETED = event("ProjectCompleted", "2020-06", project="clean-sky")
 
 
 @pytest.mark.parametrize(

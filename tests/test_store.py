@@ -9,12 +9,11 @@ from typing import Any
 
 import orjson
 import pytest
-
-from events import parse_edtf
-from ledger.application import Ledger
-from ledger.errors import LedgerError, LineError, Rejected, StoreMissing
-from ledger.store import locate
-from tests.conftest import SEEDS
+from coopledger.events import parse_edtf
+from coopledger.ledger.application import Ledger
+from coopledger.ledger.errors import LedgerError, LineError, Rejected, StoreMissing
+from coopledger.ledger.store import locate
+from support import SEEDS
 
 
 @contextmanager

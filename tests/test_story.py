@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from events import parse_edtf
-from ledger.application import Ledger
-from ledger.errors import LedgerError
-from ledger.queries import known_at
-from ledger.store import locate
-from tests.conftest import SEEDS
+from coopledger.events import parse_edtf
+from coopledger.ledger.application import Ledger
+from coopledger.ledger.errors import LedgerError
+from coopledger.ledger.queries import known_at
+from coopledger.ledger.store import locate
+from support import SEEDS
 
 
 def day(text: str):  # type: ignore[no-untyped-def]

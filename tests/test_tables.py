@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import SEEDS
+from support import SEEDS
 
 BOX = "┃"
 STYLE = re.compile(r"\x1b\[[0-9;]*m")
@@ -19,7 +18,7 @@ STYLE = re.compile(r"\x1b\[[0-9;]*m")
 
 def coopledger(db: Path, *args: str, terminal: bool) -> str:
     """Run the command as a user would, its stdout a terminal of 160 columns or a pipe."""
-    command = [sys.executable, "-m", "cli", "--db", str(db), "--actor", "ana", *args]
+    command = [sys.executable, "-m", "coopledger", "--db", str(db), "--actor", "ana", *args]
     env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1", "TERM": "xterm"}
     if not terminal:
         return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
@@ -128,7 +127,7 @@ def test_relationships_table_has_one_row_per_relationship(db: Path) -> None:
 
 
 def test_the_log_pages_share_one_set_of_column_widths(db: Path) -> None:
-    from cli import _log_tables
+    from coopledger.cli import _log_tables
 
     entries = [
         {

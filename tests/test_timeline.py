@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from events import parse_edtf
-from ledger.application import Ledger
-from ledger.store import locate
-from projections.relationship import Entry
-from projections.timeline import Bar, Lane, Mark, Timeline, build, draw
-from tests.conftest import SEEDS
-from tests.test_relationship import entry, retraction
+from coopledger.events import parse_edtf
+from coopledger.ledger.application import Ledger
+from coopledger.ledger.store import locate
+from coopledger.projections.relationship import Entry
+from coopledger.projections.timeline import Bar, Lane, Mark, Timeline, build, draw
+from support import SEEDS, entry, retraction
 
 AS_OF = parse_edtf("2030-12-31")
 KOR_CHN = ["KOR", "CHN"]
@@ -337,8 +335,7 @@ def test_the_picture_is_the_same_each_time(tmp_path: Path) -> None:
 
 def test_the_timeline_command_draws_the_picture_asked_for(tmp_path: Path) -> None:
     from click.testing import CliRunner
-
-    from cli import cli
+    from coopledger.cli import cli
 
     db = str(tmp_path / "ledger.sqlite")
     assert CliRunner().invoke(cli, ["--db", db, "import", str(SEEDS)]).exit_code == 0

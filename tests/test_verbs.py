@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
-from cli import VERBS, cli
-from events import EVENT_TYPES
-from tests.conftest import SEEDS
+from coopledger.cli import VERBS, cli
+from coopledger.events import EVENT_TYPES
+from support import SEEDS
 
 SOURCE = [
     "--source-title",

@@ -9,10 +9,9 @@ import sys
 import time
 
 import orjson
-
-from ledger.application import Ledger
-from ledger.errors import LedgerError
-from ledger.store import locate
+from coopledger.ledger.application import Ledger
+from coopledger.ledger.errors import LedgerError
+from coopledger.ledger.store import locate
 
 
 def wait_until(start: float) -> None:

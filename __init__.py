@@ -1,0 +1,1 @@
+"""coopledger: an event-sourced ledger of international cooperation."""

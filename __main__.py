@@ -1,0 +1,5 @@
+"""`python -m coopledger`: the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""What several test modules share: the example ledger's path and a few events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from coopledger.events import decode
+from coopledger.projections.relationship import Entry
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "examples" / "seeds.jsonl"
+
+
+def event(type_: str, occurred_on: str | None, **data: Any) -> dict[str, Any]:
+    value = {"type": type_, "data": data}
+    if occurred_on:
+        value["occurred_on"] = occurred_on
+    return value
+
+
+NIER = event(
+    "PartyRegistered",
+    "2024-01",
+    party="NIER",
+    name="National Institute of Environmental Research",
+    kind="agency",
+    country="ROK",
+    aliases=["NIER-KR"],
+)
+MOU = event(
+    "InstrumentSigned",
+    "2024-03-19",
+    instrument="mou",
+    kind="mou",
+    title="MOU",
+    parties=["NIER", "JPN"],
+    expires_on="2029-03-31",
+)
+AGREEMENT = event(
+    "InstrumentSigned",
+    "2012-01-23",
+    instrument="kor-usa",
+    kind="agreement",
+    title="Agreement",
+    parties=["KOR", "USA"],
+    expires_on="2030",
+)
+SERIES = event("SeriesEstablished", "1993", series="jc", title="Joint Committee", parties=["KOR", "JPN"])
+HELD_24 = event("MeetingHeld", "2019-01-23", meeting="jc-24", parties=["KOR", "JPN"], series="jc", number=24)
+PROJECT = event(
+    "ProjectLaunched",
+    "2017-05",
+    project="clean-sky",
+    title="Clean Sky",
+    parties=["KOR", "CHN"],
+    planned_end="2020",
+)
+COMPLETED = event("ProjectCompleted", "2020-06", project="clean-sky")
+
+
+def entry(
+    position: int,
+    type_: str,
+    occurred_on: str | None,
+    recorded_at: str = "2024-01-01T00:00:00.000000Z",
+    retraction: Entry | None = None,
+    exact: bool = True,
+    **data: Any,
+) -> Entry:
+    envelope = {
+        "id": event_id(position),
+        "position": position,
+        "type": type_,
+        "data": data,
+        "recorded_at": recorded_at,
+        "recorded_by": "t",
+        "hash": "0" * 64,
+    }
+    if occurred_on:
+        envelope["occurred_on"] = occurred_on
+    return Entry(
+        decode(envelope), exact, len(data.get("parties", ())) > 2, retraction.event if retraction else None
+    )
+
+
+def event_id(position: int) -> str:
+    return str(UUID(int=position))
+
+
+def retraction(position: int, target: int, recorded_at: str) -> Entry:
+    return entry(position, "EventRetracted", None, recorded_at, event=event_id(target), reason="mistake")
