@@ -18,6 +18,7 @@ import orjson
 from ..events import EVENT_TYPES, Edtf, decode
 from ..projections import readmodel as sql
 from ..projections import relationship as folds
+from ..projections import things
 from ..projections import timeline as timelines
 from ..projections.membership import relationship_id
 from . import rules
@@ -142,7 +143,7 @@ class Queries:
 
             def get(key: tuple[str, str]) -> dict[str, Any] | None:
                 rows = cursor.rows(sql.ENTITY, key)
-                return orjson.loads(rows[0][0]) if rows else None
+                return things.decode(key[0], rows[0][0]) if rows else None
 
             def registered() -> list[str]:
                 return [row[0] for row in cursor.rows(sql.REGISTERED)]

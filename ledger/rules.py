@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from difflib import SequenceMatcher, get_close_matches
 from functools import singledispatch
+from typing import Any
 
 from ..events import (
     Draft,
@@ -28,7 +29,10 @@ from ..events import (
     SeriesEstablished,
 )
 from ..events.states import state_code, state_suggestions
-from ..projections.entities import Lookup, State, number_key
+from ..projections.instruments import Instrument
+from ..projections.meetings import number_key
+from ..projections.projects import Project
+from ..projections.things import Lookup
 from .errors import Rejected
 
 
@@ -44,7 +48,7 @@ def party_resolver(get: Lookup, registered: Callable[[], Iterable[str]]) -> Call
             return party
         alias = get(("alias", party))
         if alias:
-            return alias["party"]
+            return alias.party
         raise LookupError(f"unknown party {written!r}{_suggestion(party, registered)}")
 
     return resolve
@@ -87,25 +91,24 @@ def _check(event: Event, draft: Draft, get: Lookup) -> None:
 def _new(get: Lookup, kind: str, slug: str, field: str) -> None:
     state = get((kind, slug))
     if state is not None:
-        raise Rejected(field, f"{kind} {slug!r} is already recorded (position {state['position']})")
+        raise Rejected(field, f"{kind} {slug!r} is already recorded (position {state.position})")
 
 
-def _existing(get: Lookup, kind: str, slug: str, field: str) -> State:
+def _existing(get: Lookup, kind: str, slug: str, field: str) -> Any:
     state = get((kind, slug))
     if state is None:
         raise Rejected(field, f"no {kind} {slug!r} in the ledger")
     return state
 
 
-def _not_before(draft: Draft, earliest: str, what: str) -> None:
+def _not_before(draft: Draft, start: Edtf, what: str) -> None:
     """Refuse an event certainly dated before the start of what it is about."""
     occurred_on = draft.occurred_on
-    if occurred_on is not None and occurred_on.latest < date.fromisoformat(earliest):
-        raise Rejected("occurred_on", f"{occurred_on.text} is before {what} ({earliest})")
+    if occurred_on is not None and occurred_on.latest < start.earliest:
+        raise Rejected("occurred_on", f"{occurred_on.text} is before {what} ({start.earliest.isoformat()})")
 
 
-def _after(later: Edtf, earlier_day: str | date, field: str, what: str) -> None:
-    earlier = earlier_day if isinstance(earlier_day, date) else date.fromisoformat(earlier_day)
+def _after(later: Edtf, earlier: date, field: str, what: str) -> None:
     if later.day <= earlier:
         raise Rejected(field, f"{later.text} is not after {what} ({earlier.isoformat()})")
 
@@ -140,37 +143,37 @@ def _(event: InstrumentSigned, draft: Draft, get: Lookup) -> None:
 
 def _live_instrument(
     event: InstrumentExtended | InstrumentTerminated | InstrumentEnteredIntoForce, draft: Draft, get: Lookup
-) -> State:
-    instrument = _existing(get, "instrument", event.instrument, "data.instrument")
-    if instrument["terminated"]:
+) -> Instrument:
+    instrument: Instrument = _existing(get, "instrument", event.instrument, "data.instrument")
+    if instrument.terminated:
         raise Rejected("data.instrument", f"instrument {event.instrument!r} has been terminated")
-    _not_before(draft, instrument["signed_earliest"], "its signing")
+    _not_before(draft, instrument.signed_on, "its signing")
     return instrument
 
 
 @_check.register
 def _(event: InstrumentEnteredIntoForce, draft: Draft, get: Lookup) -> None:
     instrument = _live_instrument(event, draft, get)
-    if instrument["in_force"]:
+    if instrument.in_force_from is not None:
         raise Rejected(
             "data.instrument",
             f"instrument {event.instrument!r} is already in force (from its in_force_from, an "
-            f"earlier entry into force, or its signing as a {instrument['kind']})",
+            f"earlier entry into force, or its signing as a {instrument.kind})",
         )
 
 
 @_check.register
 def _(event: InstrumentExtended, draft: Draft, get: Lookup) -> None:
     instrument = _live_instrument(event, draft, get)
-    if instrument["expires_day"] is None:
+    if instrument.expiry is None:
         raise Rejected("data.instrument", f"instrument {event.instrument!r} has no expiry to extend")
-    _after(event.expires_on, instrument["expires_day"], "data.expires_on", "the current expiry")
+    _after(event.expires_on, instrument.expiry.day, "data.expires_on", "the current expiry")
 
 
 @_check.register
 def _(event: InstrumentAmended, draft: Draft, get: Lookup) -> None:
-    instrument = _existing(get, "instrument", event.instrument, "data.instrument")
-    _not_before(draft, instrument["signed_earliest"], "its signing")
+    instrument: Instrument = _existing(get, "instrument", event.instrument, "data.instrument")
+    _not_before(draft, instrument.signed_on, "its signing")
 
 
 @_check.register
@@ -188,21 +191,21 @@ def _(event: SeriesEstablished, draft: Draft, get: Lookup) -> None:
 def _meeting(event: MeetingScheduled | MeetingHeld, draft: Draft, get: Lookup) -> None:
     if event.series:
         series = _existing(get, "series", event.series, "data.series")
-        _not_before(draft, series["established_earliest"], "the series was established")
+        _not_before(draft, series.established_on, "the series was established")
     elif event.number is not None:
         raise Rejected("data.number", "a meeting number needs a series")
     meeting = get(("meeting", event.meeting))
-    if meeting and meeting.get("held"):
+    if meeting and meeting.held:
         raise Rejected(
-            "data.meeting", f"meeting {event.meeting!r} is already held (position {meeting['held']})"
+            "data.meeting", f"meeting {event.meeting!r} is already held (position {meeting.held.position})"
         )
     if event.series and event.number is not None:
-        taken = get(number_key(event.series, event.number))
-        if taken and taken["meeting"] != event.meeting:
+        taken = get(("number", number_key(event.series, event.number)))
+        if taken and taken.meeting != event.meeting:
             raise Rejected(
                 "data.number",
                 f"meeting {event.number} of series {event.series!r} is already recorded "
-                f"as {taken['meeting']!r} (position {taken['position']})",
+                f"as {taken.meeting!r} (position {taken.position})",
             )
 
 
@@ -224,11 +227,11 @@ def _live_project(
     event: ProjectScopeChanged | ProjectExtended | ProjectCompleted | ProjectTerminated,
     draft: Draft,
     get: Lookup,
-) -> State:
-    project = _existing(get, "project", event.project, "data.project")
-    if project["ended"]:
+) -> Project:
+    project: Project = _existing(get, "project", event.project, "data.project")
+    if project.ended:
         raise Rejected("data.project", f"project {event.project!r} has ended")
-    _not_before(draft, project["launched_earliest"], "its launch")
+    _not_before(draft, project.launched_on, "its launch")
     return project
 
 
@@ -242,12 +245,12 @@ def _(event: ProjectScopeChanged | ProjectCompleted | ProjectTerminated, draft: 
 @_check.register
 def _(event: ProjectExtended, draft: Draft, get: Lookup) -> None:
     project = _live_project(event, draft, get)
-    current = project["planned_end_day"] or project["launched_day"]
-    what = "the current planned end" if project["planned_end_day"] else "the launch day"
-    _after(event.planned_end, current, "data.planned_end", what)
+    current = project.end or project.launched_on
+    what = "the current planned end" if project.end else "the launch day"
+    _after(event.planned_end, current.day, "data.planned_end", what)
 
 
 @_check.register
 def _(event: ProjectFunded, draft: Draft, get: Lookup) -> None:
-    project = _existing(get, "project", event.project, "data.project")
-    _not_before(draft, project["launched_earliest"], "its launch")
+    project: Project = _existing(get, "project", event.project, "data.project")
+    _not_before(draft, project.launched_on, "its launch")

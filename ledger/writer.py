@@ -14,8 +14,9 @@ from eventsourcing.persistence import StoredEvent
 
 from ..events import Draft, EventRetracted, PartyRegistered, Recorded, decode
 from ..projections import readmodel as sql
-from ..projections.entities import Key, State, evolve, references, refold, subjects
+from ..projections import things
 from ..projections.membership import relationships
+from ..projections.things import Key, evolve, references, refold, subjects
 from . import rules
 from .chain import fingerprint, link, seal
 from .errors import Rejected
@@ -46,7 +47,7 @@ class Writer:
         self.position, self.hash, last_recorded_at = cursor.rows(sql.HEAD)[0]
         # Recording times never go backwards, so "known at T" is a prefix of the ledger.
         self.recorded_at = max(recorded_at, last_recorded_at)
-        self._entities: dict[Key, State | None] = {}
+        self._entities: dict[Key, Any] = {}
         self._dirty: set[Key] = set()
         self._misses = 0
         # The hash of every entity's key, once read: a key whose hash is not there has no entity
@@ -66,14 +67,14 @@ class Writer:
 
     # --- entities, as they stand at this point of the transaction
 
-    def get(self, key: Key) -> State | None:
+    def get(self, key: Key) -> Any:
         state = self._entities.get(key, _ABSENT)
         if state is _ABSENT:
             if self._listed is not None and hash(key) not in self._listed:
                 state = None
             else:
                 rows = self.cursor.rows(sql.ENTITY, key)
-                state = orjson.loads(rows[0][0]) if rows else None
+                state = things.decode(key[0], rows[0][0]) if rows else None
                 if state is None:
                     self._missed()
             self._entities[key] = state
@@ -85,7 +86,7 @@ class Writer:
             self.flush()
             self._listed = {hash((kind, slug)) for kind, slug in self.cursor.rows(sql.ENTITY_KEYS)}
 
-    def _put(self, key: Key, state: State | None) -> None:
+    def _put(self, key: Key, state: Any) -> None:
         self._entities[key] = state
         self._dirty.add(key)
         if self._listed is not None and state is not None:
@@ -270,14 +271,14 @@ class Writer:
         if isinstance(recorded.data, EventRetracted):
             self._retract(recorded)
             return
-        for key, state in evolve(recorded.data, recorded, self.get).items():
-            self._put(key, state)
+        for key in subjects(recorded.data):
+            self._put(key, evolve(key, self.get(key), recorded))
 
     def _country(self, party: str) -> str | None:
         country = self._countries.get(party, _ABSENT)
         if country is _ABSENT:
             state = self.get(("party", party))
-            country = self._countries[party] = state["country"] if state else None
+            country = self._countries[party] = state.country if state else None
         return country
 
     def _project(self, recorded: Recorded, day: str | None) -> str:
@@ -286,7 +287,7 @@ class Writer:
         parties: list[str] = list(getattr(event, "parties", ()))
         if not parties and event.subject in ("instrument", "project", "series"):
             subject = self.get((event.subject, event.subject_id))  # type: ignore[arg-type]
-            parties = subject["parties"] if subject else []
+            parties = list(subject.parties) if subject else []
         named = set(parties)
         if isinstance(event, PartyRegistered):
             named.add(event.party)
@@ -332,7 +333,7 @@ class Writer:
         self.cursor.many(sql.RETRACT, self._retractions)
         self._retractions.clear()
         dirty = [(key, self._entities[key]) for key in sorted(self._dirty)]
-        puts = [(*key, orjson.dumps(state).decode()) for key, state in dirty if state]
+        puts = [(*key, things.encode(state)) for key, state in dirty if state]
         self.cursor.many(sql.PUT_ENTITY, puts)
         self.cursor.many(sql.DROP_ENTITY, [key for key, state in dirty if state is None])
         self._dirty.clear()

@@ -23,7 +23,7 @@ TABLES = (
     "coopledger_head",
     "coopledger_log",
     "coopledger_relationship_events",
-    "coopledger_entities",
+    "coopledger_things",
     "coopledger_entity_events",
 )
 
@@ -49,7 +49,7 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
         " relationship TEXT NOT NULL, day TEXT NOT NULL, position BIGINT NOT NULL,"
         " exact SMALLINT NOT NULL, multilateral SMALLINT NOT NULL, type TEXT NOT NULL,"
         f" PRIMARY KEY (relationship, day, position)){without_rowid}",
-        "CREATE TABLE IF NOT EXISTS coopledger_entities ("
+        "CREATE TABLE IF NOT EXISTS coopledger_things ("
         " kind TEXT NOT NULL, slug TEXT NOT NULL, state TEXT NOT NULL,"
         f" PRIMARY KEY (kind, slug)){without_rowid}",
         "CREATE TABLE IF NOT EXISTS coopledger_entity_events ("
@@ -61,14 +61,14 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
 HEAD = "SELECT position, hash, recorded_at FROM coopledger_head WHERE singleton = 1"
 SET_HEAD = "UPDATE coopledger_head SET position = ?, hash = ?, recorded_at = ? WHERE singleton = 1"
 
-ENTITY = "SELECT state FROM coopledger_entities WHERE kind = ? AND slug = ?"
+ENTITY = "SELECT state FROM coopledger_things WHERE kind = ? AND slug = ?"
 PUT_ENTITY = (
-    "INSERT INTO coopledger_entities (kind, slug, state) VALUES (?, ?, ?)"
+    "INSERT INTO coopledger_things (kind, slug, state) VALUES (?, ?, ?)"
     " ON CONFLICT (kind, slug) DO UPDATE SET state = excluded.state"
 )
-DROP_ENTITY = "DELETE FROM coopledger_entities WHERE kind = ? AND slug = ?"
-ENTITY_KEYS = "SELECT kind, slug FROM coopledger_entities"
-REGISTERED = "SELECT slug FROM coopledger_entities WHERE kind IN ('party', 'alias')"
+DROP_ENTITY = "DELETE FROM coopledger_things WHERE kind = ? AND slug = ?"
+ENTITY_KEYS = "SELECT kind, slug FROM coopledger_things"
+REGISTERED = "SELECT slug FROM coopledger_things WHERE kind IN ('party', 'alias')"
 
 BY_KEY = "SELECT position, id FROM coopledger_log WHERE key = ?"
 BY_ID = "SELECT position, id FROM coopledger_log WHERE id = ?"

@@ -6,29 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import singledispatch
 from typing import Any
 
-from ..events import (
-    IN_FORCE_ON_SIGNING,
-    Edtf,
-    Event,
-    InstrumentAmended,
-    InstrumentEnteredIntoForce,
-    InstrumentExtended,
-    InstrumentSigned,
-    InstrumentTerminated,
-    MeetingHeld,
-    MeetingScheduled,
-    ProjectCompleted,
-    ProjectExtended,
-    ProjectFunded,
-    ProjectLaunched,
-    ProjectScopeChanged,
-    ProjectTerminated,
-    Recorded,
-    SeriesEstablished,
-)
+from ..events import Edtf, Recorded
+from .instruments import Amendment, Extension, Instrument
+from .meetings import Meeting, Series
+from .projects import Project
+from .things import Key, evolve, subjects
 
 
 @dataclass(frozen=True)
@@ -106,15 +90,28 @@ def _history_item(entry: Entry, known_at: str | None) -> dict[str, Any]:
 
 
 @dataclass
-class _Fold:
-    as_of: date
-    instruments: dict[str, dict[str, Any]] = field(default_factory=dict)
-    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
-    held: int = 0
-    last: dict[str, Any] | None = None
-    scheduled: dict[str, tuple[Edtf, int, dict[str, Any]]] = field(default_factory=dict)
-    held_meetings: set[str] = field(default_factory=set)
-    series: dict[str, dict[str, Any]] = field(default_factory=dict)
+class Folded:
+    """The things of a relationship as of a day: the same folds the ledger keeps, over the pair's
+    counted events. `exact` says whether a thing's last counted event is the pair's own (not
+    there by rollup alone)."""
+
+    things: dict[Key, Any] = field(default_factory=dict)
+    exact: dict[Key, bool] = field(default_factory=dict)
+
+    def of(self, kind: str) -> list[Any]:
+        return [state for (k, _), state in self.things.items() if k == kind]
+
+
+def fold(entries: Iterable[Entry], as_of: date, known_at: str | None = None, exact: bool = False) -> Folded:
+    """Fold the events that count as of a day, as known at a time, into the things they shape."""
+    folded = Folded()
+    for entry in counted(entries, as_of, known_at, exact):
+        for key in subjects(entry.event.data):
+            state = evolve(key, folded.things.get(key), entry.event)
+            if state is not None:
+                folded.things[key] = state
+                folded.exact[key] = entry.exact
+    return folded
 
 
 def state(
@@ -124,154 +121,55 @@ def state(
     known_at: str | None = None,
     exact: bool = False,
 ) -> dict[str, Any]:
-    """The relationship as of a day (SPEC section 4), folded from its counted events."""
-    fold = _Fold(as_of.day)
-    for entry in counted(entries, as_of.day, known_at, exact):
-        _evolve(entry.event.data, entry, fold)
+    """The relationship as of a day (SPEC section 4): a view of its things."""
+    folded = fold(entries, as_of.day, known_at, exact)
+    meetings = folded.of("meeting")
     return {
         "relationship": relationship,
         "as_of": as_of.text,
         "known_at": known_at,
-        "instruments": [_instrument_view(i, fold.as_of) for i in fold.instruments.values()],
-        "projects": [_project_view(p) for p in fold.projects.values()],
+        "instruments": [_instrument_view(i, as_of.day) for i in folded.of("instrument")],
+        "projects": [_project_view(p) for p in folded.of("project")],
         "meetings": {
-            "held": fold.held,
-            "last": fold.last,
-            "next": _next_meeting(fold),
-            "series": [fold.series[s] for s in sorted(fold.series)],
+            "held": sum(1 for m in meetings if m.held),
+            "last": _last_meeting(meetings),
+            "next": _next_meeting(meetings),
+            "series": _series_views(folded.of("series"), meetings),
         },
     }
 
 
-@singledispatch
-def _evolve(event: Event, entry: Entry, fold: _Fold) -> None:
-    """Events that do not show in a relationship's state (parties, retractions)."""
+def _extension_view(extension: Extension) -> dict[str, str]:
+    return {"expires_on": extension.expires_on.text, "occurred_on": extension.occurred_on.text}
 
 
-def _occurred(entry: Entry) -> str:
-    assert entry.event.occurred_on is not None
-    return entry.event.occurred_on.text
+def _changes(changes: tuple[Amendment, ...]) -> list[dict[str, str]]:
+    return [{"summary": change.summary, "occurred_on": change.occurred_on.text} for change in changes]
 
 
-@_evolve.register
-def _(event: InstrumentSigned, entry: Entry, fold: _Fold) -> None:
-    fold.instruments[event.instrument] = {
-        "instrument": event.instrument,
-        "kind": event.kind,
-        "title": event.title,
-        "parties": list(event.parties),
-        "multilateral": entry.multilateral,
-        "signed_on": _occurred(entry),
-        "in_force_from": event.in_force_from.text if event.in_force_from else None,
-        "expires_on": event.expires_on.text if event.expires_on else None,
-        "status": "signed",
-        "extensions": [],
-        "amendments": [],
-        "_in_force_day": event.in_force_from.day if event.in_force_from else None,
-        "_expires_day": event.expires_on.day if event.expires_on else None,
-        "_terminated": False,
+def _text(value: Edtf | None) -> str | None:
+    return value.text if value else None
+
+
+def _instrument_view(instrument: Instrument, as_of: date) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "instrument": instrument.instrument,
+        "kind": instrument.kind,
+        "title": instrument.title,
+        "parties": list(instrument.parties),
+        "multilateral": len(instrument.parties) > 2,
+        "signed_on": instrument.signed_on.text,
+        "in_force_from": _text(instrument.in_force_from),
+        "expires_on": _text(instrument.expiry),
+        "status": instrument.status(as_of),
+        "extensions": [_extension_view(e) for e in instrument.extensions],
+        "amendments": [
+            {"summary": a.summary, "occurred_on": a.occurred_on.text} for a in instrument.amendments
+        ],
     }
-    if event.in_force_from is None and event.kind in IN_FORCE_ON_SIGNING:
-        fold.instruments[event.instrument].update(
-            in_force_from=_occurred(entry), _in_force_day=entry.event.day
-        )
-
-
-@_evolve.register
-def _(event: InstrumentEnteredIntoForce, entry: Entry, fold: _Fold) -> None:
-    instrument = fold.instruments.get(event.instrument)
-    if instrument and instrument["_in_force_day"] is None:
-        instrument.update(in_force_from=_occurred(entry), _in_force_day=entry.event.day)
-
-
-@_evolve.register
-def _(event: InstrumentExtended, entry: Entry, fold: _Fold) -> None:
-    instrument = fold.instruments.get(event.instrument)
-    if instrument:
-        instrument["extensions"].append(
-            {"expires_on": event.expires_on.text, "occurred_on": _occurred(entry)}
-        )
-        instrument.update(expires_on=event.expires_on.text, _expires_day=event.expires_on.day)
-
-
-@_evolve.register
-def _(event: InstrumentAmended, entry: Entry, fold: _Fold) -> None:
-    instrument = fold.instruments.get(event.instrument)
-    if instrument:
-        instrument["amendments"].append({"summary": event.summary, "occurred_on": _occurred(entry)})
-
-
-@_evolve.register
-def _(event: InstrumentTerminated, entry: Entry, fold: _Fold) -> None:
-    instrument = fold.instruments.get(event.instrument)
-    if instrument:
-        instrument.update(_terminated=True, terminated_on=_occurred(entry))
-
-
-def _instrument_view(instrument: dict[str, Any], as_of: date) -> dict[str, Any]:
-    if instrument["_terminated"]:
-        status = "terminated"
-    elif instrument["_expires_day"] is not None and as_of > instrument["_expires_day"]:
-        status = "expired"
-    elif instrument["_in_force_day"] is not None and instrument["_in_force_day"] <= as_of:
-        status = "in_force"
-    else:
-        status = "signed"
-    return {k: v for k, v in instrument.items() if not k.startswith("_")} | {"status": status}
-
-
-@_evolve.register
-def _(event: ProjectLaunched, entry: Entry, fold: _Fold) -> None:
-    funding: dict[str, Decimal] = {}
-    for grant in event.funding:
-        funding[grant.currency] = funding.get(grant.currency, Decimal(0)) + grant.amount
-    fold.projects[event.project] = {
-        "project": event.project,
-        "title": event.title,
-        "parties": list(event.parties),
-        "multilateral": entry.multilateral,
-        "launched_on": _occurred(entry),
-        "planned_end": event.planned_end.text if event.planned_end else None,
-        "status": "active",
-        "scope_changes": [],
-        "funding": funding,
-    }
-
-
-@_evolve.register
-def _(event: ProjectScopeChanged, entry: Entry, fold: _Fold) -> None:
-    project = fold.projects.get(event.project)
-    if project:
-        project["scope_changes"].append({"summary": event.summary, "occurred_on": _occurred(entry)})
-
-
-@_evolve.register
-def _(event: ProjectExtended, entry: Entry, fold: _Fold) -> None:
-    project = fold.projects.get(event.project)
-    if project:
-        project["planned_end"] = event.planned_end.text
-
-
-@_evolve.register
-def _(event: ProjectFunded, entry: Entry, fold: _Fold) -> None:
-    project = fold.projects.get(event.project)
-    if project:
-        funding = project["funding"]
-        funding[event.currency] = funding.get(event.currency, Decimal(0)) + event.amount
-
-
-@_evolve.register
-def _(event: ProjectCompleted, entry: Entry, fold: _Fold) -> None:
-    project = fold.projects.get(event.project)
-    if project:
-        project.update(status="completed", ended_on=_occurred(entry))
-
-
-@_evolve.register
-def _(event: ProjectTerminated, entry: Entry, fold: _Fold) -> None:
-    project = fold.projects.get(event.project)
-    if project:
-        project.update(status="terminated", ended_on=_occurred(entry))
+    if instrument.terminated_on:
+        view["terminated_on"] = instrument.terminated_on.text
+    return view
 
 
 def decimal_text(amount: Decimal) -> str:
@@ -279,51 +177,71 @@ def decimal_text(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
-def _project_view(project: dict[str, Any]) -> dict[str, Any]:
-    funding = {currency: decimal_text(total) for currency, total in sorted(project["funding"].items())}
-    return project | {"funding": funding}
-
-
-def _series(fold: _Fold, series: str) -> dict[str, Any]:
-    return fold.series.setdefault(series, {"series": series, "title": None, "held": 0, "last_number": None})
-
-
-@_evolve.register
-def _(event: SeriesEstablished, entry: Entry, fold: _Fold) -> None:
-    _series(fold, event.series)["title"] = event.title
-
-
-@_evolve.register
-def _(event: MeetingScheduled, entry: Entry, fold: _Fold) -> None:
-    fold.scheduled[event.meeting] = (
-        event.planned_for,
-        entry.event.position,
-        {"meeting": event.meeting, "planned_for": event.planned_for.text, "host": event.host},
-    )
-
-
-@_evolve.register
-def _(event: MeetingHeld, entry: Entry, fold: _Fold) -> None:
-    fold.held += 1
-    fold.held_meetings.add(event.meeting)
-    fold.last = {
-        "meeting": event.meeting,
-        "occurred_on": _occurred(entry),
-        "number": event.number,
-        "series": event.series,
-        "venue": event.venue,
+def _project_view(project: Project) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "project": project.project,
+        "title": project.title,
+        "parties": list(project.parties),
+        "multilateral": len(project.parties) > 2,
+        "launched_on": project.launched_on.text,
+        "planned_end": _text(project.end),
+        "status": project.status,
+        "scope_changes": [
+            {"summary": c.summary, "occurred_on": c.occurred_on.text} for c in project.scope_changes
+        ],
+        "funding": {total.currency: decimal_text(total.amount) for total in project.funding},
     }
-    if event.series:
-        series = _series(fold, event.series)
-        series["held"] += 1
-        if event.number is not None:
-            series["last_number"] = event.number
+    if project.ended_on:
+        view["ended_on"] = project.ended_on.text
+    return view
 
 
-def _next_meeting(fold: _Fold) -> dict[str, Any] | None:
-    waiting = [
-        (planned_for.day, position, view)
-        for meeting, (planned_for, position, view) in fold.scheduled.items()
-        if meeting not in fold.held_meetings
-    ]
-    return min(waiting, key=lambda w: (w[0], w[1]))[2] if waiting else None
+def _held_order(meeting: Meeting) -> tuple[date, int]:
+    assert meeting.held is not None
+    return meeting.held.occurred_on.day, meeting.held.position
+
+
+def _last_meeting(meetings: list[Meeting]) -> dict[str, Any] | None:
+    held = [m for m in meetings if m.held]
+    if not held:
+        return None
+    last = max(held, key=_held_order)
+    assert last.held is not None
+    return {
+        "meeting": last.meeting,
+        "occurred_on": last.held.occurred_on.text,
+        "number": last.held.number,
+        "series": last.held.series,
+        "venue": last.held.venue,
+    }
+
+
+def _next_meeting(meetings: list[Meeting]) -> dict[str, Any] | None:
+    waiting = [m.announced for m in meetings if m.waiting]
+    if not waiting:
+        return None
+    first = min(waiting, key=lambda a: (a.planned_for.day, a.position) if a else (date.max, 0))
+    assert first is not None
+    meeting = next(m.meeting for m in meetings if m.announced is first)
+    return {"meeting": meeting, "planned_for": first.planned_for.text, "host": first.host}
+
+
+def _series_view(series: str, title: str | None) -> dict[str, Any]:
+    return {"series": series, "title": title, "held": 0, "last_number": None}
+
+
+def _series_views(established: list[Series], meetings: list[Meeting]) -> list[dict[str, Any]]:
+    """Each series established in the relationship or with meetings held in it."""
+    views = {
+        s.series: {"series": s.series, "title": s.title, "held": 0, "last_number": None} for s in established
+    }
+    for meeting in sorted((m for m in meetings if m.held and m.held.series), key=_held_order):
+        assert meeting.held is not None and meeting.held.series is not None
+        view = views.setdefault(
+            meeting.held.series,
+            {"series": meeting.held.series, "title": None, "held": 0, "last_number": None},
+        )
+        view["held"] += 1
+        if meeting.held.number is not None:
+            view["last_number"] = meeting.held.number
+    return [views[series] for series in sorted(views)]

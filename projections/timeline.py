@@ -8,29 +8,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
-from functools import singledispatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ..events import (
-    IN_FORCE_ON_SIGNING,
-    Edtf,
-    Event,
-    InstrumentEnteredIntoForce,
-    InstrumentExtended,
-    InstrumentSigned,
-    InstrumentTerminated,
-    MeetingHeld,
-    MeetingScheduled,
-    ProjectCompleted,
-    ProjectExtended,
-    ProjectLaunched,
-    ProjectTerminated,
-    SeriesEstablished,
-)
-from .relationship import Entry, counted
+from ..events import Edtf
+from .instruments import Instrument
+from .meetings import Meeting
+from .projects import Project
+from .relationship import Entry, fold
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -79,155 +66,90 @@ class Timeline:
     lanes: tuple[Lane, ...]
 
 
-@dataclass
-class _Agreement:
-    """An instrument or project being folded: where it starts, each end it was given, how it ended."""
-
-    lane: Lane
-    start: Edtf
-    in_force: Edtf | None  # None while an instrument is not in force; a project's launch
-    ends: list[tuple[Edtf | None, Edtf]]  # (expiry or planned end, the day it was set)
-    ended: Edtf | None = None
-    terminated: bool = False
-
-
-@dataclass
-class _Fold:
-    instruments: dict[str, _Agreement] = field(default_factory=dict)
-    projects: dict[str, _Agreement] = field(default_factory=dict)
-    series: dict[str, Lane] = field(default_factory=dict)
-    meetings: dict[str, tuple[Mark, str, bool]] = field(default_factory=dict)  # mark, series, exact
-
-
 def build(
     relationship: str, entries: Iterable[Entry], as_of: Edtf, known_at: str | None, exact: bool
 ) -> Timeline:
     """The relationship's instruments, projects and meeting series as of a day, as known at a time."""
-    fold = _Fold()
-    for entry in counted(entries, as_of.day, known_at, exact):
-        _evolve(entry.event.data, entry, fold)
-    for mark, series, exact_pair in fold.meetings.values():
-        lane = fold.series.get(series) or Lane("series", series, series or "Other meetings", exact_pair)
-        fold.series[series] = replace(lane, exact=lane.exact or exact_pair, marks=(*lane.marks, mark))
-    lanes = [
-        _agreement_lane(agreement) for agreement in (*fold.instruments.values(), *fold.projects.values())
-    ]
+    folded = fold(entries, as_of.day, known_at, exact)
+    lanes = [_instrument_lane(i, folded.exact[("instrument", i.instrument)]) for i in folded.of("instrument")]
+    lanes += [_project_lane(p, folded.exact[("project", p.project)]) for p in folded.of("project")]
+    series = {
+        s.series: Lane(
+            "series",
+            s.series,
+            s.title,
+            folded.exact[("series", s.series)],
+            (Bar(s.established_on, None, "series"),),
+        )
+        for s in folded.of("series")
+    }
+    meetings = sorted(folded.of("meeting"), key=lambda m: _mark(m).on.day)
+    for meeting in meetings:
+        key = meeting.series or ""
+        lane = series.get(key) or Lane("series", key, key or "Other meetings", False)
+        meeting_exact = folded.exact[("meeting", meeting.meeting)]
+        series[key] = replace(lane, exact=lane.exact or meeting_exact, marks=(*lane.marks, _mark(meeting)))
     # Series as they were established, then those seen only in meetings, then the rest.
-    lanes += sorted(fold.series.values(), key=lambda lane: lane.key == "")
+    lanes += sorted(series.values(), key=lambda lane: lane.key == "")
     return Timeline(relationship, as_of, known_at, exact, tuple(lanes))
 
 
-@singledispatch
-def _evolve(event: Event, entry: Entry, fold: _Fold) -> None:
-    """Events that do not show on a timeline (parties, funding, amendments, retractions)."""
+def _mark(meeting: Meeting) -> Mark:
+    """A meeting held, or announced and not held: its number in the series as the label."""
+    number = meeting.number
+    label = str(number) if number is not None else None
+    if meeting.held:
+        return Mark(meeting.held.occurred_on, "held", label)
+    assert meeting.announced is not None
+    return Mark(meeting.announced.planned_for, "announced", label)
 
 
-def _occurred(entry: Entry) -> Edtf:
-    assert entry.event.occurred_on is not None
-    return entry.event.occurred_on
-
-
-@_evolve.register
-def _(event: InstrumentSigned, entry: Entry, fold: _Fold) -> None:
-    signed = _occurred(entry)
-    in_force = event.in_force_from or (signed if event.kind in IN_FORCE_ON_SIGNING else None)
-    fold.instruments[event.instrument] = _Agreement(
-        Lane("instrument", event.instrument, event.title, entry.exact),
-        signed,
-        in_force,
-        [(event.expires_on, signed)],
+def _instrument_lane(instrument: Instrument, exact: bool) -> Lane:
+    lane = Lane("instrument", instrument.instrument, instrument.title, exact)
+    ends = [(instrument.expires_on, instrument.signed_on)]
+    ends += [(e.expires_on, e.occurred_on) for e in instrument.extensions]
+    return _agreement_lane(
+        lane,
+        instrument.signed_on,
+        instrument.in_force_from,
+        ends,
+        instrument.terminated_on,
+        instrument.terminated,
     )
 
 
-@_evolve.register
-def _(event: InstrumentEnteredIntoForce, entry: Entry, fold: _Fold) -> None:
-    instrument = fold.instruments.get(event.instrument)
-    if instrument and instrument.in_force is None:
-        instrument.in_force = _occurred(entry)
-
-
-@_evolve.register
-def _(event: InstrumentExtended, entry: Entry, fold: _Fold) -> None:
-    if event.instrument in fold.instruments:
-        fold.instruments[event.instrument].ends.append((event.expires_on, _occurred(entry)))
-
-
-@_evolve.register
-def _(event: InstrumentTerminated, entry: Entry, fold: _Fold) -> None:
-    instrument = fold.instruments.get(event.instrument)
-    if instrument:
-        instrument.ended, instrument.terminated = _occurred(entry), True
-
-
-@_evolve.register
-def _(event: ProjectLaunched, entry: Entry, fold: _Fold) -> None:
-    launched = _occurred(entry)
-    fold.projects[event.project] = _Agreement(
-        Lane("project", event.project, event.title, entry.exact),
-        launched,
-        launched,
-        [(event.planned_end, launched)],
+def _project_lane(project: Project, exact: bool) -> Lane:
+    lane = Lane("project", project.project, project.title, exact)
+    ends = [(project.planned_end, project.launched_on)]
+    ends += [(e.expires_on, e.occurred_on) for e in project.extensions]
+    return _agreement_lane(
+        lane, project.launched_on, project.launched_on, ends, project.ended_on, project.ending == "terminated"
     )
 
 
-@_evolve.register
-def _(event: ProjectExtended, entry: Entry, fold: _Fold) -> None:
-    if event.project in fold.projects:
-        fold.projects[event.project].ends.append((event.planned_end, _occurred(entry)))
+def _agreement_lane(
+    lane: Lane,
+    start: Edtf,
+    in_force: Edtf | None,
+    ends: list[tuple[Edtf | None, Edtf]],
+    ended: Edtf | None,
+    terminated: bool,
+) -> Lane:
+    """Bars from signing (or launch) to the first end, then one bar per extension.
 
-
-@_evolve.register
-def _(event: ProjectCompleted, entry: Entry, fold: _Fold) -> None:
-    if event.project in fold.projects:
-        fold.projects[event.project].ended = _occurred(entry)
-
-
-@_evolve.register
-def _(event: ProjectTerminated, entry: Entry, fold: _Fold) -> None:
-    project = fold.projects.get(event.project)
-    if project:
-        project.ended, project.terminated = _occurred(entry), True
-
-
-@_evolve.register
-def _(event: SeriesEstablished, entry: Entry, fold: _Fold) -> None:
-    fold.series[event.series] = Lane(
-        "series", event.series, event.title, entry.exact, (Bar(_occurred(entry), None, "series"),)
-    )
-
-
-@_evolve.register
-def _(event: MeetingScheduled, entry: Entry, fold: _Fold) -> None:
-    held = fold.meetings.get(event.meeting)
-    if held is None or held[0].kind == "announced":  # rescheduled: the latest announcement wins
-        label = str(event.number) if event.number is not None else None
-        fold.meetings[event.meeting] = (
-            Mark(event.planned_for, "announced", label),
-            event.series or "",
-            entry.exact,
-        )
-
-
-@_evolve.register
-def _(event: MeetingHeld, entry: Entry, fold: _Fold) -> None:
-    announced = fold.meetings.pop(event.meeting, None)
-    label = str(event.number) if event.number is not None else (announced[0].label if announced else None)
-    series = event.series or (announced[1] if announced else "")
-    fold.meetings[event.meeting] = (Mark(_occurred(entry), "held", label), series, entry.exact)
-
-
-def _agreement_lane(agreement: _Agreement) -> Lane:
-    """Bars from signing (or launch) to the first end, then one bar per extension."""
-    project = agreement.lane.kind == "project"
+    `in_force` is None while an instrument is not in force (a project's is its launch); `ends`
+    holds each end it was given, with the day it was set.
+    """
+    project = lane.kind == "project"
     bars: list[Bar] = []
-    start, first_end = agreement.start, agreement.ends[0][0]
-    if agreement.in_force is None:
+    first_end = ends[0][0]
+    if in_force is None:
         bars.append(Bar(start, first_end, "signed"))
     else:
-        if agreement.in_force.day > start.day:
-            bars.append(Bar(start, agreement.in_force, "signed"))
-        bars.append(Bar(agreement.in_force, first_end, "running" if project else "in_force"))
-    for new_end, decided_on in agreement.ends[1:]:
+        if in_force.day > start.day:
+            bars.append(Bar(start, in_force, "signed"))
+        bars.append(Bar(in_force, first_end, "running" if project else "in_force"))
+    for new_end, decided_on in ends[1:]:
         previous = bars[-1].end
         if previous is None:  # given an end where it had none: the extension runs from its decision
             bars[-1] = replace(bars[-1], end=decided_on)
@@ -236,14 +158,14 @@ def _agreement_lane(agreement: _Agreement) -> Lane:
             continue
         bars.append(Bar(previous or decided_on, new_end, "extension"))
     marks: tuple[Mark, ...] = ()
-    if agreement.ended:
-        bars = _cut(bars, agreement.ended)
+    if ended:
+        bars = _cut(bars, ended)
         last_end = bars[-1].end
-        if project and last_end and last_end.day < agreement.ended.day:  # finished late: an overrun
-            bars.append(Bar(last_end, agreement.ended, bars[-1].phase))
-        if agreement.terminated:
-            marks = (Mark(agreement.ended, "terminated"),)
-    return replace(agreement.lane, bars=tuple(bars), marks=marks)
+        if project and last_end and last_end.day < ended.day:  # finished late: an overrun
+            bars.append(Bar(last_end, ended, bars[-1].phase))
+        if terminated:
+            marks = (Mark(ended, "terminated"),)
+    return replace(lane, bars=tuple(bars), marks=marks)
 
 
 def _cut(bars: list[Bar], end: Edtf) -> list[Bar]:

@@ -8,11 +8,11 @@ import pytest
 from coopledger.events import FieldError, Recorded, parse_event
 from coopledger.ledger import rules
 from coopledger.ledger.errors import Rejected
-from coopledger.projections.entities import Key, State, evolve
+from coopledger.projections.things import Key, evolve, subjects
 from support import AGREEMENT, COMPLETED, HELD_24, MOU, NIER, PROJECT, SERIES, event
 
 
-class Entities(dict[Key, State]):
+class Entities(dict[Key, Any]):
     """Entities as the ledger would hold them after recording some events."""
 
     def record(self, value: dict[str, Any]) -> None:
@@ -22,13 +22,8 @@ class Entities(dict[Key, State]):
         rules.check(draft, self.get)
         envelope = {"id": f"id-{len(self)}", "position": len(self) + 1, **draft.content}
         recorded = Recorded(len(self) + 1, draft.type, draft.occurred_on, draft.data, envelope)
-        for key, state in evolve(draft.data, recorded, self.get).items():
-            if state is None:
-                self.pop(key, None)
-            else:
-                self[key] = state
-
-
+        for key in subjects(draft.data):
+            self[key] = evolve(key, self.get(key), recorded)
 
 
 @pytest.mark.parametrize(
@@ -169,14 +164,14 @@ def test_aliases_and_alpha_2_codes_resolve_to_one_party() -> None:
     entities.record(
         event("InstrumentSigned", "2024", instrument="a", kind="mou", title="t", parties=["nier-kr", "jp"])
     )
-    assert entities[("instrument", "a")]["parties"] == ["NIER", "JPN"]
+    assert entities[("instrument", "a")].parties == ("NIER", "JPN")
 
 
 def test_an_expired_instrument_extended_is_renewed_and_a_later_expiry_is_required() -> None:
     entities = Entities()
     for value in (NIER, MOU, event("InstrumentExtended", "2030", instrument="mou", expires_on="2034-03-31")):
         entities.record(value)
-    assert entities[("instrument", "mou")]["expires_day"] == "2034-03-31"
+    assert str(entities[("instrument", "mou")].expiry) == "2034-03-31"
 
 
 def test_imprecise_dates_are_refused_only_when_certainly_reversed() -> None:
