@@ -142,7 +142,7 @@ class Queries:
         with self.db.reading() as cursor:
 
             def get(key: tuple[str, str]) -> dict[str, Any] | None:
-                rows = cursor.rows(sql.ENTITY, key)
+                rows = cursor.rows(sql.THING, key)
                 return things.decode(key[0], rows[0][0]) if rows else None
 
             def registered() -> list[str]:

@@ -6,8 +6,13 @@ Every table here is derived from the events and can be rebuilt from them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from ..events import EventRetracted, PartyRegistered, Recorded
+from .membership import relationships
+from .things import Key, references, subjects
 
 Row = Sequence[Any]
 
@@ -24,7 +29,7 @@ TABLES = (
     "coopledger_log",
     "coopledger_relationship_events",
     "coopledger_things",
-    "coopledger_entity_events",
+    "coopledger_thing_events",
 )
 
 
@@ -52,7 +57,7 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
         "CREATE TABLE IF NOT EXISTS coopledger_things ("
         " kind TEXT NOT NULL, slug TEXT NOT NULL, state TEXT NOT NULL,"
         f" PRIMARY KEY (kind, slug)){without_rowid}",
-        "CREATE TABLE IF NOT EXISTS coopledger_entity_events ("
+        "CREATE TABLE IF NOT EXISTS coopledger_thing_events ("
         " kind TEXT NOT NULL, slug TEXT NOT NULL, position BIGINT NOT NULL,"
         f" subject SMALLINT NOT NULL, PRIMARY KEY (kind, slug, position)){without_rowid}",
     ]
@@ -61,13 +66,13 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
 HEAD = "SELECT position, hash, recorded_at FROM coopledger_head WHERE singleton = 1"
 SET_HEAD = "UPDATE coopledger_head SET position = ?, hash = ?, recorded_at = ? WHERE singleton = 1"
 
-ENTITY = "SELECT state FROM coopledger_things WHERE kind = ? AND slug = ?"
-PUT_ENTITY = (
+THING = "SELECT state FROM coopledger_things WHERE kind = ? AND slug = ?"
+PUT_THING = (
     "INSERT INTO coopledger_things (kind, slug, state) VALUES (?, ?, ?)"
     " ON CONFLICT (kind, slug) DO UPDATE SET state = excluded.state"
 )
-DROP_ENTITY = "DELETE FROM coopledger_things WHERE kind = ? AND slug = ?"
-ENTITY_KEYS = "SELECT kind, slug FROM coopledger_things"
+DROP_THING = "DELETE FROM coopledger_things WHERE kind = ? AND slug = ?"
+THING_KEYS = "SELECT kind, slug FROM coopledger_things"
 REGISTERED = "SELECT slug FROM coopledger_things WHERE kind IN ('party', 'alias')"
 
 BY_KEY = "SELECT position, id FROM coopledger_log WHERE key = ?"
@@ -80,7 +85,7 @@ RELATIONSHIP_EVENTS = (
     "coopledger_relationship_events",
     ("relationship", "day", "position", "exact", "multilateral", "type"),
 )
-ENTITY_EVENTS = ("coopledger_entity_events", ("kind", "slug", "position", "subject"))
+THING_EVENTS = ("coopledger_thing_events", ("kind", "slug", "position", "subject"))
 
 
 def insert(table: str, columns: Sequence[str]) -> str:
@@ -98,7 +103,7 @@ OF_PARTY = (
 )
 # An unretracted event, other than the one given, that names an entity or a party.
 DEPENDENT = (
-    "SELECT ee.position FROM coopledger_entity_events ee"
+    "SELECT ee.position FROM coopledger_thing_events ee"
     " JOIN coopledger_log l ON l.position = ee.position"
     " WHERE ee.kind = ? AND ee.slug = ? AND ee.position <> ? AND l.retracted_by IS NULL"
     " ORDER BY ee.position LIMIT 1"
@@ -120,7 +125,7 @@ def statements(events: str) -> dict[str, str]:
     """Statements that read the event store's table `events` (originator_id is the ledger's)."""
     return {
         "shaping": (
-            f"SELECT e.state FROM coopledger_entity_events ee"
+            f"SELECT e.state FROM coopledger_thing_events ee"
             f" JOIN coopledger_log l ON l.position = ee.position"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
             f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.retracted_by IS NULL"
@@ -154,3 +159,65 @@ def statements(events: str) -> dict[str, str]:
             " GROUP BY r.relationship, r.type"
         ),
     }
+
+
+@dataclass(frozen=True)
+class EventRows:
+    """The rows one event adds to the read model (beside its thing states)."""
+
+    log: tuple[Any, ...]
+    relationships: list[tuple[Any, ...]]
+    thing_events: list[tuple[Any, ...]]
+
+
+def event_rows(
+    recorded: Recorded, parties_of: Callable[[Key], tuple[str, ...]], country_of: Callable[[str], str | None]
+) -> EventRows:
+    """The log row of an event, the relationships it belongs to and the things it shapes or names.
+
+    `parties_of` gives a thing's parties (for an event that names a thing without listing
+    parties); `country_of` the state a registered party belongs to.
+    """
+    event, position, envelope = recorded.data, recorded.position, recorded.envelope
+    day = recorded.day.isoformat() if recorded.day else None
+
+    def log(named: str) -> tuple[Any, ...]:
+        return (
+            position,
+            recorded.id,
+            envelope.get("key"),
+            recorded.type,
+            day,
+            envelope["recorded_at"],
+            named,
+        )
+
+    if isinstance(event, EventRetracted):
+        return EventRows(log(""), [], [])
+    parties: list[str] = list(getattr(event, "parties", ()))
+    if not parties and event.subject in ("instrument", "project", "series"):
+        parties = list(parties_of((event.subject, event.subject_id)))  # type: ignore[arg-type]
+    named = set(parties)
+    if isinstance(event, PartyRegistered):
+        named.add(event.party)
+    host = getattr(event, "host", None)
+    if host:
+        named.add(host)
+    for person in (*getattr(event, "signatories", ()), *getattr(event, "heads_of_delegation", ())):
+        if person.party:
+            named.add(person.party)
+    countries = {party: country_of(party) for party in named}
+    pairs: list[tuple[Any, ...]] = []
+    if not isinstance(event, PartyRegistered):
+        multilateral = int(len(parties) > 2)
+        pairs = [
+            (rel, day, position, int(exact), multilateral, recorded.type)
+            for rel, exact in relationships(parties, countries.get).items()
+        ]
+    shaped = subjects(event)
+    thing_events = [(kind, slug, position, 1) for kind, slug in shaped]
+    thing_events += [
+        (kind, slug, position, 0) for kind, slug in references(event) if (kind, slug) not in shaped
+    ]
+    everyone = sorted(party for party in named.union(countries.values()) if party)
+    return EventRows(log(f"|{'|'.join(everyone)}|"), pairs, thing_events)

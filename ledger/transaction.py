@@ -1,0 +1,190 @@
+"""One write transaction's view of the ledger: the chain head, the things as they stand, and
+the rows waiting to be written — the same projection for a new event and for a rebuild."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import StoredEvent
+
+from ..events import EventRetracted, Recorded, decode
+from ..projections import readmodel as sql
+from ..projections import things
+from ..projections.things import Key, evolve, refold, subjects
+from .store import LEDGER_ID, Cursor, Database
+
+_ABSENT: Any = object()
+CACHE_LIMIT = 10_000  # things kept in memory between flushes of a long import or rebuild
+# After this many lookups of things that are not there (new ids, in a long import), every
+# thing's key is read at once, so the rest of the misses cost no query.
+MISSES_BEFORE_LISTING = 256
+
+
+class Transaction:
+    """What one serialised transaction has read and will write; `finish` writes what is pending."""
+
+    def __init__(self, db: Database, cursor: Cursor, recorded_at: str = ""):
+        self.db, self.cursor = db, cursor
+        self.position, self.hash, last_recorded_at = cursor.rows(sql.HEAD)[0]
+        # Recording times never go backwards, so "known at T" is a prefix of the ledger.
+        self.recorded_at = max(recorded_at, last_recorded_at)
+        self._things: dict[Key, Any] = {}
+        self._dirty: set[Key] = set()
+        self._misses = 0
+        # The hash of every thing's key, once read: a key whose hash is not there has no thing
+        # (a key whose hash is there may still have none; its lookup says so). Hashes, not the
+        # keys themselves, keep a million-event import small.
+        self._listed: set[int] | None = None
+        self._countries: dict[str, str | None] = {}
+        self._stored: list[StoredEvent] = []
+        self._log: list[tuple[Any, ...]] = []
+        self._relationships: list[tuple[Any, ...]] = []
+        self._thing_events: list[tuple[Any, ...]] = []
+        self._retractions: list[tuple[Any, ...]] = []
+        self.recent: dict[int | str, Recorded] = {}  # events not yet flushed, by position and id
+        self.retracted: set[int] = set()  # positions retracted in this transaction
+
+    # --- things, as they stand at this point of the transaction
+
+    def get(self, key: Key) -> Any:
+        state = self._things.get(key, _ABSENT)
+        if state is _ABSENT:
+            if self._listed is not None and hash(key) not in self._listed:
+                state = None
+            else:
+                rows = self.cursor.rows(sql.THING, key)
+                state = things.decode(key[0], rows[0][0]) if rows else None
+                if state is None:
+                    self._missed()
+            self._things[key] = state
+        return state
+
+    def _missed(self) -> None:
+        self._misses += 1
+        if self._misses == MISSES_BEFORE_LISTING:
+            self.flush()
+            self._listed = {hash((kind, slug)) for kind, slug in self.cursor.rows(sql.THING_KEYS)}
+
+    def _put(self, key: Key, state: Any) -> None:
+        self._things[key] = state
+        self._dirty.add(key)
+        if self._listed is not None and state is not None:
+            self._listed.add(hash(key))
+        if key[0] == "party":
+            self._countries.pop(key[1], None)
+
+    def cached(self, kinds: tuple[str, ...]) -> list[str]:
+        """Ids of the things of some kinds that this transaction holds in memory."""
+        return [key[1] for key, state in self._things.items() if key[0] in kinds and state]
+
+    def _country(self, party: str) -> str | None:
+        country = self._countries.get(party, _ABSENT)
+        if country is _ABSENT:
+            state = self.get(("party", party))
+            country = self._countries[party] = state.country if state else None
+        return country
+
+    def _parties(self, key: Key) -> tuple[str, ...]:
+        state = self.get(key)
+        return state.parties if state else ()
+
+    # --- recording and projecting
+
+    def record(self, recorded: Recorded, state: bytes) -> None:
+        """Add a sealed event to the store and project it."""
+        self._stored.append(
+            StoredEvent(
+                originator_id=LEDGER_ID,
+                originator_version=recorded.position,
+                topic=f"events:{recorded.type}",
+                state=state,
+            )
+        )
+        self.apply(recorded)
+
+    def apply(self, recorded: Recorded) -> None:
+        """Project one recorded event into the read model and the things."""
+        envelope = recorded.envelope
+        self.position, self.hash = recorded.position, envelope["hash"]
+        self.recorded_at = envelope["recorded_at"]
+        self.recent[recorded.position] = self.recent[recorded.id] = recorded
+        rows = sql.event_rows(recorded, self._parties, self._country)
+        self._log.append(rows.log)
+        self._relationships.extend(rows.relationships)
+        self._thing_events.extend(rows.thing_events)
+        if isinstance(recorded.data, EventRetracted):
+            self._retract(recorded)
+            return
+        for key in subjects(recorded.data):
+            self._put(key, evolve(key, self.get(key), recorded))
+
+    def envelope_at(self, position: int) -> dict[str, Any]:
+        if position in self.recent:
+            return self.recent[position].envelope
+        # Not among the events still pending, so already in the database.
+        rows = self.cursor.rows(self.db.statements["event"], (self.db.ledger_id, position))
+        return orjson.loads(rows[0][0])
+
+    def event(self, position: int) -> Recorded:
+        return self.recent.get(position) or decode(self.envelope_at(position))
+
+    def log_row(self, column: str, value: int | str) -> tuple[int, str, str, int | None] | None:
+        """position, id, type and retracting position (-1: in this transaction) of an event."""
+        recent = self.recent.get(value)
+        if recent is not None:
+            return recent.position, recent.id, recent.type, -1 if recent.position in self.retracted else None
+        rows = self.cursor.rows(sql.LOG_ROW.format(column=column), (value,))
+        if not rows:
+            return None
+        position, event_id, type_, retracted_by = rows[0]
+        return position, event_id, type_, -1 if position in self.retracted else retracted_by
+
+    def _retract(self, retraction: Recorded) -> None:
+        """Take an event back out: the things it shaped are folded again without it."""
+        row = self.log_row("id", retraction.data.event)  # type: ignore[attr-defined]
+        assert row is not None  # the retraction was checked against the ledger
+        target = self.event(row[0])
+        self._retractions.append((retraction.position, retraction.recorded_at, target.position))
+        self.retracted.add(target.position)
+        self.flush()
+        for key in subjects(target.data):
+            rows = self.cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
+            self._put(key, refold(key, (decode(orjson.loads(row[0])) for row in rows)))
+
+    # --- writing it out
+
+    def flush(self) -> None:
+        """Write what is pending to the database, still inside the transaction."""
+        if self._stored:
+            self.db.insert(self.cursor, self._stored)
+            self._stored = []
+        # Rows go in in the order of their table's key (the log's is already in position order):
+        # each B-tree page is then visited once per flush, not once per row.
+        self._relationships.sort()
+        self._thing_events.sort()
+        for (table, columns), rows in (
+            (sql.LOG, self._log),
+            (sql.RELATIONSHIP_EVENTS, self._relationships),
+            (sql.THING_EVENTS, self._thing_events),
+        ):
+            self.cursor.add(table, columns, rows)
+            rows.clear()
+        self.cursor.many(sql.RETRACT, self._retractions)
+        self._retractions.clear()
+        dirty = [(key, self._things[key]) for key in sorted(self._dirty)]
+        self.cursor.many(sql.PUT_THING, [(*key, things.encode(state)) for key, state in dirty if state])
+        self.cursor.many(sql.DROP_THING, [key for key, state in dirty if state is None])
+        self._dirty.clear()
+        # Everything is in the database now; what the transaction remembers can go.
+        self.recent.clear()
+        if len(self._things) > CACHE_LIMIT:
+            # The older half goes: what the last events touched is what the next ones will.
+            for key in list(islice(self._things, len(self._things) // 2)):
+                del self._things[key]
+            self._countries.clear()
+
+    def finish(self) -> None:
+        self.flush()
+        self.cursor.run(sql.SET_HEAD, (self.position, self.hash, self.recorded_at))
