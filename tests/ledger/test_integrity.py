@@ -14,8 +14,7 @@ import pytest
 from coopledger.events import parse_edtf
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.store import locate
-
-ROOT = Path(__file__).resolve().parent.parent
+from support import ROOT
 
 
 def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
