@@ -11,7 +11,9 @@ from .catalog import (
     InstrumentExtended,
     InstrumentSigned,
     InstrumentTerminated,
+    MeetingCancelled,
     MeetingHeld,
+    MeetingPostponed,
     MeetingScheduled,
     PartyRegistered,
     Person,
@@ -22,6 +24,8 @@ from .catalog import (
     ProjectScopeChanged,
     ProjectTerminated,
     SeriesEstablished,
+    SeriesResumed,
+    SeriesSuspended,
 )
 from .dates import DateError, Edtf, parse_edtf
 from .envelope import Draft, Recorded, decode, parse_event, parse_json
@@ -42,7 +46,9 @@ __all__ = [
     "InstrumentExtended",
     "InstrumentSigned",
     "InstrumentTerminated",
+    "MeetingCancelled",
     "MeetingHeld",
+    "MeetingPostponed",
     "MeetingScheduled",
     "PartyRegistered",
     "Person",
@@ -54,6 +60,8 @@ __all__ = [
     "ProjectTerminated",
     "Recorded",
     "SeriesEstablished",
+    "SeriesResumed",
+    "SeriesSuspended",
     "decode",
     "parse_edtf",
     "parse_event",

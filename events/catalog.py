@@ -10,6 +10,7 @@ from .dates import Edtf
 from .fields import Currency, EventRef, NewPartyId, PartyRef, Slug, StateRef, Text
 
 PartyKind = Literal["agency", "organisation", "framework", "other"]
+MeetingFormat = Literal["in_person", "online", "hybrid"]
 InstrumentKind = Literal["mou", "agreement", "treaty", "protocol", "arrangement", "declaration", "communique"]
 # Instruments of these kinds are in force from signing unless they say otherwise.
 IN_FORCE_ON_SIGNING = frozenset({"mou", "arrangement", "declaration", "communique"})
@@ -110,6 +111,20 @@ class SeriesEstablished(Event):
 
 
 @dataclass(frozen=True)
+class SeriesSuspended(Event):
+    series: Slug
+    reason: Text | None = None
+    subject = "series"
+
+
+@dataclass(frozen=True)
+class SeriesResumed(Event):
+    series: Slug
+    reason: Text | None = None
+    subject = "series"
+
+
+@dataclass(frozen=True)
 class MeetingScheduled(Event):
     meeting: Slug
     parties: tuple[PartyRef, ...]
@@ -130,9 +145,27 @@ class MeetingHeld(Event):
     title: Text | None = None
     venue: Text | None = None
     host: PartyRef | None = None
+    format: MeetingFormat | None = None  # in person unless it says otherwise
+    chairs: tuple[Person, ...] = ()
     heads_of_delegation: tuple[Person, ...] = ()
+    observers: tuple[PartyRef, ...] = ()
     topics: tuple[Text, ...] = ()
     outcomes: tuple[Text, ...] = ()
+    subject = "meeting"
+
+
+@dataclass(frozen=True)
+class MeetingPostponed(Event):
+    meeting: Slug
+    planned_for: Edtf | None = None  # the new date; absent while it is not known
+    reason: Text | None = None
+    subject = "meeting"
+
+
+@dataclass(frozen=True)
+class MeetingCancelled(Event):
+    meeting: Slug
+    reason: Text | None = None
     subject = "meeting"
 
 
@@ -201,8 +234,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
         InstrumentAmended,
         InstrumentTerminated,
         SeriesEstablished,
+        SeriesSuspended,
+        SeriesResumed,
         MeetingScheduled,
         MeetingHeld,
+        MeetingPostponed,
+        MeetingCancelled,
         ProjectLaunched,
         ProjectScopeChanged,
         ProjectExtended,

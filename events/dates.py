@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 # Plain years, months and days (optionally qualified) are the bulk of real data; the edtf
@@ -178,3 +178,13 @@ def _library_parse(text: str):  # type: ignore[no-untyped-def]
             f"{text!r} is not an EDTF date (write 2024-03-19, 2017-05, 2019, 2019-41 for the "
             "second half of 2019, 2012~ for approximate, or an interval like 2017-06-29/2017-06-30)"
         ) from None
+
+
+# The calendar furthest ahead (Kiribati, UTC+14): a meeting held this morning in Seoul is
+# never "in the future" on a server in UTC.
+_FURTHEST_AHEAD = timezone(timedelta(hours=14))
+
+
+def latest_today() -> date:
+    """Today where the calendar is furthest ahead: no fact can have happened after it."""
+    return datetime.now(_FURTHEST_AHEAD).date()

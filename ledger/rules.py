@@ -17,7 +17,9 @@ from ..events import (
     InstrumentExtended,
     InstrumentSigned,
     InstrumentTerminated,
+    MeetingCancelled,
     MeetingHeld,
+    MeetingPostponed,
     MeetingScheduled,
     PartyRegistered,
     ProjectCompleted,
@@ -27,10 +29,13 @@ from ..events import (
     ProjectScopeChanged,
     ProjectTerminated,
     SeriesEstablished,
+    SeriesResumed,
+    SeriesSuspended,
 )
+from ..events.dates import latest_today
 from ..events.states import state_code, state_suggestions
 from ..projections.instruments import Instrument
-from ..projections.meetings import number_key
+from ..projections.meetings import Meeting, Series, number_key
 from ..projections.projects import Project
 from ..projections.things import Lookup
 from .errors import Rejected
@@ -65,8 +70,18 @@ def _suggestion(party: str, registered: Callable[[], Iterable[str]]) -> str:
     return " (states are ISO 3166 codes like KOR; register any other party first: coopledger party add)"
 
 
-def check(draft: Draft, get: Lookup) -> None:
-    """Raise Rejected, naming the field, when the draft breaks a rule of SPEC section 3."""
+def check(draft: Draft, get: Lookup, today: date | None = None) -> None:
+    """Raise Rejected, naming the field, when the draft breaks a rule of SPEC section 3.
+
+    `today` is the day no fact can be after (default: today where the calendar is furthest ahead).
+    """
+    occurred_on = draft.occurred_on
+    if occurred_on is not None and occurred_on.earliest > (today or latest_today()):
+        raise Rejected(
+            "occurred_on",
+            f"{occurred_on} has not happened yet; record what happened, and date an announcement "
+            "on the day it was made",
+        )
     parties = getattr(draft.data, "parties", None)
     if parties is not None:
         _distinct_parties(parties)
@@ -188,16 +203,22 @@ def _(event: SeriesEstablished, draft: Draft, get: Lookup) -> None:
         _existing(get, "instrument", event.under, "data.under")
 
 
-def _meeting(event: MeetingScheduled | MeetingHeld, draft: Draft, get: Lookup) -> None:
+def _meeting(event: MeetingScheduled | MeetingHeld, draft: Draft, get: Lookup) -> Meeting | None:
     if event.series:
         series = _existing(get, "series", event.series, "data.series")
         _not_before(draft, series.established_on, "the series was established")
     elif event.number is not None:
         raise Rejected("data.number", "a meeting number needs a series")
-    meeting = get(("meeting", event.meeting))
+    meeting: Meeting | None = get(("meeting", event.meeting))
     if meeting and meeting.held:
         raise Rejected(
             "data.meeting", f"meeting {event.meeting!r} is already held (position {meeting.held.position})"
+        )
+    if meeting and meeting.cancelled_on:
+        raise Rejected(
+            "data.meeting",
+            f"meeting {event.meeting!r} was cancelled on {meeting.cancelled_on}; "
+            "record a meeting that takes its place under a new id",
         )
     if event.series and event.number is not None:
         taken = get(("number", number_key(event.series, event.number)))
@@ -207,10 +228,57 @@ def _meeting(event: MeetingScheduled | MeetingHeld, draft: Draft, get: Lookup) -
                 f"meeting {event.number} of series {event.series!r} is already recorded "
                 f"as {taken.meeting!r} (position {taken.position})",
             )
+    return meeting
 
 
 _check.register(MeetingScheduled, _meeting)
-_check.register(MeetingHeld, _meeting)
+
+
+@_check.register
+def _(event: MeetingHeld, draft: Draft, get: Lookup) -> None:
+    """A meeting held fulfils its announcement: series and number agree where both give them."""
+    meeting = _meeting(event, draft, get)
+    announced = meeting.announced if meeting else None
+    if announced is None:
+        return
+    for field, scheduled, held in (
+        ("series", announced.series, event.series),
+        ("number", announced.number, event.number),
+    ):
+        if scheduled is not None and held is not None and scheduled != held:
+            raise Rejected(
+                f"data.{field}",
+                f"meeting {event.meeting!r} was scheduled with {field} {scheduled} (position "
+                f"{announced.position}), not {held}; record a different meeting under a new id",
+            )
+
+
+def _announced(event: MeetingPostponed | MeetingCancelled, draft: Draft, get: Lookup) -> None:
+    meeting: Meeting | None = get(("meeting", event.meeting))
+    if meeting is None or meeting.announced is None:
+        raise Rejected("data.meeting", f"no meeting {event.meeting!r} has been scheduled")
+    _not_before(draft, meeting.announced.announced_on, "it was announced")
+    if meeting.held:
+        raise Rejected(
+            "data.meeting", f"meeting {event.meeting!r} is already held (position {meeting.held.position})"
+        )
+    if meeting.cancelled_on:
+        raise Rejected("data.meeting", f"meeting {event.meeting!r} was cancelled on {meeting.cancelled_on}")
+
+
+_check.register(MeetingPostponed, _announced)
+_check.register(MeetingCancelled, _announced)
+
+
+@_check.register(SeriesSuspended)
+@_check.register(SeriesResumed)
+def _(event: SeriesSuspended | SeriesResumed, draft: Draft, get: Lookup) -> None:
+    series: Series = _existing(get, "series", event.series, "data.series")
+    _not_before(draft, series.established_on, "the series was established")
+    if isinstance(event, SeriesSuspended) and series.suspended_on:
+        raise Rejected("data.series", f"series {event.series!r} is suspended since {series.suspended_on}")
+    if isinstance(event, SeriesResumed) and not series.suspended_on:
+        raise Rejected("data.series", f"series {event.series!r} is not suspended")
 
 
 @_check.register

@@ -1,10 +1,22 @@
-"""Meetings and their series as their events shape them: a meeting's life from announcement to holding."""
+"""Meetings and their series as their events shape them: a meeting's life from its announcement
+to its holding, postponement or cancellation; a series established, suspended and resumed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
-from ..events import Edtf, MeetingHeld, MeetingScheduled, Recorded, SeriesEstablished
+from ..events import (
+    Edtf,
+    MeetingCancelled,
+    MeetingHeld,
+    MeetingPostponed,
+    MeetingScheduled,
+    Recorded,
+    SeriesEstablished,
+    SeriesResumed,
+    SeriesSuspended,
+)
 
 
 @dataclass(frozen=True)
@@ -14,14 +26,19 @@ class Series:
     parties: tuple[str, ...]
     established_on: Edtf
     position: int
+    suspended_on: Edtf | None = None  # while suspended
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_on is not None
 
 
 @dataclass(frozen=True)
 class Announcement:
-    """The latest announcement of a meeting: a second one reschedules it."""
+    """What the latest counted announcement says; a postponement to a new date moves `planned_for`."""
 
     planned_for: Edtf
-    announced_on: Edtf
+    announced_on: Edtf  # the day of the announcement that gave the date
     position: int
     series: str | None = None
     number: int | None = None
@@ -40,8 +57,11 @@ class Holding:
 @dataclass(frozen=True)
 class Meeting:
     meeting: str
+    parties: tuple[str, ...]  # as announced (or, never announced, as held)
     announced: Announcement | None = None
     held: Holding | None = None
+    postponed_on: Edtf | None = None  # postponed with no new date yet
+    cancelled_on: Edtf | None = None
 
     @property
     def series(self) -> str | None:
@@ -55,8 +75,26 @@ class Meeting:
 
     @property
     def waiting(self) -> bool:
-        """Announced and not (yet) known to have been held."""
-        return self.announced is not None and self.held is None
+        """Announced with a date, and not known to have been held, cancelled or put off."""
+        return (
+            self.announced is not None
+            and self.held is None
+            and self.cancelled_on is None
+            and self.postponed_on is None
+        )
+
+    @property
+    def put_off(self) -> bool:
+        """Postponed with no new date, and not held or cancelled since."""
+        return self.postponed_on is not None and self.held is None and self.cancelled_on is None
+
+    def coming(self, as_of: date) -> bool:
+        """Waiting, with its planned day on or after the day."""
+        return self.waiting and self.announced is not None and self.announced.planned_for.day >= as_of
+
+    def overdue(self, as_of: date) -> bool:
+        """Waiting, though its planned day has passed: an analyst must check it."""
+        return self.waiting and self.announced is not None and self.announced.planned_for.day < as_of
 
 
 @dataclass(frozen=True)
@@ -73,25 +111,43 @@ def number_key(series: str, number: int) -> str:
 
 def evolve_series(state: Series | None, recorded: Recorded) -> Series | None:
     event, on = recorded.data, recorded.occurred_on
+    assert on is not None  # every event but a retraction has its day
     if isinstance(event, SeriesEstablished):
-        assert on is not None
         return Series(event.series, event.title, event.parties, on, recorded.position)
+    if state is None:  # an event of a series whose establishment does not count (yet)
+        return None
+    match event:
+        case SeriesSuspended():
+            return replace(state, suspended_on=on)
+        case SeriesResumed():
+            return replace(state, suspended_on=None)
     return state
 
 
 def evolve_meeting(state: Meeting | None, recorded: Recorded) -> Meeting | None:
     event, on = recorded.data, recorded.occurred_on
     assert on is not None  # every event but a retraction has its day
-    meeting = state or Meeting(getattr(event, "meeting"))  # noqa: B009 - every meeting event names it
     match event:
         case MeetingScheduled():
             announced = Announcement(
                 event.planned_for, on, recorded.position, event.series, event.number, event.host
             )
-            return replace(meeting, announced=announced)
+            meeting = state or Meeting(event.meeting, event.parties)
+            return replace(meeting, announced=announced, postponed_on=None)
         case MeetingHeld():
             held = Holding(on, recorded.position, event.series, event.number, event.venue)
-            return replace(meeting, held=held)
+            return replace(state or Meeting(event.meeting, event.parties), held=held)
+    if state is None or state.announced is None:  # not announced as of this event's day
+        return state
+    match event:
+        case MeetingPostponed(planned_for=None):
+            return replace(state, postponed_on=on)
+        case MeetingPostponed(planned_for=planned_for):
+            return replace(
+                state, announced=replace(state.announced, planned_for=planned_for), postponed_on=None
+            )
+        case MeetingCancelled():
+            return replace(state, cancelled_on=on)
     return state
 
 

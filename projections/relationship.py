@@ -10,7 +10,7 @@ from typing import Any
 
 from ..events import Edtf, Recorded
 from .instruments import Amendment, Extension, Instrument
-from .meetings import Meeting, Series
+from .meetings import Announcement, Meeting, Series
 from .projects import Project
 from .things import Key, evolve, subjects
 
@@ -133,7 +133,9 @@ def state(
         "meetings": {
             "held": sum(1 for m in meetings if m.held),
             "last": _last_meeting(meetings),
-            "next": _next_meeting(meetings),
+            "next": _next_meeting(meetings, as_of.day),
+            "overdue": [_waiting_view(m) for m in _by_plan(m for m in meetings if m.overdue(as_of.day))],
+            "postponed": [_waiting_view(m) for m in _by_plan(m for m in meetings if m.put_off)],
             "series": _series_views(folded.of("series"), meetings),
         },
     }
@@ -216,31 +218,55 @@ def _last_meeting(meetings: list[Meeting]) -> dict[str, Any] | None:
     }
 
 
-def _next_meeting(meetings: list[Meeting]) -> dict[str, Any] | None:
-    waiting = [m.announced for m in meetings if m.waiting]
-    if not waiting:
+def _planned(meeting: Meeting) -> Announcement:
+    assert meeting.announced is not None
+    return meeting.announced
+
+
+def _by_plan(meetings: Iterable[Meeting]) -> list[Meeting]:
+    """Meetings by their last known planned day, then announcement."""
+    return sorted(meetings, key=lambda m: (_planned(m).planned_for.day, _planned(m).position))
+
+
+def _next_meeting(meetings: list[Meeting], as_of: date) -> dict[str, Any] | None:
+    """The announced meeting, not held, cancelled or postponed, planned for D or later: the earliest."""
+    coming = [m for m in meetings if m.coming(as_of)]
+    if not coming:
         return None
-    first = min(waiting, key=lambda a: (a.planned_for.day, a.position) if a else (date.max, 0))
-    assert first is not None
-    meeting = next(m.meeting for m in meetings if m.announced is first)
-    return {"meeting": meeting, "planned_for": first.planned_for.text, "host": first.host}
+    first = _by_plan(coming)[0]
+    announced = _planned(first)
+    return {"meeting": first.meeting, "planned_for": announced.planned_for.text, "host": announced.host}
 
 
-def _series_view(series: str, title: str | None) -> dict[str, Any]:
-    return {"series": series, "title": title, "held": 0, "last_number": None}
+def _waiting_view(meeting: Meeting) -> dict[str, Any]:
+    """An overdue or postponed meeting: when it was announced, its last known date."""
+    announced = _planned(meeting)
+    view = {
+        "meeting": meeting.meeting,
+        "announced_on": announced.announced_on.text,
+        "planned_for": announced.planned_for.text,
+    }
+    if meeting.postponed_on:
+        view["postponed_on"] = meeting.postponed_on.text
+    return view
+
+
+def _series_view(series: str, title: str | None, suspended_on: Edtf | None = None) -> dict[str, Any]:
+    return {
+        "series": series,
+        "title": title,
+        "held": 0,
+        "last_number": None,
+        "suspended_since": _text(suspended_on),
+    }
 
 
 def _series_views(established: list[Series], meetings: list[Meeting]) -> list[dict[str, Any]]:
     """Each series established in the relationship or with meetings held in it."""
-    views = {
-        s.series: {"series": s.series, "title": s.title, "held": 0, "last_number": None} for s in established
-    }
+    views = {s.series: _series_view(s.series, s.title, s.suspended_on) for s in established}
     for meeting in sorted((m for m in meetings if m.held and m.held.series), key=_held_order):
         assert meeting.held is not None and meeting.held.series is not None
-        view = views.setdefault(
-            meeting.held.series,
-            {"series": meeting.held.series, "title": None, "held": 0, "last_number": None},
-        )
+        view = views.setdefault(meeting.held.series, _series_view(meeting.held.series, None))
         view["held"] += 1
         if meeting.held.number is not None:
             view["last_number"] = meeting.held.number

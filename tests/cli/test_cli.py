@@ -61,12 +61,13 @@ def test_state_json_has_the_spec_shape(seeded) -> None:  # type: ignore[no-untyp
     state = json.loads(seeded("state", "kor", "jpn", "--as-of", "2017-06-30", "--json").stdout)
     assert list(state) == ["relationship", "as_of", "known_at", "instruments", "projects", "meetings"]
     assert (state["relationship"], state["as_of"], state["known_at"]) == ("JPN~KOR", "2017-06-30", None)
-    assert list(state["meetings"]) == ["held", "last", "next", "series"]
-    # The earliest planned of the meetings announced and not held: a trilateral one of 2014.
-    assert state["meetings"]["next"] == {
+    assert list(state["meetings"]) == ["held", "last", "next", "overdue", "postponed", "series"]
+    # A trilateral training announced for 2014 and not known to have been held is overdue, not next.
+    assert state["meetings"]["next"] is None
+    assert state["meetings"]["overdue"][0] == {
         "meeting": "tripartite-joint-environment-training-2014",
+        "announced_on": "2014",
         "planned_for": "2014",
-        "host": "KOR",
     }
 
 

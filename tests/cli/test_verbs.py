@@ -21,7 +21,7 @@ SOURCE = [
     "--source-publisher",
     "Ministry",
     "--source-published-on",
-    "2030-01-02",
+    "2020-01-02",
     "--source-page",
     "4",
 ]
@@ -68,9 +68,9 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "--signatory",
             "Sato",
             "--in-force-from",
-            "2030-03",
+            "2020-03",
             "--expires-on",
-            "2035-12-31",
+            "2025-12-31",
             "--extension-terms",
             "by consent",
             "--area",
@@ -82,7 +82,7 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "--under",
             "nies-nier-mou-2024",
             "--on",
-            "2030-01-15",
+            "2020-01-15",
         ],
         {
             "instrument": "green-mou",
@@ -90,8 +90,8 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "title": "Green agreement",
             "parties": ["KEITI", "JPN"],
             "signatories": [{"name": "Kim", "title": "Director", "party": "KEITI"}, {"name": "Sato"}],
-            "in_force_from": "2030-03",
-            "expires_on": "2035-12-31",
+            "in_force_from": "2020-03",
+            "expires_on": "2025-12-31",
             "extension_terms": "by consent",
             "areas": ["waste", "water"],
             "place": "Seoul",
@@ -100,23 +100,23 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
     ),
     (
         "amend",
-        ["green-mou", "--summary", "Adds air", "--on", "2030-06"],
+        ["green-mou", "--summary", "Adds air", "--on", "2020-06"],
         {"instrument": "green-mou", "summary": "Adds air"},
     ),
     (
         "extend",
-        ["green-mou", "--expires-on", "2040", "--basis", "article 9", "--on", "2034"],
+        ["green-mou", "--expires-on", "2040", "--basis", "article 9", "--on", "2024"],
         {"instrument": "green-mou", "expires_on": "2040", "basis": "article 9"},
     ),
     (
         "sign",
-        ["treaty-x", "--kind", "treaty", "--title", "T", "--party", "KOR", "--party", "JPN", "--on", "2030"],
+        ["treaty-x", "--kind", "treaty", "--title", "T", "--party", "KOR", "--party", "JPN", "--on", "2020"],
         {"instrument": "treaty-x", "kind": "treaty", "title": "T", "parties": ["KOR", "JPN"]},
     ),
-    ("enter-into-force", ["treaty-x", "--on", "2031-02-01"], {"instrument": "treaty-x"}),
+    ("enter-into-force", ["treaty-x", "--on", "2021-02-01"], {"instrument": "treaty-x"}),
     (
         "terminate",
-        ["treaty-x", "--reason", "superseded", "--on", "2032"],
+        ["treaty-x", "--reason", "superseded", "--on", "2022"],
         {"instrument": "treaty-x", "reason": "superseded"},
     ),
     (
@@ -136,7 +136,7 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "--hosts",
             "alternating",
             "--on",
-            "2030-02",
+            "2020-02",
         ],
         {
             "series": "green-jc",
@@ -156,7 +156,7 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "--party",
             "JPN",
             "--planned-for",
-            "2030-41",
+            "2020-41",
             "--series",
             "green-jc",
             "--number",
@@ -166,12 +166,12 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "--host",
             "JPN",
             "--on",
-            "2030-03",
+            "2020-03",
         ],
         {
             "meeting": "green-jc-1",
             "parties": ["KOR", "JPN"],
-            "planned_for": "2030-41",
+            "planned_for": "2020-41",
             "series": "green-jc",
             "number": 1,
             "venue": "Tokyo",
@@ -203,7 +203,7 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "--outcome",
             "work plan",
             "--on",
-            "2030-11-03/2030-11-04",
+            "2020-11-03/2020-11-04",
         ],
         {
             "meeting": "green-jc-1",
@@ -231,20 +231,20 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "--under",
             "green-mou",
             "--planned-end",
-            "2033",
+            "2023",
             "--funding",
             "600000 USD",
             "--funding",
             "1250.5 EUR Green Fund",
             "--on",
-            "2030-04",
+            "2020-04",
         ],
         {
             "project": "green-lab",
             "title": "Green lab",
             "parties": ["KOR", "JPN"],
             "under": "green-mou",
-            "planned_end": "2033",
+            "planned_end": "2023",
             "funding": [
                 {"amount": "600000", "currency": "USD"},
                 {"amount": "1250.5", "currency": "EUR", "source": "Green Fund"},
@@ -253,32 +253,32 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
     ),
     (
         "fund",
-        ["green-lab", "--amount", "100", "--currency", "usd", "--source", "KOICA", "--on", "2031"],
+        ["green-lab", "--amount", "100", "--currency", "usd", "--source", "KOICA", "--on", "2021"],
         {"project": "green-lab", "amount": "100", "currency": "USD", "source": "KOICA"},
     ),
     (
         "rescope",
-        ["green-lab", "--summary", "Adds plastics", "--on", "2031-05"],
+        ["green-lab", "--summary", "Adds plastics", "--on", "2021-05"],
         {"project": "green-lab", "summary": "Adds plastics"},
     ),
     (
         "extend-project",
-        ["green-lab", "--planned-end", "2035", "--on", "2032"],
-        {"project": "green-lab", "planned_end": "2035"},
+        ["green-lab", "--planned-end", "2025", "--on", "2022"],
+        {"project": "green-lab", "planned_end": "2025"},
     ),
     (
         "complete",
-        ["green-lab", "--summary", "Report out", "--on", "2034-06"],
+        ["green-lab", "--summary", "Report out", "--on", "2024-06"],
         {"project": "green-lab", "summary": "Report out"},
     ),
     (
         "launch",
-        ["side-lab", "--title", "Side lab", "--party", "KOR", "--party", "JPN", "--on", "2030-04"],
+        ["side-lab", "--title", "Side lab", "--party", "KOR", "--party", "JPN", "--on", "2020-04"],
         {"project": "side-lab", "title": "Side lab", "parties": ["KOR", "JPN"]},
     ),
     (
         "terminate-project",
-        ["side-lab", "--reason", "no funds", "--on", "2031"],
+        ["side-lab", "--reason", "no funds", "--on", "2021"],
         {"project": "side-lab", "reason": "no funds"},
     ),
 ]
@@ -322,7 +322,7 @@ def test_every_field_reaches_the_recorded_event(run) -> None:  # type: ignore[no
             "title": "Press release",
             "url": "https://example.org/pr",
             "publisher": "Ministry",
-            "published_on": "2030-01-02",
+            "published_on": "2020-01-02",
             "page": "4",
         }
     retracted = run("retract", "86", "--reason", "recorded twice", "--json")
@@ -332,7 +332,7 @@ def test_every_field_reaches_the_recorded_event(run) -> None:  # type: ignore[no
 
 def test_a_dry_run_checks_and_shows_the_event_but_records_nothing(run) -> None:  # type: ignore[no-untyped-def]
     digest = run("digest").stdout
-    result = run("extend", "nies-nier-mou-2024", "--expires-on", "2034-03-31", "--on", "2029-05", "--dry-run")
+    result = run("extend", "nies-nier-mou-2024", "--expires-on", "2034-03-31", "--on", "2026-05", "--dry-run")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert (
@@ -340,7 +340,7 @@ def test_a_dry_run_checks_and_shows_the_event_but_records_nothing(run) -> None: 
     )
     assert lines[-1] == "(dry run: nothing recorded)"
     assert run("digest").stdout == digest
-    refused = run("extend", "nies-nier-mou-2024", "--expires-on", "2020", "--on", "2029-05", "--dry-run")
+    refused = run("extend", "nies-nier-mou-2024", "--expires-on", "2020", "--on", "2026-05", "--dry-run")
     assert (refused.exit_code, refused.stderr) == (
         2,
         "Error: data.expires_on: 2020 is not after the current expiry (2029-03-31)\n",

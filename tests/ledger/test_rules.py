@@ -11,6 +11,16 @@ from coopledger.ledger.errors import Rejected
 from coopledger.projections.things import Key, evolve, subjects
 from support import AGREEMENT, COMPLETED, HELD_24, MOU, NIER, PROJECT, SERIES, event
 
+SCHEDULED_20 = event(
+    "MeetingScheduled",
+    "2019-01-10",
+    meeting="jc-20",
+    parties=["KOR", "JPN"],
+    planned_for="2019-05",
+    series="jc",
+    number=20,
+)
+
 
 class Entities(dict[Key, Any]):
     """Entities as the ledger would hold them after recording some events."""
@@ -75,7 +85,7 @@ class Entities(dict[Key, Any]):
         ),
         (
             [NIER, MOU, event("InstrumentTerminated", "2026", instrument="mou")],
-            event("InstrumentExtended", "2027", instrument="mou", expires_on="2040"),
+            event("InstrumentExtended", "2026-10", instrument="mou", expires_on="2040"),
             r"data.instrument: instrument 'mou' has been terminated",
         ),
         (
@@ -146,6 +156,77 @@ class Entities(dict[Key, Any]):
             event("PartyRegistered", "2024", party="X1", name="x", kind="agency", country="ZZ"),
             r"data.country: 'ZZ' is not an ISO 3166-1 country code",
         ),
+        # Facts cannot lie in the future: an announcement is dated when it was made.
+        (
+            [SERIES],
+            event("MeetingHeld", "2999-01-02", meeting="jc-99", parties=["KOR", "JPN"], series="jc"),
+            r"occurred_on: 2999-01-02 has not happened yet",
+        ),
+        # A meeting held fulfils its announcement: series and number must agree.
+        (
+            [SERIES, SCHEDULED_20],
+            event(
+                "MeetingHeld", "2019-05-02", meeting="jc-20", parties=["KOR", "JPN"], series="jc", number=21
+            ),
+            r"data.number: meeting 'jc-20' was scheduled with number 20 \(position \d+\), not 21",
+        ),
+        (
+            [SERIES, SCHEDULED_20, event("MeetingCancelled", "2019-04", meeting="jc-20")],
+            event(
+                "MeetingHeld", "2019-05-02", meeting="jc-20", parties=["KOR", "JPN"], series="jc", number=20
+            ),
+            r"data.meeting: meeting 'jc-20' was cancelled on 2019-04; record a meeting that takes its place under a new id",
+        ),
+        (
+            [SERIES, SCHEDULED_20, event("MeetingCancelled", "2019-04", meeting="jc-20")],
+            event(
+                "MeetingScheduled",
+                "2019-04-10",
+                meeting="jc-20",
+                parties=["KOR", "JPN"],
+                planned_for="2019-09",
+            ),
+            r"data.meeting: meeting 'jc-20' was cancelled on 2019-04",
+        ),
+        (
+            [],
+            event("MeetingPostponed", "2019-04", meeting="jc-20"),
+            r"data.meeting: no meeting 'jc-20' has been scheduled",
+        ),
+        (
+            [SERIES, SCHEDULED_20],
+            event("MeetingPostponed", "2018-12", meeting="jc-20"),
+            r"occurred_on: 2018-12 is before it was announced \(2019-01-10\)",
+        ),
+        (
+            [
+                SERIES,
+                SCHEDULED_20,
+                event("MeetingHeld", "2019-05-02", meeting="jc-20", parties=["KOR", "JPN"]),
+            ],
+            event("MeetingCancelled", "2019-06", meeting="jc-20"),
+            r"data.meeting: meeting 'jc-20' is already held \(position \d+\)",
+        ),
+        (
+            [SERIES, SCHEDULED_20, event("MeetingCancelled", "2019-04", meeting="jc-20")],
+            event("MeetingPostponed", "2019-04-20", meeting="jc-20", planned_for="2019-10"),
+            r"data.meeting: meeting 'jc-20' was cancelled on 2019-04",
+        ),
+        (
+            [],
+            event("SeriesSuspended", "2019", series="jc"),
+            r"data.series: no series 'jc' in the ledger",
+        ),
+        (
+            [SERIES, event("SeriesSuspended", "2015", series="jc")],
+            event("SeriesSuspended", "2016", series="jc"),
+            r"data.series: series 'jc' is suspended since 2015",
+        ),
+        (
+            [SERIES],
+            event("SeriesResumed", "2016", series="jc"),
+            r"data.series: series 'jc' is not suspended",
+        ),
     ],
 )
 def test_a_rule_broken_is_named_by_its_field(
@@ -169,9 +250,18 @@ def test_aliases_and_alpha_2_codes_resolve_to_one_party() -> None:
 
 def test_an_expired_instrument_extended_is_renewed_and_a_later_expiry_is_required() -> None:
     entities = Entities()
-    for value in (NIER, MOU, event("InstrumentExtended", "2030", instrument="mou", expires_on="2034-03-31")):
+    old = event(
+        "InstrumentSigned",
+        "2015-03-19",
+        instrument="old",
+        kind="mou",
+        title="t",
+        parties=["KOR", "JPN"],
+        expires_on="2020-03-31",
+    )
+    for value in (old, event("InstrumentExtended", "2021", instrument="old", expires_on="2026-03-31")):
         entities.record(value)
-    assert str(entities[("instrument", "mou")].expiry) == "2034-03-31"
+    assert str(entities[("instrument", "old")].expiry) == "2026-03-31"
 
 
 def test_imprecise_dates_are_refused_only_when_certainly_reversed() -> None:

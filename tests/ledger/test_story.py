@@ -66,12 +66,19 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
         "title": "ROK-China Joint Committee on Environmental Cooperation",
         "held": 1,
         "last_number": 23,
+        "suspended_since": None,
     }
-    # Announced and not recorded as held, even past its planned year: the earliest comes next.
+    # The working-level meeting planned for February comes next; announced years ago and not
+    # recorded as held, the 2014 training is overdue, not next.
     assert meetings["next"] == {
+        "meeting": "rok-china-working-level-2019-02",
+        "planned_for": "2019-02",
+        "host": None,
+    }
+    assert meetings["overdue"][0] == {
         "meeting": "tripartite-joint-environment-training-2014",
+        "announced_on": "2014",
         "planned_for": "2014",
-        "host": "KOR",
     }
 
     # A day earlier the Joint Committee had not met: its projects and its broadening do not count.
@@ -127,11 +134,11 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
     asean = by_id(ledger.state("KOR", "ASEAN", day("2013-12-31"))["projects"], "project")
     assert asean["korea-asean-forest-restoration"]["funding"] == {"USD": "600000"}
 
-    # The parties extend the MOU by mutual consent; an expired MOU extended is renewed.
+    # The parties extend the MOU by mutual consent (a fact of the past: none can be recorded ahead).
     ledger.append(
         {
             "type": "InstrumentExtended",
-            "occurred_on": "2029-05",
+            "occurred_on": "2026-05",
             "data": {
                 "instrument": "nies-nier-mou-2024",
                 "expires_on": "2034-03-31",
@@ -143,7 +150,7 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
         "nies-nier-mou-2024"
     ]
     assert (renewed["status"], renewed["expires_on"]) == ("in_force", "2034-03-31")
-    assert renewed["extensions"] == [{"expires_on": "2034-03-31", "occurred_on": "2029-05"}]
+    assert renewed["extensions"] == [{"expires_on": "2034-03-31", "occurred_on": "2026-05"}]
 
     # The 24th Joint Committee is held; a second record of number 24 is refused.
     held = ledger.append(

@@ -109,9 +109,78 @@ def test_the_next_meeting_is_announced_and_not_held_earliest_planned_first() -> 
     assert meetings("2019-03")["next"] == {"meeting": "jc-24", "planned_for": "2019-41", "host": "CHN"}
     # Rescheduled: the latest counted announcement wins.
     assert meetings("2019-07")["next"]["planned_for"] == "2019-11"
-    # Announced before the day and not held by it: still next, though its planned date has passed.
-    assert meetings("2020-06")["next"]["meeting"] == "jc-24"
+    # Its planned day has passed and it is not known to have been held: overdue, not next.
+    assert meetings("2020-06")["next"] is None
+    assert meetings("2020-06")["overdue"] == [
+        {"meeting": "jc-24", "announced_on": "2019-06", "planned_for": "2019-11"}
+    ]
     assert meetings("2018")["next"] is None
+
+
+def _announced(position: int, meeting: str, on: str, planned_for: str) -> Entry:
+    return entry(
+        position, "MeetingScheduled", on, meeting=meeting, parties=["KOR", "CHN"], planned_for=planned_for
+    )
+
+
+def test_next_holds_on_its_planned_day_and_overdue_begins_the_day_after() -> None:
+    entries = [_announced(1, "m", "2019-01-10", "2019-03-05")]
+    meetings = lambda on: state("CHN~KOR", entries, parse_edtf(on))["meetings"]
+    assert meetings("2019-03-05")["next"] == {"meeting": "m", "planned_for": "2019-03-05", "host": None}
+    assert meetings("2019-03-05")["overdue"] == []
+    assert meetings("2019-03-06")["next"] is None
+    assert [m["meeting"] for m in meetings("2019-03-06")["overdue"]] == ["m"]
+    # An imprecise planned date is coming until its latest day.
+    imprecise = [_announced(1, "m", "2019-01-10", "2019-41")]
+    assert state("CHN~KOR", imprecise, parse_edtf("2019-12-31"))["meetings"]["next"]["meeting"] == "m"
+    assert state("CHN~KOR", imprecise, parse_edtf("2020-01-01"))["meetings"]["overdue"][0]["meeting"] == "m"
+
+
+def test_postponed_with_and_without_a_new_date_and_cancelled() -> None:
+    entries = [
+        _announced(1, "a", "2019-01-10", "2019-03-05"),
+        _announced(2, "b", "2019-01-10", "2019-04-01"),
+        entry(3, "MeetingPostponed", "2019-02-01", meeting="a", reason="storm"),
+        entry(4, "MeetingPostponed", "2019-02-02", meeting="b", planned_for="2019-06"),
+        _announced(5, "c", "2019-01-10", "2019-05-01"),
+        entry(6, "MeetingCancelled", "2019-02-03", meeting="c"),
+    ]
+    meetings = lambda on: state("CHN~KOR", entries, parse_edtf(on))["meetings"]
+    before = meetings("2019-01-31")
+    assert before["next"]["meeting"] == "a" and before["postponed"] == []
+    after = meetings("2019-02-28")
+    # Postponed with no new date: neither next nor overdue, listed as postponed.
+    assert after["postponed"] == [
+        {
+            "meeting": "a",
+            "announced_on": "2019-01-10",
+            "planned_for": "2019-03-05",
+            "postponed_on": "2019-02-01",
+        }
+    ]
+    # Postponed to a new date: the date moves; cancelled: gone from next and overdue.
+    assert after["next"] == {"meeting": "b", "planned_for": "2019-06", "host": None}
+    assert meetings("2019-07-01")["overdue"] == [
+        {"meeting": "b", "announced_on": "2019-01-10", "planned_for": "2019-06"}
+    ]
+    # Rescheduled after a postponement: it has a date again.
+    rescheduled = [*entries, _announced(7, "a", "2019-03-01", "2019-09")]
+    assert state("CHN~KOR", rescheduled, parse_edtf("2019-08"))["meetings"]["postponed"] == []
+
+
+def test_a_suspended_series_says_since_when_and_resumes() -> None:
+    entries = [
+        entry(1, "SeriesEstablished", "1993", series="jc", title="JC", parties=["KOR", "CHN"]),
+        entry(2, "SeriesSuspended", "2015-06", series="jc", reason="pause"),
+        entry(3, "SeriesResumed", "2018-02-01", series="jc"),
+    ]
+    series = lambda on: state("CHN~KOR", entries, parse_edtf(on))["meetings"]["series"][0]["suspended_since"]
+    assert (series("2015-05"), series("2016"), series("2018-01-31"), series("2018-02-01")) == (
+        None,
+        "2015-06",
+        "2015-06",
+        None,
+    )
 
 
 def test_funding_totals_print_as_plain_decimals() -> None:
