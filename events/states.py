@@ -1,4 +1,4 @@
-"""States known without registration: ISO 3166-1 countries and ISO 4217 currencies."""
+"""States known without registration (ISO 3166-1 codes, aliases and names) and ISO 4217 currencies."""
 
 from __future__ import annotations
 
@@ -31,6 +31,67 @@ def _codes() -> dict[str, str]:
 def state_code(party: str) -> str | None:
     """The alpha-3 code a party id names when it is a state, else None."""
     return _codes().get(party.upper())
+
+
+# Names people write that the ISO 3166 library's names, official names and common names lack.
+NAME_ALIASES = {
+    "republic of korea": "KOR",
+    "korea, dpr": "PRK",
+    "dpr korea": "PRK",
+    "russia": "RUS",
+    "people's republic of china": "CHN",
+    "great britain": "GBR",
+}
+
+
+def _folded(name: str) -> str:
+    """A name compared without case, dots or repeated spaces: 'Viet  Nam.' is 'viet nam'."""
+    return " ".join(name.replace(".", " ").casefold().split())
+
+
+@cache
+def _names() -> dict[str, str]:
+    """Every name of a state (folded) mapped to its alpha-3 code; '…, Republic of' also read forwards."""
+    import pycountry  # loaded only when a party is written as a name
+
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attribute in ("name", "official_name", "common_name"):
+            name = getattr(country, attribute, None)
+            if name:
+                names[_folded(name)] = country.alpha_3
+                head, comma, tail = name.partition(", ")
+                if comma:  # "Korea, Republic of" is also "Republic of Korea"
+                    names[_folded(f"{tail} {head}")] = country.alpha_3
+    names.update(NAME_ALIASES)
+    return names
+
+
+def state_name(code: str) -> str:
+    """How a state is named in answers: its common name where ISO gives one, else its name."""
+    import pycountry
+
+    country = pycountry.countries.get(alpha_3=code)
+    return getattr(country, "common_name", None) or country.name if country else code
+
+
+def state_by_name(written: str) -> str | None:
+    """The alpha-3 code of a state written by name (Japan, South Korea, Viet Nam), else None."""
+    return _names().get(_folded(written))
+
+
+def state_candidates(written: str, limit: int = 5) -> list[str]:
+    """States whose name contains or resembles what was written, as `CODE (name)`."""
+    from difflib import get_close_matches
+
+    folded = _folded(written)
+    codes: list[str] = []
+    if len(folded) >= 3:
+        codes = [code for name, code in sorted(_names().items()) if folded in name.split(", ")[0].split()]
+        codes += [code for name, code in sorted(_names().items()) if name.startswith(folded)]
+    codes += [_names()[name] for name in get_close_matches(folded, list(_names()), n=limit, cutoff=0.75)]
+    unique = list(dict.fromkeys(codes))[:limit]
+    return [f"{code} ({state_name(code)})" for code in unique]
 
 
 def state_suggestions() -> frozenset[str]:

@@ -33,7 +33,7 @@ from ..events import (
     SeriesSuspended,
 )
 from ..events.dates import latest_today
-from ..events.states import state_code, state_suggestions
+from ..events.states import state_by_name, state_candidates, state_code, state_suggestions
 from ..projections.instruments import Instrument
 from ..projections.meetings import Meeting, Series, number_key
 from ..projections.projects import Project
@@ -42,7 +42,7 @@ from .errors import Rejected
 
 
 def party_resolver(get: Lookup, registered: Callable[[], Iterable[str]]) -> Callable[[str], str]:
-    """Resolve a party id as written: a state's code or alias, a registered party or alias."""
+    """Resolve a party as written: a state's code, alias or name; a registered party or alias."""
 
     def resolve(written: str) -> str:
         code = state_code(written)
@@ -54,6 +54,15 @@ def party_resolver(get: Lookup, registered: Callable[[], Iterable[str]]) -> Call
         alias = get(("alias", party))
         if alias:
             return alias.party
+        named = state_by_name(written)
+        if named:
+            return named
+        if written != party or " " in written:  # written as a name, not an id
+            candidates = state_candidates(written)
+            if candidates:
+                raise LookupError(
+                    f"{written!r} names no single party: did you mean {' or '.join(candidates)}?"
+                )
         raise LookupError(f"unknown party {written!r}{_suggestion(party, registered)}")
 
     return resolve
@@ -133,12 +142,15 @@ def _(event: PartyRegistered, draft: Draft, get: Lookup) -> None:
     for field, party in [("data.party", event.party)] + [
         (f"data.aliases[{i}]", alias) for i, alias in enumerate(event.aliases)
     ]:
-        code = state_code(party)
+        code = state_code(party) or state_by_name(party)
         if code:
             raise Rejected(field, f"{party!r} already names the state {code}; states need no registration")
         for kind in ("party", "alias"):
             if get((kind, party)) is not None:
                 raise Rejected(field, f"{party!r} is already a registered party id or alias")
+    code = state_by_name(event.name)
+    if code:
+        raise Rejected("data.name", f"{event.name!r} is the state {code}; states need no registration")
     names = [event.party, *event.aliases]
     if len(set(names)) != len(names):
         raise Rejected("data.aliases", "repeats the party id or an alias")

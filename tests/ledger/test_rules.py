@@ -273,3 +273,53 @@ def test_imprecise_dates_are_refused_only_when_certainly_reversed() -> None:
     entities.record(event("InstrumentAmended", "2017-05-02", instrument="m", summary="s"))
     with pytest.raises(Rejected, match="before its signing"):
         entities.record(event("InstrumentAmended", "2017-04-30", instrument="m", summary="s"))
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("Japan", "JPN"),
+        ("Republic of Korea", "KOR"),
+        ("South Korea", "KOR"),
+        ("Viet Nam", "VNM"),
+        ("Vietnam", "VNM"),
+        ("Mongolia", "MNG"),
+        ("Korea, DPR", "PRK"),
+        ("united states of america", "USA"),
+    ],
+)
+def test_a_state_can_be_written_by_name(written: str, code: str) -> None:
+    entities = Entities()
+    entities.record(
+        event("InstrumentSigned", "2024", instrument="a", kind="mou", title="t", parties=[written, "FRA"])
+    )
+    assert entities[("instrument", "a")].parties == (code, "FRA")
+
+
+def test_an_ambiguous_or_mistyped_name_lists_candidates() -> None:
+    entities = Entities()
+    with pytest.raises(
+        FieldError,
+        match=r"data.parties\[0\]: 'Korea' names no single party: did you mean PRK \(North Korea\) or KOR \(South Korea\)\?",
+    ):
+        entities.record(
+            event("InstrumentSigned", "2024", instrument="a", kind="mou", title="t", parties=["Korea", "JPN"])
+        )
+    with pytest.raises(
+        FieldError, match=r"'Mongolai' names no single party: did you mean MNG \(Mongolia\)\?"
+    ):
+        entities.record(
+            event(
+                "InstrumentSigned", "2024", instrument="a", kind="mou", title="t", parties=["Mongolai", "JPN"]
+            )
+        )
+
+
+def test_a_state_is_never_registered_as_a_party() -> None:
+    entities = Entities()
+    with pytest.raises(Rejected, match=r"data.party: 'MONGOLIA' already names the state MNG"):
+        entities.record(event("PartyRegistered", "2024", party="MONGOLIA", name="Mongolia", kind="other"))
+    with pytest.raises(
+        Rejected, match=r"data.name: 'Mongolia' is the state MNG; states need no registration"
+    ):
+        entities.record(event("PartyRegistered", "2024", party="MN-GOV", name="Mongolia", kind="other"))
