@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import ClassVar, Literal
 
 from .dates import Edtf
-from .fields import Currency, EventRef, NewPartyId, PartyRef, Slug, StateRef, Text
+from .fields import Currency, EventRef, Names, NewPartyId, PartyRef, Slug, StateRef, Text
 
 PartyKind = Literal["agency", "organisation", "framework", "other"]
 MeetingFormat = Literal["in_person", "online", "hybrid"]
@@ -49,8 +49,18 @@ class PartyRegistered(Event):
     kind: PartyKind
     country: StateRef | None = None
     aliases: tuple[NewPartyId, ...] = ()
+    names: Names | None = None
     subject = "party"
     creates = True
+
+
+@dataclass(frozen=True)
+class PartyRenamed(Event):
+    party: PartyRef
+    name: Text
+    aliases: tuple[NewPartyId, ...] = ()  # added to those it had
+    names: Names | None = None
+    subject = "party"
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class InstrumentSigned(Event):
     areas: tuple[Text, ...] = ()
     place: Text | None = None
     under: Slug | None = None
+    titles: Names | None = None
     subject = "instrument"
     creates = True
 
@@ -106,6 +117,7 @@ class SeriesEstablished(Event):
     under: Slug | None = None
     cadence: Text | None = None
     hosts: Text | None = None
+    titles: Names | None = None
     subject = "series"
     creates = True
 
@@ -177,6 +189,7 @@ class ProjectLaunched(Event):
     under: Slug | None = None
     planned_end: Edtf | None = None
     funding: tuple[Funding, ...] = ()
+    titles: Names | None = None
     subject = "project"
     creates = True
 
@@ -228,6 +241,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
         PartyRegistered,
+        PartyRenamed,
         InstrumentSigned,
         InstrumentEnteredIntoForce,
         InstrumentExtended,

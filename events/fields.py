@@ -21,11 +21,13 @@ StateRef = NewType("StateRef", str)  # a state, resolved to its ISO 3166-1 alpha
 Currency = NewType("Currency", str)  # an ISO 4217 code
 Text = NewType("Text", str)  # free text, not blank
 EventRef = int | str  # an event by position or id
+Names = NewType("Names", dict)  # {BCP 47 language tag: name or title}, e.g. {"ko": "환경부"}
 
 MAX_TEXT = 20_000
 MAX_NUMBER = 1_000_000
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._:-]{0,127}")
 _PARTY_ID = re.compile(r"[A-Z][A-Z0-9_.-]{1,31}")
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Z]{2}|[0-9]{3}))?")
 _AMOUNT = re.compile(r"[0-9]{1,18}(\.[0-9]{1,12})?")
 
 
@@ -173,6 +175,16 @@ def _event_ref(value: Any, path: str, _: PartyResolver) -> tuple[int | str, int 
     raise FieldError(path, f"{value!r} is neither a position nor an event id")
 
 
+def _names(value: Any, path: str, resolve: PartyResolver) -> tuple[dict[str, str], dict[str, str]]:
+    if type(value) is not dict:
+        raise FieldError(path, f"expected an object of language tags and names, got {type_name(value)}")
+    for tag, name in value.items():
+        if not _LANGUAGE_TAG.fullmatch(tag):
+            raise FieldError(f"{path}.{tag}", "is not a BCP 47 language tag (e.g. en, ko, ja, zh-Hans)")
+        _text(name, f"{path}.{tag}", resolve)
+    return value, value
+
+
 _SCALARS: dict[Any, Converter] = {
     Slug: _slug,
     PartyRef: _party,
@@ -180,6 +192,7 @@ _SCALARS: dict[Any, Converter] = {
     StateRef: _state,
     Currency: _currency,
     Text: _text,
+    Names: _names,
     Edtf: _edtf,
     Decimal: _amount,
     int: _number,

@@ -21,6 +21,7 @@ from ..projections import relationship as folds
 from ..projections import things
 from ..projections import timeline as timelines
 from ..projections.membership import relationship_id
+from ..projections.parties import party_name
 from . import rules
 from .chain import ENVELOPE_FIELDS, GENESIS, unseal
 from .errors import LedgerError, NotFound, VerificationFailed
@@ -182,10 +183,29 @@ class Queries:
         ]
 
     def state(
-        self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False
+        self,
+        a: str,
+        b: str,
+        as_of: Edtf,
+        known: str | None = None,
+        exact: bool = False,
+        lang: str | None = None,
     ) -> dict[str, Any]:
         rel = self.relationship(a, b)
-        return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact)
+        return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact, self.namer(lang))
+
+    def namer(self, lang: str | None = None) -> folds.Namer:
+        """Names of parties on a day (in a language, where one was recorded)."""
+        parties: dict[str, Any] = {}
+
+        def name(party: str, day: date) -> str:
+            if party not in parties:
+                with self.db.reading() as cursor:
+                    rows = cursor.rows(sql.THING, ("party", party))
+                parties[party] = things.decode("party", rows[0][0]) if rows else None
+            return party_name(party, parties[party], day, lang)
+
+        return name
 
     def timeline(
         self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False
@@ -203,9 +223,10 @@ class Queries:
         end: date | None = None,
         known: str | None = None,
         exact: bool = False,
+        lang: str | None = None,
     ) -> list[dict[str, Any]]:
         rel = self.relationship(a, b)
-        return folds.history(self.entries(rel, end), start, end, known, exact)
+        return folds.history(self.entries(rel, end), start, end, known, exact, self.namer(lang))
 
     def relationships(self, as_of: date, exact: bool = False) -> list[dict[str, Any]]:
         """Every relationship with what counts in it as of a day."""

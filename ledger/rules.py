@@ -22,6 +22,7 @@ from ..events import (
     MeetingPostponed,
     MeetingScheduled,
     PartyRegistered,
+    PartyRenamed,
     ProjectCompleted,
     ProjectExtended,
     ProjectFunded,
@@ -36,6 +37,7 @@ from ..events.dates import latest_today
 from ..events.states import state_by_name, state_candidates, state_code, state_suggestions
 from ..projections.instruments import Instrument
 from ..projections.meetings import Meeting, Series, number_key
+from ..projections.parties import Party
 from ..projections.projects import Project
 from ..projections.things import Lookup
 from .errors import Rejected
@@ -137,23 +139,43 @@ def _after(later: Edtf, earlier: date, field: str, what: str) -> None:
         raise Rejected(field, f"{later.text} is not after {what} ({earlier.isoformat()})")
 
 
-@_check.register
-def _(event: PartyRegistered, draft: Draft, get: Lookup) -> None:
-    for field, party in [("data.party", event.party)] + [
-        (f"data.aliases[{i}]", alias) for i, alias in enumerate(event.aliases)
-    ]:
+def _new_ids(ids: list[tuple[str, str]], get: Lookup) -> None:
+    """Ids a party is to be known by: neither a state's nor taken by another party."""
+    for field, party in ids:
         code = state_code(party) or state_by_name(party)
         if code:
             raise Rejected(field, f"{party!r} already names the state {code}; states need no registration")
         for kind in ("party", "alias"):
             if get((kind, party)) is not None:
                 raise Rejected(field, f"{party!r} is already a registered party id or alias")
-    code = state_by_name(event.name)
-    if code:
-        raise Rejected("data.name", f"{event.name!r} is the state {code}; states need no registration")
-    names = [event.party, *event.aliases]
+    names = [party for _, party in ids]
     if len(set(names)) != len(names):
         raise Rejected("data.aliases", "repeats the party id or an alias")
+
+
+def _not_a_state(name: str) -> None:
+    code = state_by_name(name)
+    if code:
+        raise Rejected("data.name", f"{name!r} is the state {code}; states need no registration")
+
+
+def _aliases(aliases: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(f"data.aliases[{i}]", alias) for i, alias in enumerate(aliases)]
+
+
+@_check.register
+def _(event: PartyRegistered, draft: Draft, get: Lookup) -> None:
+    _new_ids([("data.party", event.party), *_aliases(event.aliases)], get)
+    _not_a_state(event.name)
+
+
+@_check.register
+def _(event: PartyRenamed, draft: Draft, get: Lookup) -> None:
+    party: Party | None = get(("party", event.party))
+    if party is None:
+        raise Rejected("data.party", f"{event.party} is a state: its name is the one ISO 3166 gives it")
+    _new_ids(_aliases(event.aliases), get)
+    _not_a_state(event.name)
 
 
 @_check.register

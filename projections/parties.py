@@ -1,22 +1,46 @@
-"""Parties other than states, as their events shape them: one fold for a party, one for an alias."""
+"""Parties other than states, as their events shape them: a party and its names over time, and
+its aliases."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
 
-from ..events import PartyRegistered, Recorded
+from ..events import Edtf, Event, PartyRegistered, PartyRenamed, Recorded
+from ..events.states import state_code, state_name
+
+
+@dataclass(frozen=True)
+class Name:
+    """A party's name from a day (None: from its registration), with the same name in other languages."""
+
+    name: str
+    since: Edtf | None = None
+    names: dict[str, str] | None = None
+
+    def said(self, lang: str | None) -> str:
+        return (self.names or {}).get(lang, self.name) if lang else self.name
 
 
 @dataclass(frozen=True)
 class Party:
-    """A registered party. Room is left for its names over time (a rename adds a name from a day)."""
-
     party: str
-    name: str
+    name: str  # as registered; `names_over_time` follows renames
     kind: str
     position: int  # of its registration
     country: str | None = None
     aliases: tuple[str, ...] = ()
+    names: dict[str, str] | None = None  # the registered name in other languages
+    renames: tuple[Name, ...] = ()
+
+    def name_on(self, day: date, lang: str | None = None) -> str:
+        """The name current on a day: the last rename whose day has come, else the registered one."""
+        current = Name(self.name, None, self.names)
+        for rename in self.renames:
+            if rename.since is not None and rename.since.day <= day:
+                current = rename
+        return current.said(lang)
 
 
 @dataclass(frozen=True)
@@ -30,12 +54,44 @@ class Alias:
 def evolve_party(state: Party | None, recorded: Recorded) -> Party | None:
     event = recorded.data
     if isinstance(event, PartyRegistered):
-        return Party(event.party, event.name, event.kind, recorded.position, event.country, event.aliases)
+        return Party(
+            event.party, event.name, event.kind, recorded.position, event.country, event.aliases, event.names
+        )
+    if isinstance(event, PartyRenamed) and state is not None:
+        renamed = Name(event.name, recorded.occurred_on, event.names)
+        renames = sorted((*state.renames, renamed), key=lambda n: n.since.day if n.since else date.min)
+        return replace(state, aliases=(*state.aliases, *event.aliases), renames=tuple(renames))
     return state
 
 
 def evolve_alias(state: Alias | None, recorded: Recorded) -> Alias | None:
     event = recorded.data
-    if isinstance(event, PartyRegistered):
+    if isinstance(event, PartyRegistered | PartyRenamed):
         return Alias(event.party, recorded.position)
     return state
+
+
+def named(event: Event) -> set[str]:
+    """The parties an event names: its parties, host, observers, and signatories' or delegates' parties."""
+    parties = set(getattr(event, "parties", ()))
+    parties.update(getattr(event, "observers", ()))
+    if isinstance(event, PartyRegistered | PartyRenamed):
+        parties.add(event.party)
+    host = getattr(event, "host", None)
+    if host:
+        parties.add(host)
+    for person in (
+        *getattr(event, "signatories", ()),
+        *getattr(event, "chairs", ()),
+        *getattr(event, "heads_of_delegation", ()),
+    ):
+        if person.party:
+            parties.add(person.party)
+    return parties
+
+
+def party_name(party: str, state: Any, day: date, lang: str | None = None) -> str:
+    """How a party is named on a day: a registered party by its name then, a state by its ISO name."""
+    if state is not None:
+        return state.name_on(day, lang)
+    return state_name(party) if state_code(party) else party

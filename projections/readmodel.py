@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..events import EventRetracted, PartyRegistered, Recorded
+from ..events import EventRetracted, PartyRegistered, PartyRenamed, Recorded
 from .membership import relationships
+from .parties import named as parties_named
 from .things import Key, references, subjects
 
 Row = Sequence[Any]
@@ -195,20 +196,12 @@ def event_rows(
     if isinstance(event, EventRetracted):
         return EventRows(log(""), [], [])
     parties: list[str] = list(getattr(event, "parties", ()))
-    if not parties and event.subject in ("instrument", "project", "series"):
+    if not parties and event.subject in ("instrument", "project", "series", "meeting"):
         parties = list(parties_of((event.subject, event.subject_id)))  # type: ignore[arg-type]
-    named = set(parties)
-    if isinstance(event, PartyRegistered):
-        named.add(event.party)
-    host = getattr(event, "host", None)
-    if host:
-        named.add(host)
-    for person in (*getattr(event, "signatories", ()), *getattr(event, "heads_of_delegation", ())):
-        if person.party:
-            named.add(person.party)
+    named = parties_named(event) | set(parties)
     countries = {party: country_of(party) for party in named}
     pairs: list[tuple[Any, ...]] = []
-    if not isinstance(event, PartyRegistered):
+    if not isinstance(event, PartyRegistered | PartyRenamed):
         multilateral = int(len(parties) > 2)
         pairs = [
             (rel, day, position, int(exact), multilateral, recorded.type)

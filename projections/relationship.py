@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -11,8 +11,11 @@ from typing import Any
 from ..events import Edtf, Recorded
 from .instruments import Amendment, Extension, Instrument
 from .meetings import Announcement, Meeting, Series
+from .parties import named
 from .projects import Project
 from .things import Key, evolve, subjects
+
+Namer = Callable[[str, date], str]  # a party's name on a day
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,10 @@ def history(
     end: date | None = None,
     known_at: str | None = None,
     exact: bool = False,
+    name: Namer | None = None,
 ) -> list[dict[str, Any]]:
-    """Every event of the relationship by day, retracted ones marked, not left out."""
+    """Every event of the relationship by day, retracted ones marked, not left out; with `name`,
+    each event carries `party_names`, the names of the parties it names as of its day."""
     shown = sorted(
         (
             entry
@@ -72,11 +77,15 @@ def history(
         ),
         key=_order,
     )
-    return [_history_item(entry, known_at) for entry in shown]
+    return [_history_item(entry, known_at, name) for entry in shown]
 
 
-def _history_item(entry: Entry, known_at: str | None) -> dict[str, Any]:
+def _history_item(entry: Entry, known_at: str | None, name: Namer | None) -> dict[str, Any]:
     item = {**entry.event.envelope, "multilateral": entry.multilateral}
+    if name is not None and entry.event.day is not None:
+        item["party_names"] = {
+            party: name(party, entry.event.day) for party in sorted(named(entry.event.data))
+        }
     if entry.retracted(known_at):
         assert entry.retraction is not None
         item.update(
@@ -120,11 +129,13 @@ def state(
     as_of: Edtf,
     known_at: str | None = None,
     exact: bool = False,
+    name: Namer | None = None,
 ) -> dict[str, Any]:
-    """The relationship as of a day (SPEC section 4): a view of its things."""
+    """The relationship as of a day (SPEC section 4): a view of its things; with `name`,
+    `party_names` names every party the answer mentions as of that day."""
     folded = fold(entries, as_of.day, known_at, exact)
     meetings = folded.of("meeting")
-    return {
+    view = {
         "relationship": relationship,
         "as_of": as_of.text,
         "known_at": known_at,
@@ -139,6 +150,20 @@ def state(
             "series": _series_views(folded.of("series"), meetings),
         },
     }
+    if name is not None:
+        view["party_names"] = {party: name(party, as_of.day) for party in sorted(_mentioned(view))}
+    return view
+
+
+def _mentioned(view: dict[str, Any]) -> set[str]:
+    """The parties a state answer names: the pair's, its things' and the next meeting's host."""
+    parties = set(view["relationship"].split("~"))
+    for thing in (*view["instruments"], *view["projects"]):
+        parties.update(thing["parties"])
+    upcoming = view["meetings"]["next"]
+    if upcoming and upcoming["host"]:
+        parties.add(upcoming["host"])
+    return parties
 
 
 def _extension_view(extension: Extension) -> dict[str, str]:

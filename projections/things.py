@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ..events import Edtf, Event, MeetingHeld, PartyRegistered, Recorded, SeriesEstablished
+from ..events import Edtf, Event, MeetingHeld, PartyRegistered, PartyRenamed, Recorded, SeriesEstablished
 from ..events.fields import load
 from .instruments import Instrument, evolve_instrument
 from .meetings import Meeting, Numbered, Series, evolve_meeting, evolve_numbered, evolve_series, number_key
@@ -43,7 +43,7 @@ def subjects(event: Event) -> list[Key]:
     keys: list[Key] = []
     if event.subject and event.subject_id:
         keys.append((event.subject, event.subject_id))
-    if isinstance(event, PartyRegistered):
+    if isinstance(event, PartyRegistered | PartyRenamed):
         keys.extend(("alias", alias) for alias in event.aliases)
     if isinstance(event, MeetingHeld) and event.series and event.number:
         keys.append(("number", number_key(event.series, event.number)))

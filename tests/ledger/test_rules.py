@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from coopledger.events import FieldError, Recorded, parse_event
+from coopledger.events import FieldError, Recorded, parse_edtf, parse_event
 from coopledger.ledger import rules
 from coopledger.ledger.errors import Rejected
 from coopledger.projections.things import Key, evolve, subjects
@@ -323,3 +323,31 @@ def test_a_state_is_never_registered_as_a_party() -> None:
         Rejected, match=r"data.name: 'Mongolia' is the state MNG; states need no registration"
     ):
         entities.record(event("PartyRegistered", "2024", party="MN-GOV", name="Mongolia", kind="other"))
+
+
+def test_a_renamed_party_keeps_its_id_and_gains_its_new_aliases() -> None:
+    entities = Entities()
+    entities.record(NIER)
+    with pytest.raises(Rejected, match=r"data.party: KOR is a state: its name is the one ISO 3166 gives it"):
+        entities.record(event("PartyRenamed", "2025", party="KOR", name="Korea"))
+    with pytest.raises(
+        Rejected, match=r"data.aliases\[0\]: 'NIER-KR' is already a registered party id or alias"
+    ):
+        entities.record(event("PartyRenamed", "2025", party="NIER", name="NIER 2", aliases=["NIER-KR"]))
+    entities.record(
+        event(
+            "PartyRenamed",
+            "2025",
+            party="nier",
+            name="National Institute of Environmental Research 2",
+            aliases=["NIER2"],
+        )
+    )
+    entities.record(
+        event("InstrumentSigned", "2025", instrument="a", kind="mou", title="t", parties=["nier2", "JPN"])
+    )
+    assert entities[("instrument", "a")].parties == ("NIER", "JPN")
+    assert (
+        entities[("party", "NIER")].name_on(parse_edtf("2025-12-31").day)
+        == "National Institute of Environmental Research 2"
+    )

@@ -197,3 +197,46 @@ def test_funding_totals_print_as_plain_decimals() -> None:
     won = entry(3, "ProjectFunded", "2012", project="p", amount=600000, currency="KRW")
     project = state("ASEAN~KOR", [launched, funded, won], parse_edtf("2013"))["projects"][0]
     assert project["funding"] == {"KRW": "600000", "USD": "1250.5"}
+
+
+def test_a_renamed_party_is_named_as_of_each_day_and_in_other_languages() -> None:
+    from coopledger.projections.parties import evolve_party, party_name
+
+    registered = entry(
+        1,
+        "PartyRegistered",
+        "2008",
+        party="MEP",
+        name="Ministry of Environmental Protection",
+        kind="agency",
+        country="CHN",
+    )
+    renamed = entry(
+        2,
+        "PartyRenamed",
+        "2018-03",
+        party="MEP",
+        name="Ministry of Ecology and Environment",
+        names={"zh": "生态环境部"},
+    )
+    party = evolve_party(evolve_party(None, registered.event), renamed.event)
+    # "March 2018" is certain only on its last day.
+    assert party_name("MEP", party, parse_edtf("2018-03-30").day) == "Ministry of Environmental Protection"
+    assert party_name("MEP", party, parse_edtf("2018-03-31").day) == "Ministry of Ecology and Environment"
+    assert party_name("MEP", party, parse_edtf("2019").day, "zh") == "生态环境部"
+    # A language not recorded with the current name: the name itself.
+    assert party_name("MEP", party, parse_edtf("2019").day, "ko") == "Ministry of Ecology and Environment"
+    assert party_name("KOR", None, parse_edtf("2019").day) == "South Korea"
+
+    names = {"MEP": party}
+    name = lambda p, day: party_name(p, names.get(p), day)
+    signed = entry(
+        3, "InstrumentSigned", "2015", instrument="a", kind="mou", title="t", parties=["MEP", "KOR"]
+    )
+    again = entry(4, "InstrumentAmended", "2019", instrument="a", summary="s")
+    assert state("KOR~MEP", [signed], parse_edtf("2019"), name=name)["party_names"] == {
+        "KOR": "South Korea",
+        "MEP": "Ministry of Ecology and Environment",
+    }
+    shown = history([signed, again], name=name)
+    assert shown[0]["party_names"]["MEP"] == "Ministry of Environmental Protection"
