@@ -162,7 +162,8 @@ class Queries:
         return relationship_id(first, second)
 
     def entries(self, rel: str, until: date | None) -> list[folds.Entry]:
-        """The relationship's events up to a day (all when None), with their retractions."""
+        """The relationship's events that possibly happened by a day (all when None), with their
+        retractions: those certainly done by then count, the others are listed as possible."""
         with self.db.reading() as cursor:
             rows = cursor.rows(
                 self.db.statements["relationship"],

@@ -54,6 +54,7 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
         "CREATE TABLE IF NOT EXISTS coopledger_relationship_events ("
         " relationship TEXT NOT NULL, day TEXT NOT NULL, position BIGINT NOT NULL,"
         " exact SMALLINT NOT NULL, multilateral SMALLINT NOT NULL, type TEXT NOT NULL,"
+        " earliest TEXT NOT NULL,"
         f" PRIMARY KEY (relationship, day, position)){without_rowid}",
         "CREATE TABLE IF NOT EXISTS coopledger_things ("
         " kind TEXT NOT NULL, slug TEXT NOT NULL, state TEXT NOT NULL,"
@@ -84,7 +85,7 @@ RETRACT = "UPDATE coopledger_log SET retracted_by = ?, retracted_at = ? WHERE po
 LOG = ("coopledger_log", ("position", "id", "key", "type", "day", "recorded_at", "parties"))
 RELATIONSHIP_EVENTS = (
     "coopledger_relationship_events",
-    ("relationship", "day", "position", "exact", "multilateral", "type"),
+    ("relationship", "day", "position", "exact", "multilateral", "type", "earliest"),
 )
 THING_EVENTS = ("coopledger_thing_events", ("kind", "slug", "position", "subject"))
 
@@ -137,7 +138,7 @@ def statements(events: str) -> dict[str, str]:
             f" FROM coopledger_relationship_events r"
             f" JOIN coopledger_log l ON l.position = r.position"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = r.position"
-            f" WHERE r.relationship = ? AND r.day <= ?"
+            f" WHERE r.relationship = ? AND r.earliest <= ?"
         ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (
@@ -203,8 +204,10 @@ def event_rows(
     pairs: list[tuple[Any, ...]] = []
     if not isinstance(event, PartyRegistered | PartyRenamed):
         multilateral = int(len(parties) > 2)
+        assert recorded.occurred_on is not None  # every event but a retraction has its day
+        earliest = recorded.occurred_on.earliest.isoformat()
         pairs = [
-            (rel, day, position, int(exact), multilateral, recorded.type)
+            (rel, day, position, int(exact), multilateral, recorded.type, earliest)
             for rel, exact in relationships(parties, countries.get).items()
         ]
     shaped = subjects(event)

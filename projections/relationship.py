@@ -38,19 +38,37 @@ def _order(entry: Entry) -> tuple[date, int]:
     return entry.event.day or date.min, entry.event.position
 
 
+def _standing(entry: Entry, known_at: str | None, exact: bool) -> bool:
+    """Known at the time, not retracted by then, and the pair's own when rollup is off."""
+    return (
+        (entry.exact or not exact)
+        and entry.event.day is not None
+        and entry.known(known_at)
+        and not entry.retracted(known_at)
+    )
+
+
 def counted(
     entries: Iterable[Entry], as_of: date, known_at: str | None = None, exact: bool = False
 ) -> list[Entry]:
     """The events that count as of a day, as known at a time, by day then position."""
     return sorted(
+        (e for e in entries if _standing(e, known_at, exact) and e.event.day <= as_of),  # type: ignore[operator]
+        key=_order,
+    )
+
+
+def possible(
+    entries: Iterable[Entry], as_of: date, known_at: str | None = None, exact: bool = False
+) -> list[Entry]:
+    """The events that possibly happened by a day: their earliest day is on or before it, their day after."""
+    return sorted(
         (
-            entry
-            for entry in entries
-            if (entry.exact or not exact)
-            and entry.event.day is not None
-            and entry.event.day <= as_of
-            and entry.known(known_at)
-            and not entry.retracted(known_at)
+            e
+            for e in entries
+            if _standing(e, known_at, exact)
+            and e.event.occurred_on is not None
+            and e.event.occurred_on.earliest <= as_of < e.event.occurred_on.day
         ),
         key=_order,
     )
@@ -102,10 +120,11 @@ def _history_item(entry: Entry, known_at: str | None, name: Namer | None) -> dic
 class Folded:
     """The things of a relationship as of a day: the same folds the ledger keeps, over the pair's
     counted events. `exact` says whether a thing's last counted event is the pair's own (not
-    there by rollup alone)."""
+    there by rollup alone); `unfounded` holds counted events of things not founded by then."""
 
     things: dict[Key, Any] = field(default_factory=dict)
     exact: dict[Key, bool] = field(default_factory=dict)
+    unfounded: list[Entry] = field(default_factory=list)
 
     def of(self, kind: str) -> list[Any]:
         return [state for (k, _), state in self.things.items() if k == kind]
@@ -120,6 +139,8 @@ def fold(entries: Iterable[Entry], as_of: date, known_at: str | None = None, exa
             if state is not None:
                 folded.things[key] = state
                 folded.exact[key] = entry.exact
+            elif key[0] != "number":
+                folded.unfounded.append(entry)
     return folded
 
 
@@ -133,6 +154,7 @@ def state(
 ) -> dict[str, Any]:
     """The relationship as of a day (SPEC section 4): a view of its things; with `name`,
     `party_names` names every party the answer mentions as of that day."""
+    entries = list(entries)
     folded = fold(entries, as_of.day, known_at, exact)
     meetings = folded.of("meeting")
     view = {
@@ -149,10 +171,24 @@ def state(
             "postponed": [_waiting_view(m) for m in _by_plan(m for m in meetings if m.put_off)],
             "series": _series_views(folded.of("series"), meetings),
         },
+        "possibly": _possibly(entries, as_of.day, known_at, exact, folded),
     }
     if name is not None:
         view["party_names"] = {party: name(party, as_of.day) for party in sorted(_mentioned(view))}
     return view
+
+
+def _possibly(
+    entries: Iterable[Entry], as_of: date, known_at: str | None, exact: bool, folded: Folded
+) -> list[dict[str, Any]]:
+    """Events that possibly happened by the day, and counted events of things only possibly founded."""
+    maybe = possible(entries, as_of, known_at, exact)
+    founded = {key for entry in maybe for key in subjects(entry.event.data)}
+    maybe += [e for e in folded.unfounded if any(key in founded for key in subjects(e.event.data))]
+    return [
+        {"type": e.event.type, "id": e.event.data.subject_id, "occurred_on": e.event.envelope["occurred_on"]}
+        for e in sorted(maybe, key=_order)
+    ]
 
 
 def _mentioned(view: dict[str, Any]) -> set[str]:

@@ -59,7 +59,16 @@ def test_import_then_state_as_of_a_day(seeded) -> None:  # type: ignore[no-untyp
 
 def test_state_json_has_the_spec_shape(seeded) -> None:  # type: ignore[no-untyped-def]
     state = json.loads(seeded("state", "kor", "jpn", "--as-of", "2017-06-30", "--json").stdout)
-    assert list(state) == ["relationship", "as_of", "known_at", "instruments", "projects", "meetings"]
+    assert list(state) == [
+        "relationship",
+        "as_of",
+        "known_at",
+        "instruments",
+        "projects",
+        "meetings",
+        "possibly",
+        "party_names",
+    ]
     assert (state["relationship"], state["as_of"], state["known_at"]) == ("JPN~KOR", "2017-06-30", None)
     assert list(state["meetings"]) == ["held", "last", "next", "overdue", "postponed", "series"]
     # A trilateral training announced for 2014 and not known to have been held is overdue, not next.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from coopledger.events import parse_edtf
 from coopledger.projections.membership import relationships
 from coopledger.projections.relationship import Entry, counted, history, state
@@ -240,3 +241,47 @@ def test_a_renamed_party_is_named_as_of_each_day_and_in_other_languages() -> Non
     }
     shown = history([signed, again], name=name)
     assert shown[0]["party_names"]["MEP"] == "Ministry of Environmental Protection"
+
+
+@pytest.mark.parametrize(
+    ("occurred_on", "earliest", "latest"),
+    [
+        ("2017-05", "2017-05-01", "2017-05-31"),
+        ("2019", "2019-01-01", "2019-12-31"),
+        ("2019-41", "2019-07-01", "2019-12-31"),
+        ("2017-06-29/2017-06-30", "2017-06-29", "2017-06-29"),
+        ("2012~", "2012-01-01", "2012-12-31"),
+    ],
+)
+def test_possibly_lists_what_may_have_happened_by_the_day(
+    occurred_on: str, earliest: str, latest: str
+) -> None:
+    from datetime import date, timedelta
+
+    signed = entry(
+        1, "InstrumentSigned", occurred_on, instrument="m", kind="mou", title="t", parties=["KOR", "CHN"]
+    )
+    first, last = date.fromisoformat(earliest), date.fromisoformat(latest)
+
+    def answer(day: date) -> tuple[list[str], list[str]]:
+        shown = state("CHN~KOR", [signed], parse_edtf(day.isoformat()))
+        return [i["instrument"] for i in shown["instruments"]], [p["id"] for p in shown["possibly"]]
+
+    assert answer(first - timedelta(days=1)) == ([], [])
+    if first < last:
+        assert answer(first) == ([], ["m"])
+        assert answer(last - timedelta(days=1)) == ([], ["m"])
+    assert answer(last) == (["m"], [])
+
+
+def test_an_event_of_a_thing_only_possibly_founded_is_listed_not_folded() -> None:
+    signed = entry(
+        1, "InstrumentSigned", "2017-05", instrument="m", kind="mou", title="t", parties=["KOR", "CHN"]
+    )
+    amended = entry(2, "InstrumentAmended", "2017-05-10", instrument="m", summary="s")
+    shown = state("CHN~KOR", [signed, amended], parse_edtf("2017-05-15"))
+    assert shown["instruments"] == []
+    assert shown["possibly"] == [
+        {"type": "InstrumentAmended", "id": "m", "occurred_on": "2017-05-10"},
+        {"type": "InstrumentSigned", "id": "m", "occurred_on": "2017-05"},
+    ]
