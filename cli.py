@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
 from functools import cached_property, wraps
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -14,6 +13,7 @@ import click
 import orjson
 
 from .events import EVENT_TYPES, DateError, Edtf, FieldError, parse_edtf, parse_json
+from .events.dates import today
 from .ledger.errors import LedgerError, Rejected
 from .ledger.queries import Queries, known_at
 from .ledger.store import locate
@@ -155,10 +155,6 @@ class KnownAtType(click.ParamType):
 
 EDTF = EdtfType()
 KNOWN_AT = KnownAtType()
-
-
-def today() -> Edtf:
-    return parse_edtf(datetime.now(UTC).date().isoformat())
 
 
 # --- output
