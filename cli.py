@@ -12,8 +12,9 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from . import render as view
-from .events import EVENT_TYPES, Edtf, FieldError, parse_edtf, parse_json
+from .events import DateError, Edtf, FieldError, Funding, Person, parse_edtf, parse_json, verbs
 from .events.dates import today
+from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
 from .ledger.errors import LedgerError, Rejected
 from .ledger.queries import Queries, known_at
 from .ledger.store import locate
@@ -31,26 +32,7 @@ class Refused(click.ClickException):
 
 
 SECTIONS = {
-    "Record": [
-        "sign",
-        "enter-into-force",
-        "extend",
-        "amend",
-        "terminate",
-        "establish-series",
-        "schedule",
-        "meet",
-        "launch",
-        "fund",
-        "rescope",
-        "extend-project",
-        "complete",
-        "terminate-project",
-        "retract",
-        "party",
-        "append",
-        "import",
-    ],
+    "Record": [*VERBS, "party", "append", "import"],
     "Query": ["state", "history", "relationships", "timeline", "show"],
     "Audit": ["log", "verify", "digest"],
     "Maintenance": ["init", "export", "backup", "restore", "rebuild", "grant-appender"],
@@ -257,12 +239,9 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
 
     Example: coopledger log --party CHN --since-position 10
     """
-    if type_ is not None and type_ not in EVENT_TYPES:
-        from difflib import get_close_matches
-
-        close = get_close_matches(type_, EVENT_TYPES, n=1, cutoff=0.5)
-        hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(EVENT_TYPES)}"
-        raise LedgerError(f"--type {type_!r}: not an event type ({hint})")
+    problem = verbs.unknown_type(type_) if type_ is not None else None
+    if problem:
+        raise LedgerError(f"--type {type_!r}: {problem}")
     view.render_log(session.queries.audit(type_, party, since_position), as_json, click.echo)
 
 
@@ -288,7 +267,7 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
 
     Example: coopledger relationships --as-of 2019-01-31
     """
-    found = session.queries.relationships((as_of or today()).day, exact)
+    found = session.queries.relationships(verbs.as_of_day(as_of), exact)
     render(found, as_json, view.relationships_text, view.relationships_tables, empty="no relationships yet")
 
 
@@ -380,11 +359,11 @@ def history(
 
     Example: coopledger history KOR JPN --from 2017 --to 2019
     """
-    if start and end and start.earliest > end.day:
-        raise LedgerError(f"--from {start.text} is after --to {end.text}")
-    events = session.queries.history(
-        party_a, party_b, start.earliest if start else None, end.day if end else None, known, exact
-    )
+    try:
+        since, until = verbs.period(start, end)
+    except DateError as error:
+        raise LedgerError(str(error)) from None
+    events = session.queries.history(party_a, party_b, since, until, known, exact)
     render(events, as_json, view.history_text, view.history_tables, empty="no events")
 
 
@@ -473,236 +452,29 @@ def rebuild(session: Session) -> None:
     click.echo(f"rebuilt the read model from {count} events")
 
 
-# --- friendly verbs: one command per event type, one option per field
-
-
-class PersonType(click.ParamType):
-    """A signatory or head of delegation: NAME|TITLE|PARTY (title and party may be left out)."""
-
-    name = "NAME|TITLE|PARTY"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dict):
-            return value
-        parts: list[str] = str(value).split("|")
-        if not parts[0].strip() or len(parts) > 3:
-            self.fail(f"{value!r}: write NAME|TITLE|PARTY, e.g. 'Dr. Osako|Director|NIES'", param, ctx)
-        return {key: field for key, field in zip(("name", "title", "party"), parts, strict=False) if field}
-
-
-class FundingType(click.ParamType):
-    """A grant: AMOUNT CURRENCY [SOURCE], e.g. '300000 USD Korea-ASEAN Special Cooperation Fund'."""
-
-    name = "AMOUNT CURRENCY [SOURCE]"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dict):
-            return value
-        parts = value.split(maxsplit=2)
-        if len(parts) < 2:
-            self.fail(f"{value!r}: write AMOUNT CURRENCY [SOURCE], e.g. '300000 USD'", param, ctx)
-        grant = {"amount": parts[0], "currency": parts[1]}
-        return grant | ({"source": parts[2]} if len(parts) == 3 else {})
-
-
-# verb: (event type, the field given as the argument, help)
-VERBS: dict[str, tuple[str, str, str]] = {
-    "sign": ("InstrumentSigned", "instrument", "Record an instrument (MOU, agreement, ...) signed."),
-    "enter-into-force": (
-        "InstrumentEnteredIntoForce",
-        "instrument",
-        "Record an instrument entering into force.",
-    ),
-    "extend": ("InstrumentExtended", "instrument", "Record an instrument extended to a new expiry."),
-    "amend": ("InstrumentAmended", "instrument", "Record an amendment of an instrument."),
-    "terminate": ("InstrumentTerminated", "instrument", "Record an instrument terminated."),
-    "establish-series": ("SeriesEstablished", "series", "Record a series of meetings established."),
-    "schedule": ("MeetingScheduled", "meeting", "Record a meeting announced (or rescheduled)."),
-    "meet": ("MeetingHeld", "meeting", "Record a meeting held."),
-    "launch": ("ProjectLaunched", "project", "Record a joint project launched."),
-    "fund": ("ProjectFunded", "project", "Record funding given to a project."),
-    "rescope": ("ProjectScopeChanged", "project", "Record a project's scope broadened or changed."),
-    "extend-project": ("ProjectExtended", "project", "Record a project extended to a new planned end."),
-    "complete": ("ProjectCompleted", "project", "Record a project completed."),
-    "terminate-project": ("ProjectTerminated", "project", "Record a project ended early."),
-    "retract": ("EventRetracted", "event", "Retract an event recorded by mistake (by position or id)."),
-}
-EXAMPLES = {
-    "sign": "coopledger sign nies-nier-mou-2024 --kind mou --title 'MOU on waste recycling' "
-    "--party NIES --party NIER --on 2024-03-19 --expires-on 2029-03-31",
-    "enter-into-force": "coopledger enter-into-force kor-usa-agreement --on 2012-03-15",
-    "extend": "coopledger extend nies-nier-mou-2024 --expires-on 2034-03-31 --on 2029-05",
-    "amend": "coopledger amend nies-nier-mou-2024 --summary 'Adds plastics' --on 2025-02",
-    "terminate": "coopledger terminate nies-nier-mou-2024 --reason 'Superseded' --on 2030",
-    "establish-series": "coopledger establish-series rok-china-jcec --title 'ROK-China Joint Committee' "
-    "--party KOR --party CHN --on 199X",
-    "schedule": "coopledger schedule rok-china-jcec-24 --party KOR --party CHN --planned-for 2019-41 "
-    "--series rok-china-jcec --number 24 --host CHN --on 2019-01-23",
-    "meet": "coopledger meet rok-china-jcec-23 --party KOR --party CHN --series rok-china-jcec --number 23 "
-    "--venue 'Lotte Hotel, Seoul' --head 'Kwon Sei-joong|Director-General|KOR' --on 2019-01-23",
-    "launch": "coopledger launch clean-sky-project --title 'Clean Sky Project' --party KOR --party CHN "
-    "--funding '600000 USD' --on 2017-05",
-    "fund": "coopledger fund korea-asean-forest-restoration --amount 300000 --currency USD "
-    "--on 2012-07/2013-06",
-    "rescope": "coopledger rescope clean-sky-project --summary 'Adds fine dust trajectories' --on 2019-01-23",
-    "extend-project": "coopledger extend-project clean-sky-project --planned-end 2025 --on 2022",
-    "complete": "coopledger complete clean-sky-project --summary 'Final report published' --on 2025-06",
-    "terminate-project": "coopledger terminate-project clean-sky-project --reason 'Funding ended' --on 2021",
-    "retract": "coopledger retract 12 --reason 'Recorded twice'",
-    "party add": "coopledger party add NIER --name 'National Institute of Environmental Research' "
-    "--kind agency --country KOR --on 2024-03-29",
-}
-# How a list field is written as a repeated option, and what each field means.
-SINGULAR = {
-    "parties": "party",
-    "aliases": "alias",
-    "areas": "area",
-    "topics": "topic",
-    "outcomes": "outcome",
-    "signatories": "signatory",
-    "heads_of_delegation": "head",
-    "funding": "funding",
-}
-FIELD_HELP = {
-    "kind": "What it is",
-    "title": "Its title",
-    "parties": "A party",
-    "signatories": "A signatory",
-    "in_force_from": "In force from (EDTF)",
-    "expires_on": "Expires on (EDTF)",
-    "extension_terms": "How it may be extended",
-    "areas": "An area of cooperation",
-    "place": "Where",
-    "under": "The instrument it comes under",
-    "basis": "On what basis",
-    "summary": "What changed",
-    "reason": "Why",
-    "cadence": "How often (e.g. annual)",
-    "hosts": "Who hosts (e.g. alternating)",
-    "planned_for": "When it is planned (EDTF)",
-    "series": "The series it belongs to",
-    "number": "Its number in the series",
-    "venue": "Where it is held",
-    "host": "The hosting party",
-    "heads_of_delegation": "A head of delegation",
-    "topics": "A topic discussed",
-    "outcomes": "An outcome",
-    "planned_end": "Planned end (EDTF)",
-    "funding": "A grant",
-    "amount": "The amount, a decimal",
-    "currency": "ISO 4217 code, e.g. USD",
-    "source": "Who pays",
-    "name": "Its full name",
-    "country": "The state it belongs to",
-    "aliases": "Another id for it",
+# --- friendly verbs: one command per event type, one option per field, read as its kind (else text)
+TYPES: dict[Any, click.ParamType] = {
+    int: click.INT,
+    Edtf: Parsed("EDTF", str),  # text here: checked with the event, where an error names its field
+    Person: Parsed("NAME|TITLE|PARTY", verbs.parse_person),
+    Funding: Parsed("AMOUNT CURRENCY [SOURCE]", verbs.parse_funding),
 }
 
 
-def _field_option(field: Any, hint: Any) -> Callable[[Any], Any]:
-    """The option for one field of an event: a list field is a repeated option."""
-    from dataclasses import MISSING
-    from types import UnionType
-    from typing import Literal, Union, get_args, get_origin
-
-    from .events.catalog import Funding, Person
-
-    many = get_origin(hint) is tuple
-    if many:
-        inner = get_args(hint)[0]
-    elif get_origin(hint) in (Union, UnionType):  # an optional field: X | None
-        inner = next(arg for arg in get_args(hint) if arg is not type(None))
-    else:
-        inner = hint
-    if get_origin(inner) is Literal:
-        kind: Any = click.Choice(get_args(inner))
-    else:
-        kind = {Person: PersonType(), Funding: FundingType(), int: click.INT}.get(inner, click.STRING)
-    metavar = (
-        "EDTF" if inner is Edtf else (kind.name if isinstance(kind, (PersonType, FundingType)) else None)
-    )
-    required = field.default is MISSING and field.default_factory is MISSING
-    explained = FIELD_HELP.get(field.name, field.name.replace("_", " ").capitalize())
-    return click.option(
-        "--" + SINGULAR.get(field.name, field.name).replace("_", "-"),
-        field.name,
-        type=kind,
-        multiple=many,
-        required=required,
-        metavar=metavar,
-        help=f"{explained}{' (repeat the option for each)' if many else ''}.",
-    )
-
-
-def _event_value(
-    type_: str,
-    data: dict[str, Any],
-    on: str | None,
-    note: str | None,
-    key: str | None,
-    source: dict[str, Any],
-) -> dict[str, Any]:
-    value: dict[str, Any] = {
-        "type": type_,
-        "data": {k: list(v) if isinstance(v, tuple) else v for k, v in data.items() if v not in (None, ())},
-    }
-    for name, field in (("occurred_on", on), ("note", note), ("key", key)):
-        if field is not None:
-            value[name] = field
-    if source:
-        value["source"] = source
-    return value
-
-
-def _verb(name: str, type_: str, subject: str, help_text: str, group: click.Group) -> None:
-    from dataclasses import fields
-    from typing import get_type_hints
-
-    from .events import EVENT_TYPES
-
-    cls = EVENT_TYPES[type_]
-    hints = get_type_hints(cls)
-
+def _verb(group: click.Group, name: str, type_: str, subject: str, help_text: str) -> None:
     @pass_session
-    def command(
-        session: Session,
-        dry_run: bool,
-        as_json: bool,
-        on: str | None,
-        note: str | None,
-        key: str | None,
-        **data: Any,
-    ) -> None:
-        source = {
-            field: data.pop(f"source_{field}")
-            for field in ("title", "url", "publisher", "published_on", "page")
-        }
-        data = {subject: data.pop(subject), **data}
-        value = _event_value(type_, data, on, note, key, {k: v for k, v in source.items() if v is not None})
-        outcome = session.ledger.append(value, dry_run=dry_run)
+    def command(session: Session, dry_run: bool, as_json: bool, **given: Any) -> None:
+        outcome = session.ledger.append(verbs.event_value(type_, subject, given), dry_run=dry_run)
         render(view.recorded(outcome, dry_run), as_json, lambda value: view.recorded_text(value, dry_run))
 
-    for field in reversed(fields(cls)):
-        if field.name != subject:
-            command = _field_option(field, hints[field.name])(command)
-    for source_field in ("page", "published_on", "publisher", "url", "title"):
-        option = f"--source-{source_field.replace('_', '-')}"
+    for spec in reversed(verbs.options(type_, subject)):
+        kind = click.Choice(spec.kind) if isinstance(spec.kind, tuple) else TYPES.get(spec.kind, click.STRING)
         command = click.option(
-            option, f"source_{source_field}", help=f"The source's {source_field.replace('_', ' ')}."
+            spec.flag, spec.name, type=kind, multiple=spec.many, required=spec.required, help=spec.help
         )(command)
-    command = click.option("--key", help="An idempotency key: recording it again changes nothing.")(command)
-    command = click.option("--note", help="A note kept with the event.")(command)
-    command = click.option(
-        "--on",
-        "on",
-        metavar="EDTF",
-        required=type_ != "EventRetracted",
-        help="When it happened (EDTF: 2024-03-19, 2017-05, 2019-41, 2012~).",
-    )(command)
-    command = dry_run_option(command)
-    command = output_options(command)
-    command = click.argument(subject)(command)
-    command.__doc__ = f"{help_text}\n\nExample: {EXAMPLES[name if group is cli else 'party ' + name]}"
-    group.command(name=name)(command)
+    command = click.argument(subject)(output_options(dry_run_option(command)))
+    example = EXAMPLES[name if group is cli else f"{group.name} {name}"]
+    group.command(name=name, help=f"{help_text}\n\nExample: {example}")(command)
 
 
 @cli.group()
@@ -714,9 +486,9 @@ def party() -> None:
     """
 
 
-for _name, (_type, _subject, _help) in VERBS.items():
-    _verb(_name, _type, _subject, _help, cli)
-_verb("add", "PartyRegistered", "party", "Register a party that is not a state.", party)
+for _group, _verbs in ((cli, VERBS), (party, PARTY_VERBS)):
+    for _name, (_type, _subject, _help) in _verbs.items():
+        _verb(_group, _name, _type, _subject, _help)
 
 
 def main() -> None:
