@@ -4,60 +4,35 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
-from functools import cached_property, wraps
+from collections.abc import Callable
+from functools import cached_property, partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any
 
 import click
-import orjson
 
-from .events import EVENT_TYPES, DateError, Edtf, FieldError, parse_edtf, parse_json
+from . import render as view
+from .events import DateError, Edtf, FieldError, Funding, Person, parse_edtf, parse_json, verbs
+from .events.dates import today
+from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
 from .ledger.errors import LedgerError, Rejected
 from .ledger.queries import Queries, known_at
 from .ledger.store import locate
-from .projections.summary import ordinal, summary
 
 if TYPE_CHECKING:
     from .ledger.application import Ledger
 
-T = TypeVar("T")
+_log_tables = view.log_tables  # the name tests/test_tables.py pages the log by
 
 
 class Refused(click.ClickException):
-    """Bad input, an unknown party or a rejected event: exit 2."""
+    """Bad input, an unknown party or a rejected event: exit 2 (a failed check exits 1, as click's own)."""
 
     exit_code = 2
 
 
-class CheckFailed(click.ClickException):
-    """A failed check or a lookup that finds nothing: exit 1."""
-
-    exit_code = 1
-
-
 SECTIONS = {
-    "Record": [
-        "sign",
-        "enter-into-force",
-        "extend",
-        "amend",
-        "terminate",
-        "establish-series",
-        "schedule",
-        "meet",
-        "launch",
-        "fund",
-        "rescope",
-        "extend-project",
-        "complete",
-        "terminate-project",
-        "retract",
-        "party",
-        "append",
-        "import",
-    ],
+    "Record": [*VERBS, "party", "append", "import"],
     "Query": ["state", "history", "relationships", "timeline", "show"],
     "Audit": ["log", "verify", "digest"],
     "Maintenance": ["init", "export", "backup", "restore", "rebuild", "grant-appender"],
@@ -71,29 +46,20 @@ class LedgerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LedgerError as error:
-            raise (CheckFailed if error.exit_code == 1 else Refused)(str(error)) from None
+            raise (click.ClickException if error.exit_code == 1 else Refused)(str(error)) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        if self.name != "cli":
-            return super().format_commands(ctx, formatter)
-        listed: set[str] = set()
-        for section, names in SECTIONS.items():
+        listed = {name for names in SECTIONS.values() for name in names}
+        unlisted = [name for name in self.commands if name not in listed]
+        for section, names in [*SECTIONS.items(), ("Other", unlisted)]:
             rows = [
                 (name, self.commands[name].get_short_help_str(formatter.width - 24))
                 for name in names
                 if name in self.commands
             ]
-            listed.update(name for name, _ in rows)
-            with formatter.section(f"{section} commands"):
-                formatter.write_dl(rows)
-        rest = [
-            (name, command.get_short_help_str())
-            for name, command in self.commands.items()
-            if name not in listed
-        ]
-        if rest:
-            with formatter.section("Other commands"):
-                formatter.write_dl(rest)
+            if rows:
+                with formatter.section(f"{section} commands"):
+                    formatter.write_dl(rows)
 
 
 class Session:
@@ -105,7 +71,10 @@ class Session:
 
     def __init__(self, db: str | None, actor: str | None):
         self.db = db
-        self.actor = actor or _os_user()
+        try:
+            self.actor = actor or getpass.getuser()
+        except (KeyError, OSError):
+            self.actor = "unknown"
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -117,159 +86,39 @@ class Session:
     def queries(self) -> Queries:
         return Queries(locate(self.db))
 
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    def events(self) -> int:
+        """How many events the ledger holds: a progress bar's length."""
+        return int(self.queries.digest().split(":")[0])
 
 
-pass_session = click.make_pass_decorator(Session)
+class Parsed(click.ParamType):
+    """A value read by one of the ledger's parsers: bad ones fail here (exit 2), before the ledger opens."""
 
+    def __init__(self, name: str, parse: Callable[[str], Any]):
+        self.name, self.parse = name, parse
 
-# --- parameter types: bad arguments fail here, before the ledger is opened
-
-
-class EdtfType(click.ParamType):
-    name = "EDTF"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Edtf:
-        if isinstance(value, Edtf):
-            return value
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         try:
-            return parse_edtf(value)
-        except DateError as error:
+            return self.parse(value) if isinstance(value, str) else value  # else read already
+        except ValueError as error:
             self.fail(str(error), param, ctx)
-
-
-class KnownAtType(click.ParamType):
-    name = "TIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        try:
-            return known_at(value)
-        except LedgerError as error:
+        except LedgerError as error:  # its message names the option, as click's does
             self.fail(str(error).split(": ", 1)[-1], param, ctx)
 
 
-EDTF = EdtfType()
-KNOWN_AT = KnownAtType()
+EDTF = Parsed("EDTF", parse_edtf)
+KNOWN_AT = Parsed("TIME", known_at)
 
 
-def today() -> Edtf:
-    return parse_edtf(datetime.now(UTC).date().isoformat())
-
-
-# --- output
-
-
-def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--json on every query."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(command)
-
-
-def render(
-    value: Any,
-    as_json: bool,
-    text: Callable[[Any], Iterable[str]],
-    tables: Callable[[Any], Iterable[Any]] | None = None,
-    empty: str | None = None,
-) -> None:
-    """JSON; aligned, coloured tables on a terminal (when the command has them); else plain text.
-
-    An empty answer is the one line `empty` (when given), on a terminal as in a pipe.
-    """
-    if as_json:
-        click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
-    elif empty is not None and not value:
-        click.echo(empty)
-    elif tables is not None and sys.stdout.isatty():
-        _print_tables(tables(value))
-    else:
-        for line in text(value):
-            click.echo(line)
-
-
-STATUS_STYLES = {
-    "in_force": "bold green",
-    "signed": "yellow",
-    "expired": "dim",
-    "terminated": "bold red",
-    "active": "bold green",
-    "completed": "cyan",
-}
-
-
-def _print_tables(tables: Iterable[Any]) -> None:
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    for table in tables:
-        console.print(table)
-
-
-def _table(
-    title: str | None,
-    columns: list[str] | dict[str, int | None],
-    rows: list[list[Any]],
-    styles: list[str] | None = None,
-    justify: dict[str, str] | None = None,
-    header: bool = True,
-    expand: bool = False,
-) -> Any:
-    """A rich table; cells are text with rich markup, a row may carry a style, columns a fixed width.
-
-    A titled table with no rows is one line saying so.
-    """
-    if title and not rows:
-        return f"[italic]{title}[/]: none"
-    from rich.table import Table
-
-    widths = columns if isinstance(columns, dict) else dict.fromkeys(columns)
-    table = Table(title=title, title_justify="left", header_style="bold", show_header=header, expand=expand)
-    for column, width in widths.items():
-        table.add_column(
-            column,
-            overflow="fold",
-            width=width,
-            no_wrap=width is not None or column in UNBROKEN,
-            ratio=1 if expand and width is None else None,
-            justify=(justify or {}).get(column, "left"),  # type: ignore[arg-type]
-        )
-    for index, row in enumerate(rows):
-        cells = ["" if cell is None else str(cell) for cell in row]
-        table.add_row(*cells, style=styles[index] if styles else None)
-    return table
-
-
-def escape(text: str) -> str:
-    """Text shown as is inside a rich table, square brackets included."""
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
-
-
-def _status(status: str) -> str:
-    style = STATUS_STYLES.get(status)
-    words = status.replace("_", " ")
-    return f"[{style}]{words}[/]" if style else words
-
-
-def with_progress(label: str, total: Callable[[], int], work: Callable[[Any], T]) -> T:
-    """Run work(progress) with a progress bar when stderr is a terminal, work(None) otherwise."""
-    length = total() if sys.stderr.isatty() else 0
-    if not length:
-        return work(None)
-    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-        return work(bar.update)
-
-
-def _events_in(session: Session) -> Callable[[], int]:
-    return lambda: int(session.queries.digest().split(":")[0])
-
-
-# --- the group
+pass_session = click.make_pass_decorator(Session)
+output_options = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+exact_option = click.option("--exact", is_flag=True, help="Only the two parties' own events, without rollup.")
+as_of_option = click.option("--as-of", type=EDTF, help="The day to replay to [default: today, UTC].")
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Check the event and show it, without recording it."
+)
+render = partial(view.render, echo=click.echo)
+with_progress = partial(view.with_progress, bar=click.progressbar)
 
 
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -332,16 +181,7 @@ def append(session: Session, event: str | None, file: IO[bytes] | None, as_json:
         value = parse_json(text)
     except FieldError as error:
         raise Rejected("event", error.message) from None
-    outcome = session.ledger.append(value)
-    render(
-        {"position": outcome.position, "id": outcome.id, "duplicate": outcome.duplicate},
-        as_json,
-        lambda o: [
-            f"duplicate of position {o['position']} {o['id']}: not recorded again"
-            if o["duplicate"]
-            else f"recorded position {o['position']} {o['id']}"
-        ],
-    )
+    render(view.appended(session.ledger.append(value)), as_json, view.appended_text)
 
 
 @cli.command(name="import")
@@ -357,30 +197,9 @@ def import_(session: Session, source: IO[bytes], as_json: bool) -> None:
     Example: coopledger import examples/seeds.jsonl
     """
     report = with_progress(
-        "importing", lambda: _size(source), lambda progress: session.ledger.import_lines(source, progress)
+        "importing", lambda: view.size(source), partial(session.ledger.import_lines, source)
     )
-    result = {
-        "recorded": report.recorded,
-        "duplicates": report.duplicates,
-        "first": report.first,
-        "last": report.last,
-    }
-    render(
-        result,
-        as_json,
-        lambda r: [
-            f"imported {r['recorded']} events"
-            + (f" (positions {r['first']}-{r['last']})" if r["recorded"] else "")
-            + f", {r['duplicates']} duplicates skipped"
-        ],
-    )
-
-
-def _size(source: IO[bytes]) -> int:
-    try:
-        return Path(source.name).stat().st_size if source.name not in ("<stdin>", "-") else 0
-    except (OSError, TypeError):
-        return 0
+    render(view.imported(report), as_json, view.imported_text)
 
 
 @cli.command()
@@ -395,22 +214,16 @@ def export(session: Session, out: Path | None) -> None:
 
     Example: coopledger export --out backup.jsonl
     """
-
-    def write(target: IO[bytes], progress: Any) -> None:
-        for state in session.queries.export():
-            target.write(state + b"\n")
-            if progress:
-                progress(1)
-
     if out is None or str(out) == "-":  # no progress on stdout: it would mix with the events
-        write(sys.stdout.buffer, None)
+        view.json_lines(session.queries.export(), sys.stdout.buffer)
         return
 
-    def write_file(path: Path) -> None:
+    def write(path: Path) -> None:
         with path.open("wb") as target:
-            with_progress("exporting", _events_in(session), lambda progress: write(target, progress))
+            lines = session.queries.export()
+            with_progress("exporting", session.events, lambda p: view.json_lines(lines, target, p))
 
-    _write_whole(out, write_file)
+    view.write_whole(out, write)
 
 
 @cli.command()
@@ -426,71 +239,10 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
 
     Example: coopledger log --party CHN --since-position 10
     """
-    if type_ is not None and type_ not in EVENT_TYPES:
-        from difflib import get_close_matches
-
-        close = get_close_matches(type_, EVENT_TYPES, n=1, cutoff=0.5)
-        hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(EVENT_TYPES)}"
-        raise Refused(f"--type {type_!r}: not an event type ({hint})")
-    entries = session.queries.audit(type_, party, since_position)
-    if as_json:
-        _json_list(entries)
-    elif sys.stdout.isatty():
-        _print_tables(_log_tables(entries))
-    else:
-        for envelope in entries:
-            click.echo(
-                f"{envelope['position']:>6}  {envelope['recorded_at']}  {envelope['recorded_by']}  "
-                f"{envelope['type']}  {summary(envelope)}"
-            )
-
-
-RIGHT = dict.fromkeys(["position", "events", "instr.", "proj.", "meet.", "held", "last no."], "right")
-# Columns never folded: dates as entered, numbers, statuses (their words are short).
-UNBROKEN = {
-    *RIGHT,
-    "status",
-    "occurred",
-    "dates",
-    "when",
-    "first",
-    "last",
-}
-LOG_COLUMNS = {"position": 8, "recorded at": 27, "by": 14, "type": 26, "summary": None}
-
-
-def _log_tables(entries: Iterable[dict[str, Any]], rows: int = 200) -> Iterator[Any]:
-    """The log as tables of fixed column widths, a page at a time: aligned, never held whole."""
-    page: list[list[Any]] = []
-    header = True
-    for envelope in entries:
-        page.append(
-            [
-                envelope["position"],
-                envelope["recorded_at"],
-                envelope["recorded_by"],
-                envelope["type"],
-                escape(summary(envelope)),
-            ]
-        )
-        if len(page) == rows:
-            yield _table(None, LOG_COLUMNS, page, header=header, expand=True, justify=RIGHT)
-            page, header = [], False
-    if page:
-        yield _table(None, LOG_COLUMNS, page, header=header, expand=True, justify=RIGHT)
-    elif header:
-        yield "no events"
-
-
-def _json_list(items: Iterable[Any]) -> None:
-    """A JSON array written as it is read, so a long log is never held whole."""
-    out = sys.stdout.buffer
-    first = True
-    for item in items:
-        out.write(b"[\n" if first else b",\n")
-        out.write(orjson.dumps(item))
-        first = False
-    out.write(b"[]\n" if first else b"\n]\n")
+    problem = verbs.unknown_type(type_) if type_ is not None else None
+    if problem:
+        raise LedgerError(f"--type {type_!r}: {problem}")
+    view.render_log(session.queries.audit(type_, party, since_position), as_json, click.echo)
 
 
 @cli.command()
@@ -502,41 +254,11 @@ def show(session: Session, event: str, as_json: bool) -> None:
 
     Example: coopledger show 12
     """
-    envelope, retraction = session.queries.show(event)
-    value = {
-        "event": envelope,
-        "retracted": retraction is not None,
-        "retraction": retraction,
-    }
-    render(value, as_json, _show_text)
-
-
-def _show_text(value: dict[str, Any]) -> Iterator[str]:
-    envelope = value["event"]
-    yield f"position {envelope['position']}  {envelope['type']}  {summary(envelope)}"
-    for name in ("id", "occurred_on", "recorded_at", "recorded_by", "key", "note", "hash"):
-        if envelope.get(name) is not None:
-            yield f"  {name}: {envelope[name]}"
-    for name, field in envelope.get("source", {}).items():
-        yield f"  source.{name}: {field}"
-    for name, field in envelope["data"].items():
-        yield f"  data.{name}: {orjson.dumps(field).decode() if not isinstance(field, str) else field}"
-    if envelope.get("imported_from"):
-        yield f"  imported_from: {orjson.dumps(envelope['imported_from']).decode()}"
-    retraction = value["retraction"]
-    if retraction:
-        yield (
-            f"RETRACTED by position {retraction['position']} on {retraction['recorded_at']} "
-            f"({retraction['recorded_by']}): {retraction['data']['reason']}"
-        )
-    else:
-        yield "not retracted"
+    render(view.shown(*session.queries.show(event)), as_json, view.show_text)
 
 
 @cli.command()
-@click.option(
-    "--as-of", type=EDTF, default=None, help="Count events certainly done by this day [default: today]."
-)
+@click.option("--as-of", type=EDTF, help="Count events certainly done by this day [default: today].")
 @click.option("--exact", is_flag=True, help="Without rollup of organisations to their states.")
 @output_options
 @pass_session
@@ -545,61 +267,24 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
 
     Example: coopledger relationships --as-of 2019-01-31
     """
-    found = session.queries.relationships((as_of or today()).day, exact)
-    render(
-        found,
-        as_json,
-        lambda rows: [
-            f"{r['relationship']:<24} {r['events']:>5} events  {r['instruments']:>3} instruments  "
-            f"{r['projects']:>3} projects  {r['meetings']:>3} meetings  {r['first']} .. {r['last']}"
-            for r in rows
-        ],
-        _relationships_tables,
-        empty="no relationships yet",
-    )
-
-
-def _relationships_tables(rows: list[dict[str, Any]]) -> Iterator[Any]:
-    yield _table(
-        None,
-        ["relationship", "events", "instr.", "proj.", "meet.", "first", "last"],
-        [
-            [
-                r["relationship"],
-                r["events"],
-                r["instruments"],
-                r["projects"],
-                r["meetings"],
-                r["first"],
-                r["last"],
-            ]
-            for r in rows
-        ],
-        justify=RIGHT,
-    )
+    found = session.queries.relationships(verbs.as_of_day(as_of), exact)
+    render(found, as_json, view.relationships_text, view.relationships_tables, empty="no relationships yet")
 
 
 def relationship_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    @click.argument("party_a")
-    @click.argument("party_b")
-    @click.option(
+    """PARTY_A PARTY_B, --known-at, --exact and --json: what state and history share."""
+    known = click.option(
         "--known-at",
         "known",
         type=KNOWN_AT,
         help="Use the ledger as it stood at this time (UTC unless given).",
     )
-    @click.option("--exact", is_flag=True, help="Only the two parties' own events, without rollup.")
-    @output_options
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return command(*args, **kwargs)
-
-    return wrapper
+    return click.argument("party_a")(click.argument("party_b")(known(exact_option(output_options(command)))))
 
 
 @cli.command()
 @relationship_options
-@click.option("--as-of", type=EDTF, default=None, help="The day to replay to [default: today, UTC].")
+@as_of_option
 @pass_session
 def state(
     session: Session,
@@ -615,7 +300,7 @@ def state(
     Example: coopledger state KOR CHN --as-of 2019-01-31
     """
     found = session.queries.state(party_a, party_b, as_of or today(), known, exact)
-    render(found, as_json, _state_text, _state_tables)
+    render(found, as_json, view.state_text, view.state_tables)
 
 
 @cli.command()
@@ -627,9 +312,9 @@ def state(
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="The picture to write: FILE.svg or FILE.png.",
 )
-@click.option("--as-of", type=EDTF, default=None, help="The day to replay to [default: today, UTC].")
+@as_of_option
 @click.option("--known-at", "known", type=KNOWN_AT, help="Use the ledger as it stood at this time.")
-@click.option("--exact", is_flag=True, help="Only the two parties' own events, without rollup.")
+@exact_option
 @pass_session
 def timeline(
     session: Session,
@@ -651,141 +336,14 @@ def timeline(
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: name the picture FILE.svg or FILE.png", param_hint="'--out'")
     picture = session.queries.timeline(party_a, party_b, as_of or today(), known, exact)
-    _write_whole(out, lambda path: draw(picture, path))
-    kinds = [lane.kind for lane in picture.lanes]
-    meetings = sum(len(lane.marks) for lane in picture.lanes if lane.kind == "series")
-    counts = ", ".join(
-        f"{count} {noun}{'s' * (count != 1)}"
-        for noun, count in (
-            ("instrument", kinds.count("instrument")),
-            ("project", kinds.count("project")),
-            ("meeting", meetings),
-        )
-    )
-    click.echo(f"drew {picture.relationship} as of {picture.as_of.text} ({counts}) to {out}")
-
-
-def _write_whole(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file beside its destination and move it there: the whole file, or nothing."""
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
-        write(partial)
-        partial.replace(path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise Refused(f"--out {path}: cannot write there ({error.strerror or error})") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
-def _state_tables(state: dict[str, Any]) -> Iterator[Any]:
-    known = f", as known at {state['known_at']}" if state["known_at"] else ""
-    yield f"[bold]{state['relationship']}[/] as of {state['as_of']}{known}"
-    yield _table(
-        "Instruments",
-        ["status", "instrument", "dates", "title"],
-        [
-            [
-                _status(i["status"]),
-                f"{i['instrument']}\n[dim]{i['kind']}: {', '.join(i['parties'])}[/]",
-                _lines(
-                    ("signed", i["signed_on"]),
-                    ("in force", i["in_force_from"]),
-                    ("expires", i["expires_on"]),
-                    ("extended", f"{len(i['extensions'])}x" if i["extensions"] else None),
-                ),
-                escape(i["title"]),
-            ]
-            for i in state["instruments"]
-        ],
-    )
-    yield _table(
-        "Projects",
-        ["status", "project", "dates", "funding", "title"],
-        [
-            [
-                _status(p["status"]),
-                f"{p['project']}\n[dim]{', '.join(p['parties'])}[/]",
-                _lines(("launched", p["launched_on"]), ("ends", p["planned_end"])),
-                "\n".join(f"{total} {currency}" for currency, total in p["funding"].items()),
-                escape(p["title"])
-                + "".join(
-                    f"\n[dim]scope {change['occurred_on']}: {escape(change['summary'])}[/]"
-                    for change in p["scope_changes"]
-                ),
-            ]
-            for p in state["projects"]
-        ],
-    )
-    meetings = state["meetings"]
-    rows: list[list[Any]] = []
-    if meetings["last"]:
-        last = meetings["last"]
-        of = f"\n[dim]{ordinal(last['number'])} of {last['series']}[/]" if last["number"] else ""
-        rows.append(["last held", f"{last['meeting']}{of}", last["occurred_on"], escape(last["venue"] or "")])
-    if meetings["next"]:
-        upcoming = meetings["next"]
-        host = f"host {upcoming['host']}" if upcoming["host"] else ""
-        rows.append(["next", upcoming["meeting"], upcoming["planned_for"], host])
-    held = f"Meetings: {meetings['held']} held"
-    yield _table(held, ["", "meeting", "when", "venue / host"], rows) if rows else held
-    yield _table(
-        "Series",
-        ["series", "held", "last no.", "title"],
-        [[s["series"], s["held"], s["last_number"], escape(s["title"] or "")] for s in meetings["series"]],
-        justify=RIGHT,
-    )
-
-
-def _lines(*labelled: tuple[str, str | None]) -> str:
-    """Dates as entered, one per line with its label; those not given are left out."""
-    return "\n".join(f"{label} {value}" for label, value in labelled if value)
-
-
-def _state_text(state: dict[str, Any]) -> Iterator[str]:
-    known = f", as known at {state['known_at']}" if state["known_at"] else ""
-    yield f"{state['relationship']} as of {state['as_of']}{known}"
-    yield "Instruments:" if state["instruments"] else "Instruments: none"
-    for i in state["instruments"]:
-        dates = f"signed {i['signed_on']}"
-        if i["in_force_from"]:
-            dates += f", in force from {i['in_force_from']}"
-        if i["expires_on"]:
-            dates += f", expires {i['expires_on']}"
-        if i["extensions"]:
-            dates += f" (extended {len(i['extensions'])}x)"
-        parties = ", ".join(i["parties"])
-        yield f"  {i['status'].upper():<10} {i['instrument']} ({i['kind']}) {parties}: {i['title']}"
-        yield f"             {dates}"
-    yield "Projects:" if state["projects"] else "Projects: none"
-    for p in state["projects"]:
-        funding = ", ".join(f"{total} {currency}" for currency, total in p["funding"].items())
-        end = f" to {p['planned_end']}" if p["planned_end"] else ""
-        yield f"  {p['status'].upper():<10} {p['project']} {', '.join(p['parties'])}: {p['title']}"
-        yield f"             launched {p['launched_on']}{end}" + (f"; funding {funding}" if funding else "")
-        for change in p["scope_changes"]:
-            yield f"             scope {change['occurred_on']}: {change['summary']}"
-    meetings = state["meetings"]
-    yield f"Meetings: {meetings['held']} held"
-    if meetings["last"]:
-        last = meetings["last"]
-        number = f" ({ordinal(last['number'])} of {last['series']})" if last["number"] else ""
-        venue = f" at {last['venue']}" if last["venue"] else ""
-        yield f"  last: {last['meeting']}{number} on {last['occurred_on']}{venue}"
-    if meetings["next"]:
-        upcoming = meetings["next"]
-        host = f", host {upcoming['host']}" if upcoming["host"] else ""
-        yield f"  next: {upcoming['meeting']} planned for {upcoming['planned_for']}{host}"
-    for series in meetings["series"]:
-        last_number = f", last number {series['last_number']}" if series["last_number"] else ""
-        yield f"  series {series['series']}: {series['held']} held{last_number}"
+    view.write_whole(out, lambda path: draw(picture, path))
+    click.echo(view.drawn_text(picture, out))
 
 
 @cli.command()
 @relationship_options
-@click.option("--from", "start", type=EDTF, default=None, help="Events from this day.")
-@click.option("--to", "end", type=EDTF, default=None, help="Events up to this day.")
+@click.option("--from", "start", type=EDTF, help="Events from this day.")
+@click.option("--to", "end", type=EDTF, help="Events up to this day.")
 @pass_session
 def history(
     session: Session,
@@ -801,37 +359,12 @@ def history(
 
     Example: coopledger history KOR JPN --from 2017 --to 2019
     """
-    if start and end and start.earliest > end.day:
-        raise Refused(f"--from {start.text} is after --to {end.text}")
-    events = session.queries.history(
-        party_a, party_b, start.earliest if start else None, end.day if end else None, known, exact
-    )
-    render(
-        events,
-        as_json,
-        lambda items: [
-            f"{e['occurred_on']:<22} {e['position']:>6}  {e['type']:<26} {summary(e)}"
-            + (" [multilateral]" if e["multilateral"] else "")
-            + (f"  [RETRACTED: {e['reason']}]" if e["retracted"] else "")
-            for e in items
-        ],
-        _history_tables,
-        empty="no events",
-    )
-
-
-def _history_tables(items: list[dict[str, Any]]) -> Iterator[Any]:
-    """Retracted events struck through in red with the reason; multilateral ones flagged."""
-    rows, styles = [], []
-    for e in items:
-        notes = ["multilateral"] if e["multilateral"] else []
-        if e["retracted"]:
-            notes.append(f"[bold red]RETRACTED[/]: {escape(e['reason'])}")
-        rows.append([e["occurred_on"], e["position"], e["type"], escape(summary(e)), "; ".join(notes)])
-        styles.append("strike dim" if e["retracted"] else "")
-    yield _table(
-        None, ["occurred", "position", "type", "summary", "notes"], rows, styles=styles, justify=RIGHT
-    )
+    try:
+        since, until = verbs.period(start, end)
+    except DateError as error:
+        raise LedgerError(str(error)) from None
+    events = session.queries.history(party_a, party_b, since, until, known, exact)
+    render(events, as_json, view.history_text, view.history_tables, empty="no events")
 
 
 @cli.command()
@@ -845,12 +378,8 @@ def verify(session: Session, digest: str | None, as_json: bool) -> None:
 
     Example: coopledger verify --digest 57:3f2a…
     """
-    verified = with_progress("verifying", _events_in(session), lambda p: session.queries.verify(digest, p))
-    render(
-        {"ok": True, "events": verified.events, "digest": verified.digest},
-        as_json,
-        lambda v: [f"ok: {v['events']} events verified; digest {v['digest']}"],
-    )
+    verified = with_progress("verifying", session.events, lambda p: session.queries.verify(digest, p))
+    render(view.verified(verified), as_json, view.verified_text)
 
 
 @cli.command()
@@ -861,8 +390,7 @@ def digest(session: Session, as_json: bool) -> None:
 
     Example: coopledger digest > digest-2024-03-29.txt
     """
-    position, hash_ = session.queries.digest().split(":")
-    render({"position": int(position), "hash": hash_}, as_json, lambda d: [f"{d['position']}:{d['hash']}"])
+    render(view.head(session.queries.digest()), as_json, view.digest_text)
 
 
 @cli.command()
@@ -879,7 +407,7 @@ def backup(session: Session, file: Path) -> None:
     try:
         verified = session.queries.backup(file)
     except OSError as error:
-        raise Refused(f"{file}: cannot write there ({error.strerror or error})") from None
+        raise LedgerError(f"{file}: cannot write there ({error.strerror or error})") from None
     click.echo(f"backed up {verified.events} events to {file}; digest {verified.digest}")
 
 
@@ -891,9 +419,7 @@ def restore(session: Session, source: IO[bytes]) -> None:
 
     Example: coopledger --db restored.sqlite restore ledger-2024-03-29.jsonl
     """
-    verified = with_progress(
-        "restoring", lambda: _size(source), lambda progress: session.ledger.restore(source, progress)
-    )
+    verified = with_progress("restoring", lambda: view.size(source), partial(session.ledger.restore, source))
     click.echo(f"restored {verified.events} events; digest {verified.digest}")
 
 
@@ -922,266 +448,33 @@ def rebuild(session: Session) -> None:
 
     Example: coopledger rebuild
     """
-    count = with_progress("rebuilding", _events_in(session), lambda p: session.ledger.rebuild(p))
+    count = with_progress("rebuilding", session.events, lambda p: session.ledger.rebuild(p))
     click.echo(f"rebuilt the read model from {count} events")
 
 
-# --- friendly verbs: one command per event type, one option per field
-
-
-class PersonType(click.ParamType):
-    """A signatory or head of delegation: NAME|TITLE|PARTY (title and party may be left out)."""
-
-    name = "NAME|TITLE|PARTY"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dict):
-            return value
-        parts: list[str] = str(value).split("|")
-        if not parts[0].strip() or len(parts) > 3:
-            self.fail(f"{value!r}: write NAME|TITLE|PARTY, e.g. 'Dr. Osako|Director|NIES'", param, ctx)
-        return {key: field for key, field in zip(("name", "title", "party"), parts, strict=False) if field}
-
-
-class FundingType(click.ParamType):
-    """A grant: AMOUNT CURRENCY [SOURCE], e.g. '300000 USD Korea-ASEAN Special Cooperation Fund'."""
-
-    name = "AMOUNT CURRENCY [SOURCE]"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dict):
-            return value
-        parts = value.split(maxsplit=2)
-        if len(parts) < 2:
-            self.fail(f"{value!r}: write AMOUNT CURRENCY [SOURCE], e.g. '300000 USD'", param, ctx)
-        grant = {"amount": parts[0], "currency": parts[1]}
-        return grant | ({"source": parts[2]} if len(parts) == 3 else {})
-
-
-# verb: (event type, the field given as the argument, help)
-VERBS: dict[str, tuple[str, str, str]] = {
-    "sign": ("InstrumentSigned", "instrument", "Record an instrument (MOU, agreement, ...) signed."),
-    "enter-into-force": (
-        "InstrumentEnteredIntoForce",
-        "instrument",
-        "Record an instrument entering into force.",
-    ),
-    "extend": ("InstrumentExtended", "instrument", "Record an instrument extended to a new expiry."),
-    "amend": ("InstrumentAmended", "instrument", "Record an amendment of an instrument."),
-    "terminate": ("InstrumentTerminated", "instrument", "Record an instrument terminated."),
-    "establish-series": ("SeriesEstablished", "series", "Record a series of meetings established."),
-    "schedule": ("MeetingScheduled", "meeting", "Record a meeting announced (or rescheduled)."),
-    "meet": ("MeetingHeld", "meeting", "Record a meeting held."),
-    "launch": ("ProjectLaunched", "project", "Record a joint project launched."),
-    "fund": ("ProjectFunded", "project", "Record funding given to a project."),
-    "rescope": ("ProjectScopeChanged", "project", "Record a project's scope broadened or changed."),
-    "extend-project": ("ProjectExtended", "project", "Record a project extended to a new planned end."),
-    "complete": ("ProjectCompleted", "project", "Record a project completed."),
-    "terminate-project": ("ProjectTerminated", "project", "Record a project ended early."),
-    "retract": ("EventRetracted", "event", "Retract an event recorded by mistake (by position or id)."),
-}
-EXAMPLES = {
-    "sign": "coopledger sign nies-nier-mou-2024 --kind mou --title 'MOU on waste recycling' "
-    "--party NIES --party NIER --on 2024-03-19 --expires-on 2029-03-31",
-    "enter-into-force": "coopledger enter-into-force kor-usa-agreement --on 2012-03-15",
-    "extend": "coopledger extend nies-nier-mou-2024 --expires-on 2034-03-31 --on 2029-05",
-    "amend": "coopledger amend nies-nier-mou-2024 --summary 'Adds plastics' --on 2025-02",
-    "terminate": "coopledger terminate nies-nier-mou-2024 --reason 'Superseded' --on 2030",
-    "establish-series": "coopledger establish-series rok-china-jcec --title 'ROK-China Joint Committee' "
-    "--party KOR --party CHN --on 199X",
-    "schedule": "coopledger schedule rok-china-jcec-24 --party KOR --party CHN --planned-for 2019-41 "
-    "--series rok-china-jcec --number 24 --host CHN --on 2019-01-23",
-    "meet": "coopledger meet rok-china-jcec-23 --party KOR --party CHN --series rok-china-jcec --number 23 "
-    "--venue 'Lotte Hotel, Seoul' --head 'Kwon Sei-joong|Director-General|KOR' --on 2019-01-23",
-    "launch": "coopledger launch clean-sky-project --title 'Clean Sky Project' --party KOR --party CHN "
-    "--funding '600000 USD' --on 2017-05",
-    "fund": "coopledger fund korea-asean-forest-restoration --amount 300000 --currency USD "
-    "--on 2012-07/2013-06",
-    "rescope": "coopledger rescope clean-sky-project --summary 'Adds fine dust trajectories' --on 2019-01-23",
-    "extend-project": "coopledger extend-project clean-sky-project --planned-end 2025 --on 2022",
-    "complete": "coopledger complete clean-sky-project --summary 'Final report published' --on 2025-06",
-    "terminate-project": "coopledger terminate-project clean-sky-project --reason 'Funding ended' --on 2021",
-    "retract": "coopledger retract 12 --reason 'Recorded twice'",
-    "party add": "coopledger party add NIER --name 'National Institute of Environmental Research' "
-    "--kind agency --country KOR --on 2024-03-29",
-}
-# How a list field is written as a repeated option, and what each field means.
-SINGULAR = {
-    "parties": "party",
-    "aliases": "alias",
-    "areas": "area",
-    "topics": "topic",
-    "outcomes": "outcome",
-    "signatories": "signatory",
-    "heads_of_delegation": "head",
-    "funding": "funding",
-}
-FIELD_HELP = {
-    "kind": "What it is",
-    "title": "Its title",
-    "parties": "A party",
-    "signatories": "A signatory",
-    "in_force_from": "In force from (EDTF)",
-    "expires_on": "Expires on (EDTF)",
-    "extension_terms": "How it may be extended",
-    "areas": "An area of cooperation",
-    "place": "Where",
-    "under": "The instrument it comes under",
-    "basis": "On what basis",
-    "summary": "What changed",
-    "reason": "Why",
-    "cadence": "How often (e.g. annual)",
-    "hosts": "Who hosts (e.g. alternating)",
-    "planned_for": "When it is planned (EDTF)",
-    "series": "The series it belongs to",
-    "number": "Its number in the series",
-    "venue": "Where it is held",
-    "host": "The hosting party",
-    "heads_of_delegation": "A head of delegation",
-    "topics": "A topic discussed",
-    "outcomes": "An outcome",
-    "planned_end": "Planned end (EDTF)",
-    "funding": "A grant",
-    "amount": "The amount, a decimal",
-    "currency": "ISO 4217 code, e.g. USD",
-    "source": "Who pays",
-    "name": "Its full name",
-    "country": "The state it belongs to",
-    "aliases": "Another id for it",
+# --- friendly verbs: one command per event type, one option per field, read as its kind (else text)
+TYPES: dict[Any, click.ParamType] = {
+    int: click.INT,
+    Edtf: Parsed("EDTF", str),  # text here: checked with the event, where an error names its field
+    Person: Parsed("NAME|TITLE|PARTY", verbs.parse_person),
+    Funding: Parsed("AMOUNT CURRENCY [SOURCE]", verbs.parse_funding),
 }
 
 
-def _field_option(field: Any, hint: Any) -> Callable[[Any], Any]:
-    """The option for one field of an event: a list field is a repeated option."""
-    from dataclasses import MISSING
-    from types import UnionType
-    from typing import Literal, Union, get_args, get_origin
-
-    from .events.catalog import Funding, Person
-
-    many = get_origin(hint) is tuple
-    if many:
-        inner = get_args(hint)[0]
-    elif get_origin(hint) in (Union, UnionType):  # an optional field: X | None
-        inner = next(arg for arg in get_args(hint) if arg is not type(None))
-    else:
-        inner = hint
-    if get_origin(inner) is Literal:
-        kind: Any = click.Choice(get_args(inner))
-    else:
-        kind = {Person: PersonType(), Funding: FundingType(), int: click.INT}.get(inner, click.STRING)
-    metavar = (
-        "EDTF" if inner is Edtf else (kind.name if isinstance(kind, (PersonType, FundingType)) else None)
-    )
-    required = field.default is MISSING and field.default_factory is MISSING
-    explained = FIELD_HELP.get(field.name, field.name.replace("_", " ").capitalize())
-    return click.option(
-        "--" + SINGULAR.get(field.name, field.name).replace("_", "-"),
-        field.name,
-        type=kind,
-        multiple=many,
-        required=required,
-        metavar=metavar,
-        help=f"{explained}{' (repeat the option for each)' if many else ''}.",
-    )
-
-
-def _event_value(
-    type_: str,
-    data: dict[str, Any],
-    on: str | None,
-    note: str | None,
-    key: str | None,
-    source: dict[str, Any],
-) -> dict[str, Any]:
-    value: dict[str, Any] = {
-        "type": type_,
-        "data": {k: list(v) if isinstance(v, tuple) else v for k, v in data.items() if v not in (None, ())},
-    }
-    for name, field in (("occurred_on", on), ("note", note), ("key", key)):
-        if field is not None:
-            value[name] = field
-    if source:
-        value["source"] = source
-    return value
-
-
-def _verb(name: str, type_: str, subject: str, help_text: str, group: click.Group) -> None:
-    from dataclasses import fields
-    from typing import get_type_hints
-
-    from .events import EVENT_TYPES
-
-    cls = EVENT_TYPES[type_]
-    hints = get_type_hints(cls)
-
+def _verb(group: click.Group, name: str, type_: str, subject: str, help_text: str) -> None:
     @pass_session
-    def command(
-        session: Session,
-        dry_run: bool,
-        as_json: bool,
-        on: str | None,
-        note: str | None,
-        key: str | None,
-        **data: Any,
-    ) -> None:
-        source = {
-            field: data.pop(f"source_{field}")
-            for field in ("title", "url", "publisher", "published_on", "page")
-        }
-        data = {subject: data.pop(subject), **data}
-        value = _event_value(type_, data, on, note, key, {k: v for k, v in source.items() if v is not None})
-        outcome = session.ledger.append(value, dry_run=dry_run)
-        _report(outcome, dry_run, as_json)
+    def command(session: Session, dry_run: bool, as_json: bool, **given: Any) -> None:
+        outcome = session.ledger.append(verbs.event_value(type_, subject, given), dry_run=dry_run)
+        render(view.recorded(outcome, dry_run), as_json, lambda value: view.recorded_text(value, dry_run))
 
-    for field in reversed(fields(cls)):
-        if field.name != subject:
-            command = _field_option(field, hints[field.name])(command)
-    for source_field in ("page", "published_on", "publisher", "url", "title"):
-        option = f"--source-{source_field.replace('_', '-')}"
+    for spec in reversed(verbs.options(type_, subject)):
+        kind = click.Choice(spec.kind) if isinstance(spec.kind, tuple) else TYPES.get(spec.kind, click.STRING)
         command = click.option(
-            option, f"source_{source_field}", help=f"The source's {source_field.replace('_', ' ')}."
+            spec.flag, spec.name, type=kind, multiple=spec.many, required=spec.required, help=spec.help
         )(command)
-    command = click.option("--key", help="An idempotency key: recording it again changes nothing.")(command)
-    command = click.option("--note", help="A note kept with the event.")(command)
-    command = click.option(
-        "--on",
-        "on",
-        metavar="EDTF",
-        required=type_ != "EventRetracted",
-        help="When it happened (EDTF: 2024-03-19, 2017-05, 2019-41, 2012~).",
-    )(command)
-    command = click.option(
-        "--dry-run", is_flag=True, help="Check the event and show it, without recording it."
-    )(command)
-    command = output_options(command)
-    command = click.argument(subject)(command)
-    command.__doc__ = f"{help_text}\n\nExample: {EXAMPLES[name if group is cli else 'party ' + name]}"
-    group.command(name=name)(command)
-
-
-def _report(outcome: Any, dry_run: bool, as_json: bool) -> None:
-    value = {
-        "position": outcome.position,
-        "id": outcome.id,
-        "duplicate": outcome.duplicate,
-        "recorded": not dry_run and not outcome.duplicate,
-        "event": outcome.envelope,
-    }
-
-    def text(o: dict[str, Any]) -> list[str]:
-        if o["duplicate"]:
-            return [f"duplicate of position {o['position']} {o['id']}: not recorded again"]
-        line = f"{o['event']['type']} {summary(o['event'])}"
-        if dry_run:
-            return [
-                f"would record position {o['position']}: {line}",
-                orjson.dumps(o["event"], option=orjson.OPT_INDENT_2).decode(),
-                "(dry run: nothing recorded)",
-            ]
-        return [f"recorded position {o['position']}: {line}"]
-
-    render(value, as_json, text)
+    command = click.argument(subject)(output_options(dry_run_option(command)))
+    example = EXAMPLES[name if group is cli else f"{group.name} {name}"]
+    group.command(name=name, help=f"{help_text}\n\nExample: {example}")(command)
 
 
 @cli.group()
@@ -1193,9 +486,9 @@ def party() -> None:
     """
 
 
-for _name, (_type, _subject, _help) in VERBS.items():
-    _verb(_name, _type, _subject, _help, cli)
-_verb("add", "PartyRegistered", "party", "Register a party that is not a state.", party)
+for _group, _verbs in ((cli, VERBS), (party, PARTY_VERBS)):
+    for _name, (_type, _subject, _help) in _verbs.items():
+        _verb(_group, _name, _type, _subject, _help)
 
 
 def main() -> None:

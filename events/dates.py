@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 
 # Plain years, months and days (optionally qualified) are the bulk of real data; the edtf
@@ -75,6 +75,11 @@ class Edtf:
 def parse_edtf(text: str) -> Edtf:
     """Parse an EDTF date or closed interval, checked against the calendar."""
     return _parse(text)
+
+
+def today() -> Edtf:
+    """Today as the ledger counts days: the date in UTC."""
+    return parse_edtf(datetime.now(UTC).date().isoformat())
 
 
 @lru_cache(maxsize=65536)

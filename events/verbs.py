@@ -1,0 +1,231 @@
+"""What the command line's words mean in events: each verb's event type, its options and the event
+they make; the days a query's dates stand for; the names of event types."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, Field, dataclass, fields
+from datetime import date
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from .catalog import EVENT_TYPES, Funding, Person
+from .dates import DateError, Edtf, today
+
+# verb: (event type, the field given as the argument, help)
+VERBS: dict[str, tuple[str, str, str]] = {
+    "sign": ("InstrumentSigned", "instrument", "Record an instrument (MOU, agreement, ...) signed."),
+    "enter-into-force": (
+        "InstrumentEnteredIntoForce",
+        "instrument",
+        "Record an instrument entering into force.",
+    ),
+    "extend": ("InstrumentExtended", "instrument", "Record an instrument extended to a new expiry."),
+    "amend": ("InstrumentAmended", "instrument", "Record an amendment of an instrument."),
+    "terminate": ("InstrumentTerminated", "instrument", "Record an instrument terminated."),
+    "establish-series": ("SeriesEstablished", "series", "Record a series of meetings established."),
+    "schedule": ("MeetingScheduled", "meeting", "Record a meeting announced (or rescheduled)."),
+    "meet": ("MeetingHeld", "meeting", "Record a meeting held."),
+    "launch": ("ProjectLaunched", "project", "Record a joint project launched."),
+    "fund": ("ProjectFunded", "project", "Record funding given to a project."),
+    "rescope": ("ProjectScopeChanged", "project", "Record a project's scope broadened or changed."),
+    "extend-project": ("ProjectExtended", "project", "Record a project extended to a new planned end."),
+    "complete": ("ProjectCompleted", "project", "Record a project completed."),
+    "terminate-project": ("ProjectTerminated", "project", "Record a project ended early."),
+    "retract": ("EventRetracted", "event", "Retract an event recorded by mistake (by position or id)."),
+}
+# The verbs of the `party` group.
+PARTY_VERBS: dict[str, tuple[str, str, str]] = {
+    "add": ("PartyRegistered", "party", "Register a party that is not a state."),
+}
+EXAMPLES = {
+    "sign": "coopledger sign nies-nier-mou-2024 --kind mou --title 'MOU on waste recycling' "
+    "--party NIES --party NIER --on 2024-03-19 --expires-on 2029-03-31",
+    "enter-into-force": "coopledger enter-into-force kor-usa-agreement --on 2012-03-15",
+    "extend": "coopledger extend nies-nier-mou-2024 --expires-on 2034-03-31 --on 2029-05",
+    "amend": "coopledger amend nies-nier-mou-2024 --summary 'Adds plastics' --on 2025-02",
+    "terminate": "coopledger terminate nies-nier-mou-2024 --reason 'Superseded' --on 2030",
+    "establish-series": "coopledger establish-series rok-china-jcec --title 'ROK-China Joint Committee' "
+    "--party KOR --party CHN --on 199X",
+    "schedule": "coopledger schedule rok-china-jcec-24 --party KOR --party CHN --planned-for 2019-41 "
+    "--series rok-china-jcec --number 24 --host CHN --on 2019-01-23",
+    "meet": "coopledger meet rok-china-jcec-23 --party KOR --party CHN --series rok-china-jcec --number 23 "
+    "--venue 'Lotte Hotel, Seoul' --head 'Kwon Sei-joong|Director-General|KOR' --on 2019-01-23",
+    "launch": "coopledger launch clean-sky-project --title 'Clean Sky Project' --party KOR --party CHN "
+    "--funding '600000 USD' --on 2017-05",
+    "fund": "coopledger fund korea-asean-forest-restoration --amount 300000 --currency USD "
+    "--on 2012-07/2013-06",
+    "rescope": "coopledger rescope clean-sky-project --summary 'Adds fine dust trajectories' --on 2019-01-23",
+    "extend-project": "coopledger extend-project clean-sky-project --planned-end 2025 --on 2022",
+    "complete": "coopledger complete clean-sky-project --summary 'Final report published' --on 2025-06",
+    "terminate-project": "coopledger terminate-project clean-sky-project --reason 'Funding ended' --on 2021",
+    "retract": "coopledger retract 12 --reason 'Recorded twice'",
+    "party add": "coopledger party add NIER --name 'National Institute of Environmental Research' "
+    "--kind agency --country KOR --on 2024-03-29",
+}
+# How a list field is written as a repeated option, and what each field means.
+SINGULAR = {
+    "parties": "party",
+    "aliases": "alias",
+    "areas": "area",
+    "topics": "topic",
+    "outcomes": "outcome",
+    "signatories": "signatory",
+    "heads_of_delegation": "head",
+    "funding": "funding",
+}
+FIELD_HELP = {
+    "kind": "What it is",
+    "title": "Its title",
+    "parties": "A party",
+    "signatories": "A signatory",
+    "in_force_from": "In force from (EDTF)",
+    "expires_on": "Expires on (EDTF)",
+    "extension_terms": "How it may be extended",
+    "areas": "An area of cooperation",
+    "place": "Where",
+    "under": "The instrument it comes under",
+    "basis": "On what basis",
+    "summary": "What changed",
+    "reason": "Why",
+    "cadence": "How often (e.g. annual)",
+    "hosts": "Who hosts (e.g. alternating)",
+    "planned_for": "When it is planned (EDTF)",
+    "series": "The series it belongs to",
+    "number": "Its number in the series",
+    "venue": "Where it is held",
+    "host": "The hosting party",
+    "heads_of_delegation": "A head of delegation",
+    "topics": "A topic discussed",
+    "outcomes": "An outcome",
+    "planned_end": "Planned end (EDTF)",
+    "funding": "A grant",
+    "amount": "The amount, a decimal",
+    "currency": "ISO 4217 code, e.g. USD",
+    "source": "Who pays",
+    "name": "Its full name",
+    "country": "The state it belongs to",
+    "aliases": "Another id for it",
+}
+# The source's fields, in the order the options are listed.
+SOURCE = ("title", "url", "publisher", "published_on", "page")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a verb: the keyword it fills and how it is written.
+
+    `kind` is how the value is read: str, int, Edtf (a date, checked when the event is),
+    Person, Funding, or the tuple of words a field allows.
+    """
+
+    flag: str
+    name: str
+    help: str
+    kind: Any = str
+    many: bool = False
+    required: bool = False
+
+
+def options(type_: str, subject: str) -> list[Option]:
+    """Every option of the verb that records type_, in the order --help lists them."""
+    envelope = [
+        Option(
+            "--on",
+            "on",
+            "When it happened (EDTF: 2024-03-19, 2017-05, 2019-41, 2012~).",
+            Edtf,
+            required=type_ != "EventRetracted",  # as the envelope requires occurred_on
+        ),
+        Option("--note", "note", "A note kept with the event."),
+        Option("--key", "key", "An idempotency key: recording it again changes nothing."),
+    ]
+    source = [
+        Option(
+            f"--source-{name.replace('_', '-')}", f"source_{name}", f"The source's {name.replace('_', ' ')}."
+        )
+        for name in SOURCE
+    ]
+    cls = EVENT_TYPES[type_]
+    hints = get_type_hints(cls)
+    data = [_field(field, hints[field.name]) for field in fields(cls) if field.name != subject]
+    return envelope + source + data
+
+
+def _field(field: Field[Any], hint: Any) -> Option:
+    """The option for one field of an event: a list field is a repeated option."""
+    name = field.name
+    many = get_origin(hint) is tuple
+    if many:
+        inner = get_args(hint)[0]
+    elif get_origin(hint) in (Union, UnionType):  # an optional field: X | None
+        inner = next(arg for arg in get_args(hint) if arg is not type(None))
+    else:
+        inner = hint
+    kind = get_args(inner) if get_origin(inner) is Literal else inner
+    explained = FIELD_HELP.get(name, name.replace("_", " ").capitalize())
+    return Option(
+        "--" + SINGULAR.get(name, name).replace("_", "-"),
+        name,
+        f"{explained}{' (repeat the option for each)' if many else ''}.",
+        kind if isinstance(kind, tuple) or kind in (int, Edtf, Person, Funding) else str,
+        many,
+        field.default is MISSING and field.default_factory is MISSING,
+    )
+
+
+def event_value(type_: str, subject: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The event, as `append` reads it, that a verb's options describe; options not given are left out."""
+    given = dict(given)
+    source = {name: given.pop(f"source_{name}") for name in SOURCE}
+    envelope = {"occurred_on": given.pop("on"), "note": given.pop("note"), "key": given.pop("key")}
+    data = {subject: given.pop(subject), **given}
+    value: dict[str, Any] = {
+        "type": type_,
+        "data": {k: list(v) if isinstance(v, tuple) else v for k, v in data.items() if v not in (None, ())},
+    }
+    value.update((name, field) for name, field in envelope.items() if field is not None)
+    source = {name: field for name, field in source.items() if field is not None}
+    if source:
+        value["source"] = source
+    return value
+
+
+def parse_person(text: str) -> dict[str, str]:
+    """A signatory or head of delegation written NAME|TITLE|PARTY (title and party may be left out)."""
+    parts = text.split("|")
+    if not parts[0].strip() or len(parts) > 3:
+        raise ValueError(f"{text!r}: write NAME|TITLE|PARTY, e.g. 'Dr. Osako|Director|NIES'")
+    return {key: field for key, field in zip(("name", "title", "party"), parts, strict=False) if field}
+
+
+def parse_funding(text: str) -> dict[str, str]:
+    """A grant written AMOUNT CURRENCY [SOURCE], e.g. '300000 USD Korea-ASEAN Special Cooperation Fund'."""
+    parts = text.split(maxsplit=2)
+    if len(parts) < 2:
+        raise ValueError(f"{text!r}: write AMOUNT CURRENCY [SOURCE], e.g. '300000 USD'")
+    grant = {"amount": parts[0], "currency": parts[1]}
+    return grant | ({"source": parts[2]} if len(parts) == 3 else {})
+
+
+def as_of_day(as_of: Edtf | None) -> date:
+    """The day a count "as of" a date runs to: the day it had certainly happened; today if none."""
+    return (as_of or today()).day
+
+
+def period(start: Edtf | None, end: Edtf | None) -> tuple[date | None, date | None]:
+    """The days --from start --to end cover: from start's earliest day to the day end had certainly come."""
+    since, until = (start.earliest if start else None), (end.day if end else None)
+    if since and until and since > until:
+        raise DateError(f"--from {start} is after --to {end}")
+    return since, until
+
+
+def unknown_type(name: str) -> str | None:
+    """Why name is not an event type, with the closest one; None when it is one."""
+    if name in EVENT_TYPES:
+        return None
+    from difflib import get_close_matches
+
+    close = get_close_matches(name, EVENT_TYPES, n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(EVENT_TYPES)}"
+    return f"not an event type ({hint})"
