@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from . import render as view
-from .events import DateError, Edtf, FieldError, Funding, Person, parse_edtf, parse_json, verbs
+from .events import DateError, Edtf, FieldError, Funding, Names, Person, parse_edtf, parse_json, verbs
 from .events.dates import today
 from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
 from .ledger.errors import LedgerError, Rejected
@@ -458,6 +458,7 @@ TYPES: dict[Any, click.ParamType] = {
     Edtf: Parsed("EDTF", str),  # text here: checked with the event, where an error names its field
     Person: Parsed("NAME|TITLE|PARTY", verbs.parse_person),
     Funding: Parsed("AMOUNT CURRENCY [SOURCE]", verbs.parse_funding),
+    Names: Parsed("TAG=NAME", verbs.parse_name_in),
 }
 
 

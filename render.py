@@ -393,9 +393,29 @@ def state_text(state: dict[str, Any]) -> Iterator[str]:
         upcoming = meetings["next"]
         host = f", host {upcoming['host']}" if upcoming["host"] else ""
         yield f"  next: {upcoming['meeting']} planned for {upcoming['planned_for']}{host}"
+    for waiting in meetings["overdue"]:
+        yield f"  overdue: {_waiting(waiting)}; not known to have been held"
+    for waiting in meetings["postponed"]:
+        yield f"  postponed: {_waiting(waiting)}, postponed {waiting['postponed_on']} with no new date"
     for series in meetings["series"]:
         last_number = f", last number {series['last_number']}" if series["last_number"] else ""
-        yield f"  series {series['series']}: {series['held']} held{last_number}"
+        suspended = f", suspended since {series['suspended_since']}" if series["suspended_since"] else ""
+        yield f"  series {series['series']}: {series['held']} held{last_number}{suspended}"
+    yield from _possibly_text(state)
+    if state.get("party_names"):
+        yield "Parties: " + "; ".join(f"{party} {name}" for party, name in state["party_names"].items())
+
+
+def _waiting(meeting: dict[str, Any]) -> str:
+    return f"{meeting['meeting']} planned for {meeting['planned_for']} (announced {meeting['announced_on']})"
+
+
+def _possibly_text(state: dict[str, Any]) -> Iterator[str]:
+    """What may already have happened by the day, though not certainly: listed, not counted."""
+    if state["possibly"]:
+        yield f"Possibly by {state['as_of']} (dates that may or may not have come; not counted above):"
+        for event in state["possibly"]:
+            yield f"  {event['occurred_on']:<12} {event['type']} {event['id']}"
 
 
 def state_tables(state: dict[str, Any]) -> Iterator[Any]:
@@ -447,14 +467,44 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
         upcoming = meetings["next"]
         host = f"host {upcoming['host']}" if upcoming["host"] else ""
         rows.append(["next", upcoming["meeting"], upcoming["planned_for"], host])
+    for waiting in meetings["overdue"]:
+        rows.append(
+            [
+                "[yellow]overdue[/]",
+                waiting["meeting"],
+                waiting["planned_for"],
+                f"announced {waiting['announced_on']}",
+            ]
+        )
+    for waiting in meetings["postponed"]:
+        rows.append(
+            ["postponed", waiting["meeting"], waiting["planned_for"], f"on {waiting['postponed_on']}"]
+        )
     held = f"Meetings: {meetings['held']} held"
     yield table(held, ["", "meeting", "when", "venue / host"], rows) if rows else held
     yield table(
         "Series",
         ["series", "held", "last no.", "title"],
-        [[s["series"], s["held"], s["last_number"], escape(s["title"] or "")] for s in meetings["series"]],
+        [
+            [
+                s["series"],
+                s["held"],
+                s["last_number"],
+                escape(s["title"] or "")
+                + (f"\n[yellow]suspended since {s['suspended_since']}[/]" if s["suspended_since"] else ""),
+            ]
+            for s in meetings["series"]
+        ],
         justify=RIGHT,
     )
+    if state["possibly"]:
+        yield table(
+            f"Possibly by {state['as_of']} (not counted above)",
+            ["occurred", "type", "id"],
+            [[e["occurred_on"], e["type"], e["id"]] for e in state["possibly"]],
+        )
+    if state.get("party_names"):
+        yield "Parties: [dim]" + escape("; ".join(f"{p} {n}" for p, n in state["party_names"].items())) + "[/]"
 
 
 def history_text(items: list[dict[str, Any]]) -> list[str]:

@@ -30,7 +30,7 @@ from .catalog import (
 )
 from .dates import DateError, Edtf, parse_edtf
 from .envelope import Draft, Recorded, decode, parse_event, parse_json
-from .fields import FieldError
+from .fields import FieldError, Names
 
 __all__ = [
     "EVENT_TYPES",
@@ -51,6 +51,7 @@ __all__ = [
     "MeetingHeld",
     "MeetingPostponed",
     "MeetingScheduled",
+    "Names",
     "PartyRegistered",
     "PartyRenamed",
     "Person",

@@ -10,6 +10,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .catalog import EVENT_TYPES, Funding, Person
 from .dates import DateError, Edtf, today
+from .fields import Names
 
 # verb: (event type, the field given as the argument, help)
 VERBS: dict[str, tuple[str, str, str]] = {
@@ -23,7 +24,19 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "amend": ("InstrumentAmended", "instrument", "Record an amendment of an instrument."),
     "terminate": ("InstrumentTerminated", "instrument", "Record an instrument terminated."),
     "establish-series": ("SeriesEstablished", "series", "Record a series of meetings established."),
+    "suspend-series": ("SeriesSuspended", "series", "Record a series of meetings suspended."),
+    "resume-series": ("SeriesResumed", "series", "Record a suspended series of meetings resumed."),
     "schedule": ("MeetingScheduled", "meeting", "Record a meeting announced (or rescheduled)."),
+    "postpone": (
+        "MeetingPostponed",
+        "meeting",
+        "Record a meeting postponed: to its new date (--planned-for) or, not yet known, without one.",
+    ),
+    "cancel": (
+        "MeetingCancelled",
+        "meeting",
+        "Record a meeting cancelled: it will not take place as that meeting.",
+    ),
     "meet": ("MeetingHeld", "meeting", "Record a meeting held."),
     "launch": ("ProjectLaunched", "project", "Record a joint project launched."),
     "fund": ("ProjectFunded", "project", "Record funding given to a project."),
@@ -36,6 +49,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
 # The verbs of the `party` group.
 PARTY_VERBS: dict[str, tuple[str, str, str]] = {
     "add": ("PartyRegistered", "party", "Register a party that is not a state."),
+    "rename": (
+        "PartyRenamed",
+        "party",
+        "Record a party's new name (the id stays; the old name holds before).",
+    ),
 }
 EXAMPLES = {
     "sign": "coopledger sign nies-nier-mou-2024 --kind mou --title 'MOU on waste recycling' "
@@ -46,6 +64,10 @@ EXAMPLES = {
     "terminate": "coopledger terminate nies-nier-mou-2024 --reason 'Superseded' --on 2030",
     "establish-series": "coopledger establish-series rok-china-jcec --title 'ROK-China Joint Committee' "
     "--party KOR --party CHN --on 199X",
+    "suspend-series": "coopledger suspend-series rok-china-jcec --reason 'Paused' --on 2020-03",
+    "resume-series": "coopledger resume-series rok-china-jcec --on 2022-11",
+    "postpone": "coopledger postpone rok-china-jcec-24 --planned-for 2020-41 --on 2019-11-20",
+    "cancel": "coopledger cancel tpm-joint-workshop-2015 --reason 'No budget' --on 2015-03",
     "schedule": "coopledger schedule rok-china-jcec-24 --party KOR --party CHN --planned-for 2019-41 "
     "--series rok-china-jcec --number 24 --host CHN --on 2019-01-23",
     "meet": "coopledger meet rok-china-jcec-23 --party KOR --party CHN --series rok-china-jcec --number 23 "
@@ -59,6 +81,8 @@ EXAMPLES = {
     "complete": "coopledger complete clean-sky-project --summary 'Final report published' --on 2025-06",
     "terminate-project": "coopledger terminate-project clean-sky-project --reason 'Funding ended' --on 2021",
     "retract": "coopledger retract 12 --reason 'Recorded twice'",
+    "party rename": "coopledger party rename MEP --name 'Ministry of Ecology and Environment' "
+    "--name-in 'zh=生态环境部' --alias MEE --on 2018-03",
     "party add": "coopledger party add NIER --name 'National Institute of Environmental Research' "
     "--kind agency --country KOR --on 2024-03-29",
 }
@@ -72,6 +96,10 @@ SINGULAR = {
     "signatories": "signatory",
     "heads_of_delegation": "head",
     "funding": "funding",
+    "chairs": "chair",
+    "observers": "observer",
+    "names": "name_in",
+    "titles": "title_in",
 }
 FIELD_HELP = {
     "kind": "What it is",
@@ -105,6 +133,11 @@ FIELD_HELP = {
     "name": "Its full name",
     "country": "The state it belongs to",
     "aliases": "Another id for it",
+    "format": "How it met",
+    "chairs": "A chair",
+    "observers": "An observing party",
+    "names": "Its name in another language, written TAG=NAME (e.g. ko=환경부)",
+    "titles": "Its title in another language, written TAG=TITLE (e.g. ko=…)",
 }
 # The source's fields, in the order the options are listed.
 SOURCE = ("title", "url", "publisher", "published_on", "page")
@@ -167,8 +200,8 @@ def _field(field: Field[Any], hint: Any) -> Option:
         "--" + SINGULAR.get(name, name).replace("_", "-"),
         name,
         f"{explained}{' (repeat the option for each)' if many else ''}.",
-        kind if isinstance(kind, tuple) or kind in (int, Edtf, Person, Funding) else str,
-        many,
+        kind if isinstance(kind, tuple) or kind in (int, Edtf, Person, Funding, Names) else str,
+        many or inner is Names,
         field.default is MISSING and field.default_factory is MISSING,
     )
 
@@ -181,13 +214,28 @@ def event_value(type_: str, subject: str, given: dict[str, Any]) -> dict[str, An
     data = {subject: given.pop(subject), **given}
     value: dict[str, Any] = {
         "type": type_,
-        "data": {k: list(v) if isinstance(v, tuple) else v for k, v in data.items() if v not in (None, ())},
+        "data": {k: _json(k, v) for k, v in data.items() if v not in (None, ())},
     }
     value.update((name, field) for name, field in envelope.items() if field is not None)
     source = {name: field for name, field in source.items() if field is not None}
     if source:
         value["source"] = source
     return value
+
+
+def _json(name: str, value: Any) -> Any:
+    """An option's value as the event holds it: repeated options a list, names in languages an object."""
+    if name in ("names", "titles"):
+        return dict(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def parse_name_in(text: str) -> tuple[str, str]:
+    """A name in another language written TAG=NAME, e.g. 'ko=환경부'."""
+    tag, equals, name = text.partition("=")
+    if not equals or not tag.strip() or not name.strip():
+        raise ValueError(f"{text!r}: write TAG=NAME, e.g. 'ko=환경부'")
+    return tag.strip(), name.strip()
 
 
 def parse_person(text: str) -> dict[str, str]:

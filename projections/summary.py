@@ -31,6 +31,8 @@ def summary(envelope: dict[str, Any]) -> str:
         case "PartyRegistered":
             country = f", {data['country']}" if data.get("country") else ""
             return f"{data['party']}: {data['name']} ({data['kind']}{country})"
+        case "PartyRenamed":
+            return f"{data['party']} renamed: {data['name']}"
         case "InstrumentSigned":
             return _with(
                 f"{data['instrument']} ({data['kind']}) {parties}: {data['title']}",
@@ -47,6 +49,19 @@ def summary(envelope: dict[str, Any]) -> str:
             return _with(f"{data['instrument']} terminated", data, ("reason", "reason:"))
         case "SeriesEstablished":
             return f"{data['series']} {parties}: {data['title']}"
+        case "SeriesSuspended":
+            return _with(f"{data['series']} suspended", data, ("reason", "reason:"))
+        case "SeriesResumed":
+            return _with(f"{data['series']} resumed", data, ("reason", "reason:"))
+        case "MeetingPostponed":
+            return _with(
+                f"{data['meeting']} postponed"
+                + (f" to {data['planned_for']}" if data.get("planned_for") else ", no new date"),
+                data,
+                ("reason", "reason:"),
+            )
+        case "MeetingCancelled":
+            return _with(f"{data['meeting']} cancelled", data, ("reason", "reason:"))
         case "MeetingScheduled":
             return _with(
                 f"{_meeting(data)} {parties} planned for {data['planned_for']}",

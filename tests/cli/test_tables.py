@@ -60,11 +60,12 @@ def rows(output: str, first_cell: str) -> list[list[str]]:
 def test_state_is_four_aligned_tables_on_a_terminal(db: Path) -> None:
     output = coopledger(db, "state", "KOR", "CHN", "--as-of", "2019-01", terminal=True)
     assert output.splitlines()[0] == "CHN~KOR as of 2019-01"
-    assert [line.split()[0] for line in output.splitlines() if line and line[0].isalpha()][1:] == [
+    assert [line.split()[0] for line in output.splitlines() if line and line[0].isalpha()][1:6] == [
         "Instruments",
         "Projects",
         "Meetings:",
         "Series",
+        "Parties:",
     ]
     lines = output.splitlines()
     at = lines.index(next(line for line in lines if line.startswith("│ in force")))
@@ -159,6 +160,7 @@ def test_empty_answers_are_a_line_not_an_empty_table(db: Path) -> None:
         "Projects: none",
         "Meetings: 0 held",
         "Series: none",
+        "Parties: FRA France; KOR South Korea",
     ]
     assert coopledger(db, "history", "KOR", "FRA", terminal=True) == "no events\n"
     assert coopledger(db, "log", "--since-position", "1000", terminal=True) == "no events\n"

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from coopledger.cli import VERBS, cli
 from coopledger.events import EVENT_TYPES
+from coopledger.events.verbs import PARTY_VERBS
 from support import SEEDS
 
 SOURCE = [
@@ -40,6 +41,8 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "KR",
             "--alias",
             "KEITI-KR",
+            "--name-in",
+            "ko=한국환경산업기술원",
             "--on",
             "2009",
         ],
@@ -49,6 +52,7 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "kind": "agency",
             "country": "KOR",
             "aliases": ["KEITI-KR"],
+            "names": {"ko": "한국환경산업기술원"},
         },
     ),
     (
@@ -81,6 +85,8 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "Seoul",
             "--under",
             "nies-nier-mou-2024",
+            "--title-in",
+            "ja=グリーン協定",
             "--on",
             "2020-01-15",
         ],
@@ -96,6 +102,7 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "areas": ["waste", "water"],
             "place": "Seoul",
             "under": "nies-nier-mou-2024",
+            "titles": {"ja": "グリーン協定"},
         },
     ),
     (
@@ -135,6 +142,8 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "annual",
             "--hosts",
             "alternating",
+            "--title-in",
+            "ko=녹색 공동위원회",
             "--on",
             "2020-02",
         ],
@@ -145,6 +154,7 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "under": "green-mou",
             "cadence": "annual",
             "hosts": "alternating",
+            "titles": {"ko": "녹색 공동위원회"},
         },
     ),
     (
@@ -196,8 +206,14 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "Tokyo",
             "--host",
             "JPN",
+            "--format",
+            "hybrid",
+            "--chair",
+            "Sato|Minister|JPN",
             "--head",
             "Kim|DG|KOR",
+            "--observer",
+            "CHN",
             "--topic",
             "waste",
             "--outcome",
@@ -213,7 +229,10 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "title": "1st meeting",
             "venue": "Tokyo",
             "host": "JPN",
+            "format": "hybrid",
+            "chairs": [{"name": "Sato", "title": "Minister", "party": "JPN"}],
             "heads_of_delegation": [{"name": "Kim", "title": "DG", "party": "KOR"}],
+            "observers": ["CHN"],
             "topics": ["waste"],
             "outcomes": ["work plan"],
         },
@@ -236,6 +255,8 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
             "600000 USD",
             "--funding",
             "1250.5 EUR Green Fund",
+            "--title-in",
+            "en-GB=Green laboratory",
             "--on",
             "2020-04",
         ],
@@ -249,6 +270,7 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
                 {"amount": "600000", "currency": "USD"},
                 {"amount": "1250.5", "currency": "EUR", "source": "Green Fund"},
             ],
+            "titles": {"en-GB": "Green laboratory"},
         },
     ),
     (
@@ -281,6 +303,36 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
         ["side-lab", "--reason", "no funds", "--on", "2021"],
         {"project": "side-lab", "reason": "no funds"},
     ),
+    (
+        "party rename",
+        ["keiti", "--name", "Green Institute", "--alias", "GREEN-I", "--name-in", "ko=녹색원", "--on", "2023"],
+        {"party": "KEITI", "name": "Green Institute", "aliases": ["GREEN-I"], "names": {"ko": "녹색원"}},
+    ),
+    (
+        "suspend-series",
+        ["green-jc", "--reason", "pause", "--on", "2021"],
+        {"series": "green-jc", "reason": "pause"},
+    ),
+    (
+        "resume-series",
+        ["green-jc", "--reason", "again", "--on", "2022"],
+        {"series": "green-jc", "reason": "again"},
+    ),
+    (
+        "schedule",
+        ["green-jc-2", "--party", "KOR", "--party", "JPN", "--planned-for", "2022-10", "--on", "2022-03"],
+        {"meeting": "green-jc-2", "parties": ["KOR", "JPN"], "planned_for": "2022-10"},
+    ),
+    (
+        "postpone",
+        ["green-jc-2", "--planned-for", "2023-03", "--reason", "typhoon", "--on", "2022-09"],
+        {"meeting": "green-jc-2", "planned_for": "2023-03", "reason": "typhoon"},
+    ),
+    (
+        "cancel",
+        ["green-jc-2", "--reason", "budget", "--on", "2023-01"],
+        {"meeting": "green-jc-2", "reason": "budget"},
+    ),
 ]
 
 
@@ -297,7 +349,7 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_the_story_covers_every_verb_and_every_field() -> None:
     verbs = {verb for verb, _, _ in STORY}
-    assert verbs >= set(VERBS) - {"retract"} | {"party add"}
+    assert verbs >= set(VERBS) - {"retract"} | {f"party {verb}" for verb in PARTY_VERBS}
     for type_, cls in EVENT_TYPES.items():
         if type_ == "EventRetracted":
             continue
@@ -306,7 +358,7 @@ def test_the_story_covers_every_verb_and_every_field() -> None:
 
 
 def _type(verb: str) -> str:
-    return "PartyRegistered" if verb == "party add" else VERBS[verb][0]
+    return PARTY_VERBS[verb.split()[1]][0] if verb.startswith("party ") else VERBS[verb][0]
 
 
 def test_every_field_reaches_the_recorded_event(run) -> None:  # type: ignore[no-untyped-def]
