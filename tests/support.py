@@ -91,3 +91,7 @@ def event_id(position: int) -> str:
 
 def retraction(position: int, target: int, recorded_at: str) -> Entry:
     return entry(position, "EventRetracted", None, recorded_at, event=event_id(target), reason="mistake")
+
+
+# How many events the example ledger holds: positions after it are counted from here.
+SEED_EVENTS = sum(1 for line in SEEDS.read_bytes().splitlines() if line.strip())

@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 from coopledger.cli import cli
-from support import SEEDS
+from support import SEED_EVENTS, SEEDS
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_import_errors_name_the_line_and_record_nothing(seeded, tmp_path: Path) 
     )
     assert seeded("digest").stdout == digest
     again = seeded("import", str(SEEDS))
-    assert again.stdout == "imported 0 events, 74 duplicates skipped\n"
+    assert again.stdout == f"imported 0 events, {SEED_EVENTS} duplicates skipped\n"
 
 
 def test_bad_arguments_fail_before_the_ledger_opens(run) -> None:  # type: ignore[no-untyped-def]
@@ -184,7 +184,7 @@ def test_log_show_and_history(seeded) -> None:  # type: ignore[no-untyped-def]
     retract = seeded(
         "append", '{"type": "EventRetracted", "data": {"event": 10, "reason": "duplicate entry"}}'
     )
-    assert retract.stdout.startswith("recorded position 75 ")
+    assert retract.stdout.startswith(f"recorded position {SEED_EVENTS + 1} ")
     history = seeded("history", "NIES", "NIER", "--exact").stdout.splitlines()
     assert history[-1].endswith("[RETRACTED: duplicate entry]")
     items = json.loads(
@@ -199,8 +199,10 @@ def test_log_show_and_history(seeded) -> None:  # type: ignore[no-untyped-def]
 
 def test_verify_digest_and_tampering(seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     digest = seeded("digest").stdout.strip()
-    assert digest.startswith("74:")
-    assert seeded("verify", "--digest", digest).stdout == f"ok: 74 events verified; digest {digest}\n"
+    assert digest.startswith(f"{SEED_EVENTS}:")
+    assert (
+        seeded("verify", "--digest", digest).stdout == f"ok: {SEED_EVENTS} events verified; digest {digest}\n"
+    )
     connection = sqlite3.connect(tmp_path / "ledger.sqlite")
     connection.execute("DROP TRIGGER coopledger_events_no_update")
     connection.execute(
@@ -220,20 +222,20 @@ def test_relationships_rebuild_and_export(seeded, tmp_path: Path) -> None:  # ty
     jpn_kor = next(r for r in listed if r["relationship"] == "JPN~KOR")
     assert (jpn_kor["instruments"], jpn_kor["first"]) == (2, "1993-12-31")
     before = seeded("state", "KOR", "CHN", "--json", "--as-of", "2020").stdout
-    assert seeded("rebuild").stdout == "rebuilt the read model from 74 events\n"
+    assert seeded("rebuild").stdout == f"rebuilt the read model from {SEED_EVENTS} events\n"
     assert seeded("state", "KOR", "CHN", "--json", "--as-of", "2020").stdout == before
     out = tmp_path / "out.jsonl"
     assert seeded("export", "--out", str(out)).exit_code == 0
     lines = out.read_bytes().splitlines()
-    assert len(lines) == 74 and json.loads(lines[0])["position"] == 1
+    assert len(lines) == SEED_EVENTS and json.loads(lines[0])["position"] == 1
     assert seeded("init").stdout == f"the ledger at {tmp_path / 'ledger.sqlite'} already exists\n"
 
 
 def test_verify_and_digest_speak_json_too(seeded) -> None:  # type: ignore[no-untyped-def]
     digest = json.loads(seeded("digest", "--json").stdout)
-    assert digest["position"] == 74 and len(digest["hash"]) == 64
+    assert digest["position"] == SEED_EVENTS and len(digest["hash"]) == 64
     verified = json.loads(seeded("verify", "--json").stdout)
-    assert verified == {"ok": True, "events": 74, "digest": f"74:{digest['hash']}"}
+    assert verified == {"ok": True, "events": SEED_EVENTS, "digest": f"{SEED_EVENTS}:{digest['hash']}"}
 
 
 def test_files_that_cannot_be_written_and_impossible_filters_are_one_line_errors(
@@ -264,7 +266,7 @@ def test_export_to_a_file_is_written_whole(seeded, tmp_path: Path) -> None:  # t
     out = tmp_path / "all.jsonl"
     assert seeded("export", "--out", str(out)).exit_code == 0
     assert out.read_bytes() == seeded("export").stdout_bytes
-    assert len(out.read_bytes().splitlines()) == 74
+    assert len(out.read_bytes().splitlines()) == SEED_EVENTS
     assert [path.name for path in tmp_path.iterdir() if "partial" in path.name] == []
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from coopledger.cli import VERBS, cli
 from coopledger.events import EVENT_TYPES
 from coopledger.events.verbs import PARTY_VERBS
-from support import SEEDS
+from support import SEED_EVENTS, SEEDS
 
 SOURCE = [
     "--source-title",
@@ -305,7 +305,17 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
     ),
     (
         "party rename",
-        ["keiti", "--name", "Green Institute", "--alias", "GREEN-I", "--name-in", "ko=녹색원", "--on", "2023"],
+        [
+            "keiti",
+            "--name",
+            "Green Institute",
+            "--alias",
+            "GREEN-I",
+            "--name-in",
+            "ko=녹색원",
+            "--on",
+            "2023",
+        ],
         {"party": "KEITI", "name": "Green Institute", "aliases": ["GREEN-I"], "names": {"ko": "녹색원"}},
     ),
     (
@@ -362,7 +372,7 @@ def _type(verb: str) -> str:
 
 
 def test_every_field_reaches_the_recorded_event(run) -> None:  # type: ignore[no-untyped-def]
-    for number, (verb, args, data) in enumerate(STORY, start=75):
+    for number, (verb, args, data) in enumerate(STORY, start=SEED_EVENTS + 1):
         key = f"story/{number}"
         result = run(*verb.split(), *args, *SOURCE, "--note", f"note {number}", "--key", key)
         assert result.exit_code == 0, (verb, result.output)
@@ -377,9 +387,9 @@ def test_every_field_reaches_the_recorded_event(run) -> None:  # type: ignore[no
             "published_on": "2020-01-02",
             "page": "4",
         }
-    retracted = run("retract", "86", "--reason", "recorded twice", "--json")
+    retracted = run("retract", str(SEED_EVENTS + 12), "--reason", "recorded twice", "--json")
     assert json.loads(retracted.stdout)["event"]["data"]["reason"] == "recorded twice"
-    assert run("show", "86").stdout.splitlines()[-1].endswith(": recorded twice")
+    assert run("show", str(SEED_EVENTS + 12)).stdout.splitlines()[-1].endswith(": recorded twice")
 
 
 def test_a_dry_run_checks_and_shows_the_event_but_records_nothing(run) -> None:  # type: ignore[no-untyped-def]
@@ -388,7 +398,8 @@ def test_a_dry_run_checks_and_shows_the_event_but_records_nothing(run) -> None: 
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert (
-        lines[0] == "would record position 75: InstrumentExtended nies-nier-mou-2024 extended to 2034-03-31"
+        lines[0]
+        == f"would record position {SEED_EVENTS + 1}: InstrumentExtended nies-nier-mou-2024 extended to 2034-03-31"
     )
     assert lines[-1] == "(dry run: nothing recorded)"
     assert run("digest").stdout == digest

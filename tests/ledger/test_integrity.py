@@ -14,7 +14,7 @@ import pytest
 from coopledger.events import parse_edtf
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.store import locate
-from support import ROOT
+from support import ROOT, SEED_EVENTS, SEEDS
 
 
 def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -130,16 +130,15 @@ class hold_write_lock:  # a context manager, named as it reads at the call
 def test_importing_one_file_from_several_processes_records_each_event_once(
     ledger: Ledger, db_url: str
 ) -> None:
-    from support import SEEDS
 
     ledger.init()
     start = time.time() + 3
     importers = [spawn("import", db_url, str(SEEDS), str(start)) for _ in range(4)]
     reports = [outcome for importer in importers for outcome in outcomes(importer)]
-    assert sorted(r["recorded"] for r in reports) == [0, 0, 0, 74]
-    assert sorted(r["duplicates"] for r in reports) == [0, 74, 74, 74]
-    assert ledger.verify().events == 74
-    assert ledger.import_lines(SEEDS.open("rb")).duplicates == 74
+    assert sorted(r["recorded"] for r in reports) == [0, 0, 0, SEED_EVENTS]
+    assert sorted(r["duplicates"] for r in reports) == [0, SEED_EVENTS, SEED_EVENTS, SEED_EVENTS]
+    assert ledger.verify().events == SEED_EVENTS
+    assert ledger.import_lines(SEEDS.open("rb")).duplicates == SEED_EVENTS
 
 
 def test_kill_9_at_any_moment_leaves_the_ledger_before_or_after(
@@ -219,7 +218,6 @@ class Tamper:
 
 
 def seeded(db_url: str) -> Ledger:
-    from support import SEEDS
 
     ledger = Ledger(locate(db_url))
     ledger.import_lines(SEEDS.open("rb"))
@@ -240,8 +238,8 @@ TAMPERING = {
         "position 40: missing (the next stored event is 41)",
     ),
     "a deleted last event": (
-        lambda t: t.run("DELETE FROM {events} WHERE originator_version = 74"),
-        "position 74: the ledger head says 74:",
+        lambda t: t.run(f"DELETE FROM {{events}} WHERE originator_version = {SEED_EVENTS}"),
+        f"position {SEED_EVENTS}: the ledger head says {SEED_EVENTS}:",
     ),
     "swapped events": (
         lambda t: [
@@ -274,7 +272,7 @@ def test_verify_names_the_first_bad_position(db_url: str, case: str) -> None:
     change, message = TAMPERING[case]
     ledger = seeded(db_url)
     try:
-        assert ledger.verify().events == 74
+        assert ledger.verify().events == SEED_EVENTS
         tampering = Tamper(db_url)
         change(tampering)
         tampering.close()
@@ -298,7 +296,7 @@ def test_an_earlier_digest_catches_a_truncated_tail_or_a_rewritten_history(
         ledger.rebuild()
         assert ledger.verify().events == 70
         with pytest.raises(
-            Exception, match=r"^position 71: missing; the digest 74:\w+ names a longer ledger"
+            Exception, match=rf"^position 71: missing; the digest {SEED_EVENTS}:\w+ names a longer ledger"
         ):
             ledger.verify(digest)
     finally:
@@ -324,8 +322,10 @@ def test_an_earlier_digest_catches_a_truncated_tail_or_a_rewritten_history(
             )
         tampering.close()
         other.rebuild()
-        assert other.verify().events == 74
-        with pytest.raises(Exception, match=rf"^position 74: does not match the digest {ledger_digest}"):
+        assert other.verify().events == SEED_EVENTS
+        with pytest.raises(
+            Exception, match=rf"^position {SEED_EVENTS}: does not match the digest {ledger_digest}"
+        ):
             other.verify(ledger_digest)
         with pytest.raises(Exception, match=r"^position 60: does not match the digest 60:"):
             other.verify("60:" + "0" * 64)
@@ -334,7 +334,6 @@ def test_an_earlier_digest_catches_a_truncated_tail_or_a_rewritten_history(
 
 
 def test_state_is_unchanged_by_a_kill_during_append(ledger: Ledger, db_url: str) -> None:
-    from support import SEEDS
 
     ledger.import_lines(SEEDS.open("rb"))
     before = ledger.state("KOR", "CHN", parse_edtf("2030"))
@@ -353,8 +352,8 @@ def test_state_is_unchanged_by_a_kill_during_append(ledger: Ledger, db_url: str)
         process.kill()
         process.wait()
         count = ledger.verify().events
-        assert count in (74, 75)
-        if count == 75:
+        assert count in (SEED_EVENTS, SEED_EVENTS + 1)
+        if count == SEED_EVENTS + 1:
             break
         assert ledger.state("KOR", "CHN", parse_edtf("2030")) == before
 
@@ -362,7 +361,6 @@ def test_state_is_unchanged_by_a_kill_during_append(ledger: Ledger, db_url: str)
 def test_a_backup_taken_while_writers_run_restores_identically(
     ledger: Ledger, db_url: str, tmp_path: Path
 ) -> None:
-    from support import SEEDS
 
     ledger.import_lines(SEEDS.open("rb"))
     start = time.time() + 2
@@ -372,7 +370,7 @@ def test_a_backup_taken_while_writers_run_restores_identically(
     taken = ledger.backup(backup)
     for writer in writers:
         outcomes(writer)
-    assert 74 <= taken.events <= 154
+    assert SEED_EVENTS <= taken.events <= SEED_EVENTS + 80
     lines = backup.read_bytes().splitlines()
     assert len(lines) == taken.events
     restored = Ledger(locate(str(tmp_path / "restored.sqlite")), actor="someone else")
@@ -381,7 +379,7 @@ def test_a_backup_taken_while_writers_run_restores_identically(
         assert restored.verify(taken.digest).digest == taken.digest
         assert list(restored.export()) == lines
         # The original kept growing; the copy is the ledger as it stood at the backup.
-        assert ledger.verify(taken.digest).events == 154
+        assert ledger.verify(taken.digest).events == SEED_EVENTS + 80
         with pytest.raises(Exception, match="restore needs an empty ledger"):
             restored.restore(backup.open("rb"))
     finally:
@@ -389,7 +387,6 @@ def test_a_backup_taken_while_writers_run_restores_identically(
 
 
 def test_a_backup_line_that_breaks_the_chain_is_refused_by_line(ledger: Ledger, tmp_path: Path) -> None:
-    from support import SEEDS
 
     ledger.import_lines(SEEDS.open("rb"))
     backup = tmp_path / "backup.jsonl"
@@ -413,7 +410,6 @@ def test_an_appender_role_can_append_but_never_rewrite(postgres_url: str) -> Non
     import uuid
 
     import psycopg
-    from support import SEEDS
 
     role = f"appender_{uuid.uuid4().hex[:8]}"
     owner = Ledger(locate(postgres_url))
@@ -433,9 +429,9 @@ def test_an_appender_role_can_append_but_never_rewrite(postgres_url: str) -> Non
                         "data": {"meeting": "m", "parties": ["KOR", "JPN"]},
                     }
                 ).position
-                == 75
+                == SEED_EVENTS + 1
             )
-            assert clerk.verify().events == 75
+            assert clerk.verify().events == SEED_EVENTS + 1
         finally:
             clerk.close()
         with psycopg.connect(as_role.replace("+psycopg", ""), autocommit=True) as connection:

@@ -13,7 +13,7 @@ from coopledger.events import parse_edtf
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.errors import LedgerError, LineError, Rejected, StoreMissing
 from coopledger.ledger.store import locate
-from support import SEEDS
+from support import SEED_EVENTS, SEEDS
 
 
 @contextmanager
@@ -57,7 +57,7 @@ def test_the_database_refuses_to_change_or_remove_recorded_events(ledger: Ledger
         for statement in statements:
             with pytest.raises(Exception, match="recorded events cannot be changed or removed"):
                 connection.execute(statement)
-    assert ledger.verify().events == 74
+    assert ledger.verify().events == SEED_EVENTS
 
 
 def test_stored_payloads_are_plain_json_readable_by_the_database(ledger: Ledger, db_url: str) -> None:
@@ -84,7 +84,7 @@ def test_an_import_is_all_or_nothing_and_names_the_line(ledger: Ledger) -> None:
         ledger.import_lines(lines)
     assert snapshot(ledger) == before
     # Positions stay gapless after the rollback, on every backend.
-    assert ledger.append(orjson.loads(lines[0])).position == 75
+    assert ledger.append(orjson.loads(lines[0])).position == SEED_EVENTS + 1
 
 
 def test_a_rejected_event_leaves_the_ledger_unchanged(ledger: Ledger) -> None:

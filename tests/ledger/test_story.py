@@ -10,7 +10,7 @@ from coopledger.ledger.application import Ledger
 from coopledger.ledger.errors import LedgerError
 from coopledger.ledger.queries import known_at
 from coopledger.ledger.store import locate
-from support import SEEDS
+from support import SEED_EVENTS, SEEDS
 
 
 def day(text: str):  # type: ignore[no-untyped-def]
@@ -31,9 +31,9 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
     # An analyst loads the example ledger built from the press releases; loading it again
     # records nothing twice.
     report = ledger.import_lines(SEEDS.open("rb"))
-    assert (report.recorded, report.duplicates, report.first, report.last) == (74, 0, 1, 74)
+    assert (report.recorded, report.duplicates, report.first, report.last) == (SEED_EVENTS, 0, 1, SEED_EVENTS)
     again = ledger.import_lines(SEEDS.open("rb"))
-    assert (again.recorded, again.duplicates) == (0, 74)
+    assert (again.recorded, again.duplicates) == (0, SEED_EVENTS)
 
     # "What did we have with China as of January 2019?"
     china = ledger.state("kor", "PRC", day("2019-01"))
@@ -204,7 +204,7 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
     assert {e["recorded_by"] for e in entries} == {"tester"}
     assert len(entries) == 11
     verified = ledger.verify()
-    assert verified.events == 77 and verified.digest == ledger.digest()
+    assert verified.events == SEED_EVENTS + 3 and verified.digest == ledger.digest()
     queries = lambda: (
         ledger.state("KOR", "CHN", day("2019-12-31")),
         ledger.history("KOR", "JPN"),
@@ -212,7 +212,7 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
         ledger.state("NIES", "NIER", day("2024-04"), exact=True),
     )
     kept = queries()
-    assert ledger.rebuild() == 77
+    assert ledger.rebuild() == SEED_EVENTS + 3
     assert queries() == kept
     ledger.verify()
 
@@ -221,7 +221,7 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
     exported.write_bytes(b"".join(line + b"\n" for line in ledger.export()))
     copy = Ledger(locate(str(tmp_path / "copy.sqlite")), actor="auditor")
     try:
-        assert copy.import_lines(exported.open("rb")).recorded == 77
+        assert copy.import_lines(exported.open("rb")).recorded == SEED_EVENTS + 3
         assert copy.state("KOR", "CHN", day("2019-12-31")) == kept[0]
         assert without_recording(copy.history("KOR", "JPN")) == without_recording(kept[1])
         first = next(iter(copy.audit()))
