@@ -1,4 +1,4 @@
-"""The ledger as an eventsourcing application: append, import, restore and rebuild."""
+"""The ledger over eventsourcing's store and the read model: append, import, restore and rebuild."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from eventsourcing.application import Application
 
 from ..events import FieldError, decode, parse_event, parse_json
 from ..events.envelope import CONTENT_FIELDS
@@ -17,7 +16,7 @@ from ..projections import readmodel as sql
 from .chain import ENVELOPE_FIELDS, GENESIS
 from .errors import LedgerError, LineError, Rejected
 from .queries import PAGE, Progress, Queries, Verified, timestamp
-from .store import Cursor, Database, Location, PostgresDatabase, database, environment
+from .store import Cursor, Database, Location, PostgresDatabase, database
 from .writer import Outcome, Writer
 
 
@@ -38,21 +37,15 @@ class ImportReport:
     last: int | None
 
 
-class Ledger(Application, Queries):  # type: ignore[type-arg]
+class Ledger(Queries):
     """The ledger: one stream of events in eventsourcing's store, plus its read model."""
 
-    name = "coopledger"
     db: Database
 
     def __init__(self, location: Location, actor: str = ""):
         self.location = location
         self.actor = actor
-        Application.__init__(self, env=environment(location))
-        self.db = database(self.recorder, location)
-
-    def close(self) -> None:
-        self.db.close()
-        Application.close(self)
+        self.db = database(location)
 
     # --- setting up
 
