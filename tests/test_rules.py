@@ -29,8 +29,6 @@ class Entities(dict[Key, State]):
                 self[key] = state
 
 
-
-
 @pytest.mark.parametrize(
     ("before", "value", "message"),
     [
