@@ -41,7 +41,7 @@ def lock_timeout() -> int:
 
 @dataclass(frozen=True)
 class Location:
-    """A SQLite file (`path`) or a PostgreSQL server (`url`, an SQLAlchemy URL)."""
+    """A SQLite file (`path`) or a PostgreSQL server (`url`, a postgresql+psycopg:// URL)."""
 
     path: Path | None = None
     url: str | None = None
