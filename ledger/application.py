@@ -1,23 +1,22 @@
-"""The ledger as an eventsourcing application: append, import, restore and rebuild."""
+"""The ledger: a store (eventsourcing's recorder beside the read model) and the queries that
+read it; append, import, restore and rebuild."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from eventsourcing.application import Application
 
-from ..events import FieldError, decode, parse_event, parse_json
-from ..events.envelope import CONTENT_FIELDS
+from ..events import FieldError, decode, parse_event
 from ..projections import readmodel as sql
-from .chain import ENVELOPE_FIELDS, GENESIS
-from .errors import LedgerError, LineError, Rejected
+from .chain import GENESIS
+from .errors import LedgerError, Rejected
+from .importer import ImportReport, import_lines, restore_lines
 from .queries import PAGE, Progress, Queries, Verified, timestamp
-from .store import Cursor, Database, Location, PostgresDatabase, database, environment
+from .store import Cursor, Location, PostgresDatabase, database
 from .writer import Outcome, Writer
 
 
@@ -30,49 +29,50 @@ def utc_now() -> str:
     return timestamp(datetime.now(UTC))
 
 
-@dataclass(frozen=True)
-class ImportReport:
-    recorded: int
-    duplicates: int
-    first: int | None  # position of the first event recorded
-    last: int | None
-
-
-class Ledger(Application, Queries):  # type: ignore[type-arg]
-    """The ledger: one stream of events in eventsourcing's store, plus its read model."""
-
-    name = "coopledger"
-    db: Database
+class Ledger:
+    """The ledger: one stream of events in eventsourcing's store, plus its read model, written
+    through `store` and read through `queries`."""
 
     def __init__(self, location: Location, actor: str = ""):
         self.location = location
         self.actor = actor
-        Application.__init__(self, env=environment(location))
-        self.db = database(self.recorder, location)
+        self.queries = Queries(location)
+        self.store = database(location)
+        # What is asked of a ledger without changing it is answered by its queries.
+        self.export = self.queries.export
+        self.audit = self.queries.audit
+        self.show = self.queries.show
+        self.state = self.queries.state
+        self.timeline = self.queries.timeline
+        self.history = self.queries.history
+        self.relationships = self.queries.relationships
+        self.digest = self.queries.digest
+        self.verify = self.queries.verify
+        self.backup = self.queries.backup
 
     def close(self) -> None:
-        self.db.close()
-        Application.close(self)
+        self.queries.close()
+        self.store.close()
 
     # --- setting up
 
     def init(self) -> bool:
         """Create the store; False when it was already there."""
-        with self.db.writing() as cursor:
+        with self.store.writing() as cursor:
             return self._create(cursor)
 
     def _create(self, cursor: Cursor) -> bool:
-        if self.db.has_schema(cursor):
+        if self.store.has_schema(cursor):
             return False
-        self.db.create(cursor)
+        self.store.create(cursor)
         return True
 
     @contextmanager
     def _writing(self) -> Iterator[Writer]:
         """A write transaction; it creates the store, and undoes that too if it fails."""
-        with self.db.writing() as cursor:
+        with self.store.writing() as cursor:
             self._create(cursor)
-            writer = Writer(self.db, cursor, self.actor, utc_now())
+            writer = Writer(self.store, cursor, self.actor, utc_now())
             yield writer
             writer.finish()
 
@@ -94,30 +94,8 @@ class Ledger(Application, Queries):  # type: ignore[type-arg]
 
     def import_lines(self, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
         """Append every line in one transaction: all of them, or none."""
-        recorded = duplicates = 0
-        first = last = None
         with self._writing() as writer:
-            for number, line in enumerate(lines, start=1):
-                if progress:
-                    progress(len(line))
-                if not line.strip():
-                    continue
-                try:
-                    outcome = writer.append(parse_event(parse_json(line), writer.resolver()))
-                except (FieldError, Rejected) as error:
-                    raise LineError(number, str(error)) from None
-                if outcome.duplicate:
-                    duplicates += 1
-                else:
-                    recorded += 1
-                    first, last = first or outcome.position, outcome.position
-                if number % PAGE == 0:
-                    writer.flush()
-        return ImportReport(recorded, duplicates, first, last)
-
-    # --- reading the whole log, in position order
-
-    # --- relationships
+            return import_lines(writer, lines, progress)
 
     # --- integrity
 
@@ -128,42 +106,32 @@ class Ledger(Application, Queries):  # type: ignore[type-arg]
                 raise LedgerError(
                     f"restore needs an empty ledger; {self.location} holds {writer.position} events"
                 )
-            for number, line in enumerate(lines, start=1):
-                if progress:
-                    progress(len(line))
-                try:
-                    envelope = _backed_up(parse_json(line))
-                    content = {name: envelope[name] for name in (*CONTENT_FIELDS, "id") if name in envelope}
-                    writer.restore(parse_event(content, writer.resolver()), envelope)
-                except (FieldError, Rejected) as error:
-                    raise LineError(number, str(error)) from None
-                if number % PAGE == 0:
-                    writer.flush()
+            restore_lines(writer, lines, progress)
             restored = Verified(writer.position, f"{writer.position}:{writer.hash}")
         return restored
 
     def grant_appender(self, role: str, apply: bool = True) -> list[str]:
         """Grant a PostgreSQL role what it needs to append and nothing that rewrites history."""
-        self.require()
-        if not isinstance(self.db, PostgresDatabase):
+        self.queries.require()
+        if not isinstance(self.store, PostgresDatabase):
             raise LedgerError(
                 "roles are a PostgreSQL matter: on a SQLite file, file permissions decide who writes"
             )
-        statements = self.db.appender_grants(role)
+        statements = self.store.appender_grants(role)
         if apply:
-            self.db.grant(statements)
+            self.store.grant(statements)
         return statements
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Recreate every read model table from the events; returns how many were replayed."""
-        self.require()
-        with self.db.writing() as cursor:
+        self.queries.require()
+        with self.store.writing() as cursor:
             for table in sql.TABLES[1:]:
                 cursor.run(f"DELETE FROM {table}")
             cursor.run(sql.SET_HEAD, (0, GENESIS, ""))
-            writer = Writer(self.db, cursor)
+            writer = Writer(self.store, cursor)
             count = 0
-            for _, _, state in self.stored_states():
+            for _, _, state in self.queries.stored_states():
                 envelope = orjson.loads(state)
                 writer.apply(decode(envelope))
                 count += 1
@@ -173,18 +141,3 @@ class Ledger(Application, Queries):  # type: ignore[type-arg]
                     progress(1)
             writer.finish()
         return count
-
-
-def _backed_up(value: Any) -> dict[str, Any]:
-    """A line of a backup: a whole stored envelope, in the stored order of its fields."""
-    if not isinstance(value, dict):
-        raise FieldError("", "expected a stored event (a JSON object)")
-    for name in value:
-        if name not in ENVELOPE_FIELDS and name != "hash":
-            raise FieldError(name, "not a field of a stored event")
-    for name in ("id", "position", "recorded_at", "recorded_by", "hash"):
-        if not value.get(name):
-            raise FieldError(name, "required in a backup: restore keeps what the ledger recorded")
-    if "imported_from" in value and not isinstance(value["imported_from"], dict):
-        raise FieldError("imported_from", "expected an object")
-    return {name: value[name] for name in (*ENVELOPE_FIELDS, "hash") if name in value}

@@ -1,25 +1,26 @@
-"""Where the ledger lives: the --db location, the eventsourcing persistence it selects, and
-serialised transactions that write the events and the read model together."""
+"""Where the ledger lives: the --db location, readers that query it with the database's own
+driver, and the database that writers record into, through eventsourcing's recorders
+(`ledger.sqlite`, `ledger.postgres`), in serialised transactions that write the events and the
+read model together."""
 
 from __future__ import annotations
 
 import os
-import random
 import re
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import NAMESPACE_URL, uuid5
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+    from eventsourcing.persistence import StoredEvent
 
 from ..projections import readmodel
+from . import beyond_library as beyond
 from .errors import Busy, LedgerError, StoreMissing, Unavailable
 
 # Every event is a version of this one stream: eventsourcing's unique (originator_id,
@@ -40,7 +41,7 @@ def lock_timeout() -> int:
 
 @dataclass(frozen=True)
 class Location:
-    """A SQLite file (`path`) or a PostgreSQL server (`url`, an SQLAlchemy URL)."""
+    """A SQLite file (`path`) or a PostgreSQL server (`url`, a postgresql+psycopg:// URL)."""
 
     path: Path | None = None
     url: str | None = None
@@ -77,19 +78,31 @@ def _without_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
+# eventsourcing's name for the ledger: the PostgreSQL table of events is `coopledger_events`.
+NAME = "coopledger"
+# What eventsourcing's PostgreSQL factory reads of a server, as POSTGRES_DBNAME, POSTGRES_HOST, ...
+POSTGRES_PARAMETERS = ("dbname", "host", "port", "user", "password")
+
+
 def environment(location: Location) -> dict[str, str]:
-    """The eventsourcing environment for a location; tables are created by `Database.create`."""
+    """eventsourcing's environment for a location: the persistence module (a factory of the
+    ledger's recorder) and its settings; tables are created by `Database.create`."""
     if location.path is not None:
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": f"{__package__}.sqlite:Factory",
             "SQLITE_DBNAME": str(location.path),
             "SQLITE_LOCK_TIMEOUT": str(lock_timeout()),
             "CREATE_TABLE": "no",
         }
     assert location.url is not None
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = conninfo_to_dict(beyond.libpq_url(location.url))  # as libpq reads it
     return {
-        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
-        "SQLALCHEMY_URL": location.url,
+        "PERSISTENCE_MODULE": f"{__package__}.postgres:Factory",
+        "POSTGRES_URL": location.url,
+        **{f"POSTGRES_{key.upper()}": str(given.get(key) or "") for key in POSTGRES_PARAMETERS},
+        "POSTGRES_LOCK_TIMEOUT": str(lock_timeout()),
         "CREATE_TABLE": "no",
     }
 
@@ -129,11 +142,8 @@ class PostgresCursor(Cursor):
         super().__init__(cursor, "%s")
 
     def add(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Add rows with COPY (an import of 100k events took 12 % less time than with INSERTs)."""
-        if rows:
-            with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        """Add rows with COPY."""
+        beyond.copy_rows(self._cursor, table, columns, rows)
 
 
 @lru_cache(maxsize=256)
@@ -227,7 +237,7 @@ class SQLiteReader(Reader):
         try:
             yield
         except sqlite3.OperationalError as error:
-            if _busy(error):
+            if beyond.busy(error):
                 raise Busy(f"the ledger {self.location} is busy with another writer; try again") from None
             raise Unavailable(f"cannot use the ledger at {self.location}: {error}") from None
         except sqlite3.DatabaseError as error:
@@ -243,7 +253,7 @@ class PostgresReader(Reader):
         import psycopg
 
         assert self.location.url is not None
-        return psycopg.connect(self.location.url.replace("postgresql+psycopg://", "postgresql://", 1))
+        return psycopg.connect(beyond.libpq_url(self.location.url))
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -263,20 +273,35 @@ class PostgresReader(Reader):
             raise Unavailable(f"cannot use the ledger at {self.location}: {reason}") from None
 
 
+class Recorder(Protocol):
+    """What a Database asks of eventsourcing's recorder, as `ledger.sqlite` and
+    `ledger.postgres` extend it: its tables created, and events recorded, in the caller's
+    transaction on one of its datastore's connections."""
+
+    events_table_name: str
+
+    def create(self, cursor: Cursor) -> None: ...
+    def record(self, cursor: Cursor, stored: Sequence[StoredEvent]) -> None: ...
+    def connection(self) -> AbstractContextManager[Any]: ...
+
+
 class Database(Reader):
-    """A ledger to write: the eventsourcing recorder's table and the read model, in one transaction."""
+    """A ledger to write: eventsourcing's recorder, its table of events beside the read model,
+    written in one transaction."""
 
-    position_key = "BIGINT PRIMARY KEY"
-    without_rowid = ""
-
-    def __init__(self, recorder: ApplicationRecorder, location: Location):
+    def __init__(self, location: Location):
         super().__init__(location)
-        self.recorder = recorder
-        assert recorder.events_table_name == self.events_table  # type: ignore[attr-defined]
+        from eventsourcing.persistence import InfrastructureFactory
+        from eventsourcing.utils import Environment
+
+        self.factory = InfrastructureFactory.construct(Environment(NAME, environment(location)))
+        with self._errors():
+            self.recorder: Recorder = self.factory.application_recorder()  # type: ignore[assignment]
+        assert self.recorder.events_table_name == self.events_table
 
     def create(self, cursor: Cursor) -> None:
         """Create the event store table, the read model and the triggers, in the transaction."""
-        raise NotImplementedError
+        self.recorder.create(cursor)
 
     @contextmanager
     def writing(self) -> Iterator[Cursor]:
@@ -285,143 +310,48 @@ class Database(Reader):
         yield
 
     def insert(self, cursor: Cursor, stored: Sequence[StoredEvent]) -> None:
-        raise NotImplementedError
+        self.recorder.record(cursor, stored)
+
+    def close(self) -> None:
+        super().close()
+        self.factory.close()
 
 
 class SQLiteDatabase(Database, SQLiteReader):
-    position_key = "INTEGER PRIMARY KEY"  # the rowid itself: one B-tree, not two
-    without_rowid = " WITHOUT ROWID"
     _wal_on = False
-
-    def create(self, cursor: Cursor) -> None:
-        self.recorder._create_table(cursor._cursor)  # type: ignore[attr-defined]
-        for statement in readmodel.schema(self.position_key, self.without_rowid) + self._triggers():
-            cursor.run(statement)
-
-    def _triggers(self) -> list[str]:
-        return [
-            f"CREATE TRIGGER IF NOT EXISTS coopledger_events_no_{verb.lower()}"
-            f" BEFORE {verb} ON {self.events_table}"
-            f" BEGIN SELECT RAISE(ABORT, 'coopledger: recorded events cannot be changed or removed'); END"
-            for verb in ("UPDATE", "DELETE")
-        ]
-
-    def _wal(self) -> None:
-        """Turn WAL on before the first pooled connection does it.
-
-        Processes opening a brand-new file at once can find it locked while one of them sets
-        the journal mode, and that error comes at once, whatever the busy timeout: retry it.
-        """
-        if self._wal_on:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + lock_timeout()
-        while True:
-            try:
-                with closing(
-                    sqlite3.connect(self.path, timeout=lock_timeout(), isolation_level=None)
-                ) as connection:
-                    if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                        connection.execute("PRAGMA journal_mode=WAL")
-                self._wal_on = True
-                return
-            except sqlite3.OperationalError as error:
-                if not _busy(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(random.uniform(0.01, 0.05))
 
     @contextmanager
     def writing(self) -> Iterator[Cursor]:
-        datastore = self.recorder.datastore  # type: ignore[attr-defined]
         with self._errors():
-            self._wal()
-        with self._errors(), datastore.get_connection(commit=True) as connection:
-            cursor = connection.cursor()
-            # IMMEDIATE takes the write lock before the first read, so the rules are
-            # checked against the ledger as it is when this transaction commits.
-            cursor.execute("BEGIN IMMEDIATE")
-            # Writes insert into several indexes at random places: a larger page cache keeps
-            # them in memory (32 MiB at most, per writing connection).
-            cursor.execute("PRAGMA cache_size = -32768")
-            try:
-                yield Cursor(cursor, "?")
-                connection.commit()
-            except BaseException:
-                connection.rollback()
-                raise
-            finally:
-                cursor.sqlite_cursor.close()
-
-    def insert(self, cursor: Cursor, stored: Sequence[StoredEvent]) -> None:
-        self.recorder._insert_events(cursor._cursor, stored)  # type: ignore[attr-defined]
+            if not self._wal_on:
+                beyond.wal(self.path, lock_timeout())
+                self._wal_on = True
+        with (
+            self._errors(),
+            self.recorder.connection() as connection,
+            connection.cursor() as cursor,
+            beyond.immediate(connection, cursor),
+        ):
+            yield Cursor(cursor, "?")
 
 
 class PostgresDatabase(Database, PostgresReader):
-    def create(self, cursor: Cursor) -> None:
-        for table in self.recorder.tables:  # type: ignore[attr-defined]
-            table.create(self._session.connection(), checkfirst=True)
-        for statement in readmodel.schema(self.position_key, self.without_rowid) + self._triggers():
-            cursor.run(statement)
-
-    def _triggers(self) -> list[str]:
-        refuse = (
-            "CREATE OR REPLACE FUNCTION coopledger_refuse_change() RETURNS trigger"
-            " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION"
-            " 'coopledger: recorded events cannot be changed or removed (%)', TG_OP; END $$"
-        )
-        return [refuse] + [
-            f"CREATE OR REPLACE TRIGGER coopledger_events_no_{name} BEFORE {verbs}"
-            f" ON {self.events_table} FOR EACH {each} EXECUTE FUNCTION coopledger_refuse_change()"
-            for name, verbs, each in (
-                ("change", "UPDATE OR DELETE", "ROW"),
-                ("truncate", "TRUNCATE", "STATEMENT"),
-            )
-        ]
-
     @contextmanager
     def writing(self) -> Iterator[Cursor]:
-        datastore = self.recorder.datastore  # type: ignore[attr-defined]
-        with self._errors(), datastore.transaction(commit=True) as session:
-            cursor = PostgresCursor(session.connection().connection.driver_connection.cursor())
-            cursor.run(f"SET LOCAL lock_timeout = '{lock_timeout()}s'")
-            # One writer at a time, from before the first read to the commit; the lock also
-            # covers creating the tables, which concurrent CREATE ... IF NOT EXISTS would not.
-            cursor.run("SELECT pg_advisory_xact_lock(?)", (_WRITE_LOCK,))
-            self._session = session
-            yield cursor
+        from psycopg.rows import tuple_row
 
-    def insert(self, cursor: Cursor, stored: Sequence[StoredEvent]) -> None:
-        """Insert into eventsourcing's table with one COPY, not its ORM.
-
-        The recorder's insert flushes one ORM object per event (about a tenth of a
-        millisecond each) and locks the table to keep commit order; the advisory lock above
-        already gives one writer at a time, so plain rows do the same job. Listeners are told,
-        as the recorder tells them.
-        """
-        cursor.add(
-            self.events_table,
-            ("originator_id", "originator_version", "topic", "state"),
-            [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored],
-        )
-        cursor.run(f"NOTIFY {self.events_table}")
+        with (
+            self._errors(),
+            self.recorder.connection() as connection,
+            connection.transaction(),
+            connection.cursor(row_factory=tuple_row) as cursor,
+        ):
+            beyond.serialise(cursor, _WRITE_LOCK, lock_timeout())
+            yield PostgresCursor(cursor)
 
     def appender_grants(self, role: str) -> list[str]:
-        """What a role needs to append, and no more: it can never rewrite recorded events.
-
-        It may insert events (and use their id sequence) and keep the read model; it gets no
-        UPDATE, DELETE or TRUNCATE on the events, and, not owning the table, cannot drop or
-        disable the triggers that refuse them to everyone.
-        """
-        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
-            raise LedgerError(f"role {role!r}: use lower-case letters, digits and '_'")
-        read_model = ", ".join(readmodel.TABLES)
-        return [
-            f'GRANT USAGE ON SCHEMA "{self._schema()}" TO {role}',
-            f"REVOKE ALL ON {self.events_table} FROM {role}",
-            f"GRANT SELECT, INSERT ON {self.events_table} TO {role}",
-            f"GRANT USAGE ON SEQUENCE {self.events_table}_id_seq TO {role}",
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {read_model} TO {role}",
-        ]
+        """What a role needs to append, and no more (see `beyond_library.appender_grants`)."""
+        return beyond.appender_grants(role, self.events_table, self._schema(), readmodel.TABLES)
 
     def _schema(self) -> str:
         with self.reading() as cursor:
@@ -436,17 +366,13 @@ class PostgresDatabase(Database, PostgresReader):
 _WRITE_LOCK = int.from_bytes(LEDGER_ID.bytes[:8], "big", signed=True)
 
 
-def _busy(error: sqlite3.OperationalError) -> bool:
-    return "locked" in str(error) or "busy" in str(error)
-
-
 def reader(location: Location) -> Reader:
     return SQLiteReader(location) if location.path is not None else PostgresReader(location)
 
 
-def database(recorder: ApplicationRecorder, location: Location) -> Database:
+def database(location: Location) -> Database:
     kind = SQLiteDatabase if location.path is not None else PostgresDatabase
-    return kind(recorder, location)
+    return kind(location)
 
 
 def missing(location: Location) -> StoreMissing:

@@ -1,0 +1,76 @@
+"""Lines into a write transaction: events to import, or a backup to restore, line by line, with
+progress, pending rows written a page at a time, and errors named by line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..events import FieldError, parse_event, parse_json
+from ..events.envelope import CONTENT_FIELDS
+from .chain import ENVELOPE_FIELDS
+from .errors import LineError, Rejected
+from .queries import PAGE, Progress
+from .writer import Writer
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    recorded: int
+    duplicates: int
+    first: int | None  # position of the first event recorded
+    last: int | None
+
+
+def import_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
+    """Append every event, one JSON object a line; blank lines are skipped."""
+    recorded = duplicates = 0
+    first = last = None
+    for number, line in enumerate(lines, start=1):
+        if progress:
+            progress(len(line))
+        if not line.strip():
+            continue
+        try:
+            outcome = writer.append(parse_event(parse_json(line), writer.resolver()))
+        except (FieldError, Rejected) as error:
+            raise LineError(number, str(error)) from None
+        if outcome.duplicate:
+            duplicates += 1
+        else:
+            recorded += 1
+            first, last = first or outcome.position, outcome.position
+        if number % PAGE == 0:
+            writer.flush()
+    return ImportReport(recorded, duplicates, first, last)
+
+
+def restore_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | None = None) -> None:
+    """Record every event of a backup as it was: same ids, positions, times and hashes."""
+    for number, line in enumerate(lines, start=1):
+        if progress:
+            progress(len(line))
+        try:
+            envelope = _backed_up(parse_json(line))
+            content = {name: envelope[name] for name in (*CONTENT_FIELDS, "id") if name in envelope}
+            writer.restore(parse_event(content, writer.resolver()), envelope)
+        except (FieldError, Rejected) as error:
+            raise LineError(number, str(error)) from None
+        if number % PAGE == 0:
+            writer.flush()
+
+
+def _backed_up(value: Any) -> dict[str, Any]:
+    """A line of a backup: a whole stored envelope, in the stored order of its fields."""
+    if not isinstance(value, dict):
+        raise FieldError("", "expected a stored event (a JSON object)")
+    for name in value:
+        if name not in ENVELOPE_FIELDS and name != "hash":
+            raise FieldError(name, "not a field of a stored event")
+    for name in ("id", "position", "recorded_at", "recorded_by", "hash"):
+        if not value.get(name):
+            raise FieldError(name, "required in a backup: restore keeps what the ledger recorded")
+    if "imported_from" in value and not isinstance(value["imported_from"], dict):
+        raise FieldError("imported_from", "expected an object")
+    return {name: value[name] for name in (*ENVELOPE_FIELDS, "hash") if name in value}
