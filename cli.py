@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Callable
 from functools import cached_property, partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import click
 
 from . import render as view
-from .events import DateError, Edtf, FieldError, Funding, Names, Person, parse_edtf, parse_json, verbs
+from .events import Edtf, FieldError, Funding, Names, Person, parse_edtf, parse_json, verbs
 from .events.dates import today
 from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
+from .ledger.api import Ledger
 from .ledger.errors import LedgerError, Rejected
-from .ledger.queries import Queries, known_at
+from .ledger.queries import known_at
 from .ledger.store import locate
-
-if TYPE_CHECKING:
-    from .ledger.application import Ledger
 
 _log_tables = view.log_tables  # the name tests/test_tables.py pages the log by
 
@@ -63,28 +60,18 @@ class LedgerGroup(click.Group):
 
 
 class Session:
-    """What the group's options select; the ledger opens on first use.
-
-    Queries read it with the database's own driver; only commands that write load
-    eventsourcing (and, for PostgreSQL, SQLAlchemy), which takes a noticeable part of a second.
-    """
+    """What the group's options select; the ledger (as coopledger.open gives it) opens on first use,
+    and a command renders its answers. Queries never load eventsourcing; the first write does."""
 
     def __init__(self, db: str | None, actor: str | None):
-        self.db = db
-        try:
-            self.actor = actor or getpass.getuser()
-        except (KeyError, OSError):
-            self.actor = "unknown"
+        self.db, self.actor = db, actor
 
     @cached_property
     def ledger(self) -> Ledger:
-        from .ledger.application import Ledger
-
         return Ledger(locate(self.db), actor=self.actor)
 
-    @cached_property
-    def queries(self) -> Queries:
-        return Queries(locate(self.db))
+    queries = property(lambda self: self.ledger.queries)
+    store = property(lambda self: self.ledger.store)
 
     def events(self) -> int:
         """How many events the ledger holds: a progress bar's length."""
@@ -158,8 +145,8 @@ def init(session: Session) -> None:
 
     Example: coopledger --db ledger.sqlite init
     """
-    created = session.ledger.init()
-    location = session.ledger.location
+    created = session.store.init()
+    location = session.store.location
     click.echo(f"created the ledger at {location}" if created else f"the ledger at {location} already exists")
 
 
@@ -181,7 +168,7 @@ def append(session: Session, event: str | None, file: IO[bytes] | None, as_json:
         value = parse_json(text)
     except FieldError as error:
         raise Rejected("event", error.message) from None
-    render(view.appended(session.ledger.append(value)), as_json, view.appended_text)
+    render(view.appended(session.store.append(value)), as_json, view.appended_text)
 
 
 @cli.command(name="import")
@@ -197,7 +184,7 @@ def import_(session: Session, source: IO[bytes], as_json: bool) -> None:
     Example: coopledger import examples/seeds.jsonl
     """
     report = with_progress(
-        "importing", lambda: view.size(source), partial(session.ledger.import_lines, source)
+        "importing", lambda: view.size(source), partial(session.store.import_lines, source)
     )
     render(view.imported(report), as_json, view.imported_text)
 
@@ -267,7 +254,7 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
 
     Example: coopledger relationships --as-of 2019-01-31
     """
-    found = session.queries.relationships(verbs.as_of_day(as_of), exact)
+    found = [row.to_dict() for row in session.ledger.relationships(as_of, exact)]
     render(found, as_json, view.relationships_text, view.relationships_tables, empty="no relationships yet")
 
 
@@ -279,7 +266,12 @@ def relationship_options(command: Callable[..., Any]) -> Callable[..., Any]:
         type=KNOWN_AT,
         help="Use the ledger as it stood at this time (UTC unless given).",
     )
-    return click.argument("party_a")(click.argument("party_b")(known(exact_option(output_options(command)))))
+    lang = click.option(
+        "--lang", metavar="TAG", help="Name parties in this language where recorded (e.g. ko)."
+    )
+    return click.argument("party_a")(
+        click.argument("party_b")(known(lang(exact_option(output_options(command)))))
+    )
 
 
 @cli.command()
@@ -291,6 +283,7 @@ def state(
     party_a: str,
     party_b: str,
     known: str | None,
+    lang: str | None,
     exact: bool,
     as_json: bool,
     as_of: Edtf | None,
@@ -299,7 +292,7 @@ def state(
 
     Example: coopledger state KOR CHN --as-of 2019-01-31
     """
-    found = session.queries.state(party_a, party_b, as_of or today(), known, exact)
+    found = session.ledger.state(party_a, party_b, as_of, known, exact, lang).to_dict()
     render(found, as_json, view.state_text, view.state_tables)
 
 
@@ -350,6 +343,7 @@ def history(
     party_a: str,
     party_b: str,
     known: str | None,
+    lang: str | None,
     exact: bool,
     as_json: bool,
     start: Edtf | None,
@@ -359,11 +353,7 @@ def history(
 
     Example: coopledger history KOR JPN --from 2017 --to 2019
     """
-    try:
-        since, until = verbs.period(start, end)
-    except DateError as error:
-        raise LedgerError(str(error)) from None
-    events = session.queries.history(party_a, party_b, since, until, known, exact)
+    events = [e.to_dict() for e in session.ledger.history(party_a, party_b, start, end, known, exact, lang)]
     render(events, as_json, view.history_text, view.history_tables, empty="no events")
 
 
@@ -419,7 +409,7 @@ def restore(session: Session, source: IO[bytes]) -> None:
 
     Example: coopledger --db restored.sqlite restore ledger-2024-03-29.jsonl
     """
-    verified = with_progress("restoring", lambda: view.size(source), partial(session.ledger.restore, source))
+    verified = with_progress("restoring", lambda: view.size(source), partial(session.store.restore, source))
     click.echo(f"restored {verified.events} events; digest {verified.digest}")
 
 
@@ -436,7 +426,7 @@ def grant_appender(session: Session, role: str, print_only: bool) -> None:
 
     Example: coopledger --db postgresql+psycopg://owner@db/ledger grant-appender coop_clerk
     """
-    statements = session.ledger.grant_appender(role, apply=not print_only)
+    statements = session.store.grant_appender(role, apply=not print_only)
     for statement in statements:
         click.echo(f"{statement};")
 
@@ -448,7 +438,7 @@ def rebuild(session: Session) -> None:
 
     Example: coopledger rebuild
     """
-    count = with_progress("rebuilding", session.events, lambda p: session.ledger.rebuild(p))
+    count = with_progress("rebuilding", session.events, lambda p: session.store.rebuild(p))
     click.echo(f"rebuilt the read model from {count} events")
 
 
@@ -465,7 +455,7 @@ TYPES: dict[Any, click.ParamType] = {
 def _verb(group: click.Group, name: str, type_: str, subject: str, help_text: str) -> None:
     @pass_session
     def command(session: Session, dry_run: bool, as_json: bool, **given: Any) -> None:
-        outcome = session.ledger.append(verbs.event_value(type_, subject, given), dry_run=dry_run)
+        outcome = session.store.append(verbs.event_value(type_, subject, given), dry_run=dry_run)
         render(view.recorded(outcome, dry_run), as_json, lambda value: view.recorded_text(value, dry_run))
 
     for spec in reversed(verbs.options(type_, subject)):
