@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import coopledger
@@ -69,3 +70,23 @@ def test_append_from_python_records_and_reports_duplicates(example: str) -> None
         assert (appended.position, appended.duplicate) == (SEED_EVENTS + 1, False)
         assert ledger.append(json.dumps(event)).duplicate is True
         assert ledger.history("KOR", "CHN")[-1].recorded_by == "analyst"
+
+
+def test_the_readme_python_example_prints_what_it_shows(example: str, tmp_path: Path) -> None:
+    import doctest
+    import os
+
+    from support import ROOT
+
+    text = (ROOT / "README.md").read_text().split("\n## From Python", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    Path(example).rename(tmp_path / "example.sqlite")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        test = doctest.DocTestParser().get_doctest(block, {}, "README", "README.md", 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+        runner.run(test)
+    finally:
+        os.chdir(cwd)
+    assert runner.failures == 0 and runner.tries > 0
