@@ -62,10 +62,21 @@ class Ledger:
             return self._create(cursor)
 
     def _create(self, cursor: Cursor) -> bool:
-        if self.store.has_schema(cursor):
-            return False
+        """Create the store if it is not there (True), or bring its read model up to date."""
+        if not self.store.has_schema(cursor):
+            self.store.create(cursor)
+            return True
+        if not self.store.current(cursor):
+            self._upgrade(cursor)
+        return False
+
+    def _upgrade(self, cursor: Cursor, progress: Progress | None = None) -> int:
+        """Lay the read model out anew, as this version does, and fill it from the events."""
+        for table in (*sql.TABLES[1:], *sql.LEGACY_TABLES):
+            cursor.run(f"DROP TABLE IF EXISTS {table}")
         self.store.create(cursor)
-        return True
+        cursor.run(sql.SET_READ_MODEL_VERSION, (sql.VERSION,))
+        return self._replay(cursor, progress)
 
     @contextmanager
     def _writing(self) -> Iterator[Writer]:
@@ -112,7 +123,7 @@ class Ledger:
 
     def grant_appender(self, role: str, apply: bool = True) -> list[str]:
         """Grant a PostgreSQL role what it needs to append and nothing that rewrites history."""
-        self.queries.require()
+        self.queries.require(read_model=False)
         if not isinstance(self.store, PostgresDatabase):
             raise LedgerError(
                 "roles are a PostgreSQL matter: on a SQLite file, file permissions decide who writes"
@@ -124,20 +135,24 @@ class Ledger:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Recreate every read model table from the events; returns how many were replayed."""
-        self.queries.require()
+        self.queries.require(read_model=False)
         with self.store.writing() as cursor:
+            if not self.store.current(cursor):
+                return self._upgrade(cursor, progress)
             for table in sql.TABLES[1:]:
                 cursor.run(f"DELETE FROM {table}")
-            cursor.run(sql.SET_HEAD, (0, GENESIS, ""))
-            writer = Writer(self.store, cursor)
-            count = 0
-            for _, _, state in self.queries.stored_states():
-                envelope = orjson.loads(state)
-                writer.apply(decode(envelope))
-                count += 1
-                if count % PAGE == 0:
-                    writer.flush()
-                if progress:
-                    progress(1)
-            writer.finish()
+            return self._replay(cursor, progress)
+
+    def _replay(self, cursor: Cursor, progress: Progress | None) -> int:
+        cursor.run(sql.SET_HEAD, (0, GENESIS, ""))
+        writer = Writer(self.store, cursor)
+        count = 0
+        for _, _, state in self.queries.stored_states():
+            writer.apply(decode(orjson.loads(state)))
+            count += 1
+            if count % PAGE == 0:
+                writer.flush()
+            if progress:
+                progress(1)
+        writer.finish()
         return count

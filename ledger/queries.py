@@ -67,10 +67,20 @@ class Queries:
     def close(self) -> None:
         self.db.close()
 
-    def require(self) -> None:
-        """Queries need a store: they never create one."""
+    def require(self, read_model: bool = True) -> None:
+        """Queries need a store (they never create one) and, most of them, its read model as this
+        version lays it out (they never rebuild it)."""
         if not self.db.exists():
             raise missing(self.location)
+        if read_model:
+            with self.db.reading() as cursor:
+                current = self.db.current(cursor)
+            if not current:
+                raise LedgerError(
+                    f"the ledger at {self.location} was written by an earlier version of coopledger; "
+                    "`coopledger rebuild` brings its read model up to date (it replays the events: "
+                    "nothing recorded changes)"
+                )
 
     def stored_states(self, after: int = 0) -> Iterator[tuple[int, str, bytes]]:
         """(position, topic, stored JSON) of every event after a position, page by page.
@@ -89,7 +99,7 @@ class Queries:
             after = page[-1][0]
 
     def export(self) -> Iterator[bytes]:
-        self.require()
+        self.require(read_model=False)
         for _, _, state in self.stored_states():
             yield state
 
@@ -262,7 +272,7 @@ class Queries:
 
     def digest(self) -> str:
         """POSITION:HASH of the last recorded event."""
-        self.require()
+        self.require(read_model=False)
         with self.db.reading() as cursor:
             last = cursor.rows(self.db.statements["last"], (self.db.ledger_id,))
         if not last:
@@ -272,7 +282,7 @@ class Queries:
 
     def verify(self, digest: str | None = None, progress: Progress | None = None) -> Verified:
         """Recompute the chain and decode every event; raise at the first bad position."""
-        self.require()
+        self.require(read_model=False)
         expected = _parse_digest(digest) if digest else None
         previous, position = GENESIS, 0
         for version, topic, state in self.stored_states():
@@ -299,7 +309,7 @@ class Queries:
 
     def backup(self, path: Path) -> Verified:
         """Write every event up to the head as it is now, checked, to a file (written whole or not at all)."""
-        self.require()
+        self.require(read_model=False)
         last = int(self.digest().split(":")[0])
         partial = path.with_name(path.name + ".partial")
         previous = GENESIS

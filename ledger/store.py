@@ -171,10 +171,19 @@ class Reader:
     def ledger_id(self) -> Any:
         return LEDGER_ID
 
-    _schema_probe = ""
+    _table_probe = ""  # finds a table by its name
+
+    def has_table(self, cursor: Cursor, name: str) -> bool:
+        return bool(cursor.rows(self._table_probe, (name,)))
 
     def has_schema(self, cursor: Cursor) -> bool:
-        return bool(cursor.rows(self._schema_probe))
+        return self.has_table(cursor, "coopledger_head")
+
+    def current(self, cursor: Cursor) -> bool:
+        """Whether the read model's tables are of this version's layout."""
+        if not self.has_table(cursor, "coopledger_read_model"):
+            return False
+        return bool(cursor.rows(readmodel.READ_MODEL_VERSION)[0][0] == readmodel.VERSION)
 
     def exists(self) -> bool:
         """Whether the store has been created (queries never create it)."""
@@ -212,7 +221,7 @@ class Reader:
 class SQLiteReader(Reader):
     dialect = "sqlite"
     placeholder = "?"
-    _schema_probe = "SELECT 1 FROM sqlite_master WHERE name = 'coopledger_head'"
+    _table_probe = "SELECT 1 FROM sqlite_master WHERE name = ?"
 
     @property
     def ledger_id(self) -> Any:
@@ -247,7 +256,7 @@ class SQLiteReader(Reader):
 class PostgresReader(Reader):
     dialect = "postgresql"
     placeholder = "%s"
-    _schema_probe = "SELECT 1 FROM pg_class WHERE oid = to_regclass('coopledger_head')"
+    _table_probe = "SELECT 1 FROM pg_class WHERE oid = to_regclass(?)"
 
     def _connect(self) -> Any:
         import psycopg

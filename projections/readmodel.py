@@ -25,6 +25,12 @@ class Sql(Protocol):
     def add(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None: ...
 
 
+# The read model's layout: a store whose tables are of another version has them rebuilt from
+# the events (by the first write, or `coopledger rebuild`); queries ask for that first.
+VERSION = 2
+# Tables of earlier layouts, dropped when a store is brought up to date.
+LEGACY_TABLES = ("coopledger_entities", "coopledger_entity_events")
+
 TABLES = (
     "coopledger_head",
     "coopledger_log",
@@ -56,6 +62,10 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
         " exact SMALLINT NOT NULL, multilateral SMALLINT NOT NULL, type TEXT NOT NULL,"
         " earliest TEXT NOT NULL,"
         f" PRIMARY KEY (relationship, day, position)){without_rowid}",
+        "CREATE TABLE IF NOT EXISTS coopledger_read_model ("
+        " singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)",
+        f"INSERT INTO coopledger_read_model (singleton, version) VALUES (1, {VERSION})"
+        " ON CONFLICT (singleton) DO NOTHING",
         "CREATE TABLE IF NOT EXISTS coopledger_things ("
         " kind TEXT NOT NULL, slug TEXT NOT NULL, state TEXT NOT NULL,"
         f" PRIMARY KEY (kind, slug)){without_rowid}",
@@ -65,6 +75,8 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
     ]
 
 
+READ_MODEL_VERSION = "SELECT version FROM coopledger_read_model"
+SET_READ_MODEL_VERSION = "UPDATE coopledger_read_model SET version = ?"
 HEAD = "SELECT position, hash, recorded_at FROM coopledger_head WHERE singleton = 1"
 SET_HEAD = "UPDATE coopledger_head SET position = ?, hash = ?, recorded_at = ? WHERE singleton = 1"
 
