@@ -159,4 +159,5 @@ def appender_grants(role: str, events_table: str, schema: str, read_model: Seque
         f"GRANT SELECT, INSERT ON {events_table} TO {role}",
         f"GRANT USAGE ON SEQUENCE {events_table}_id_seq TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(read_model)} TO {role}",
+        f"GRANT SELECT ON coopledger_read_model TO {role}",
     ]
