@@ -504,7 +504,8 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
             [[e["occurred_on"], e["type"], e["id"]] for e in state["possibly"]],
         )
     if state.get("party_names"):
-        yield "Parties: [dim]" + escape("; ".join(f"{p} {n}" for p, n in state["party_names"].items())) + "[/]"
+        names = "; ".join(f"{party} {name}" for party, name in state["party_names"].items())
+        yield f"Parties: [dim]{escape(names)}[/]"
 
 
 def history_text(items: list[dict[str, Any]]) -> list[str]:

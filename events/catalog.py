@@ -64,6 +64,13 @@ class PartyRenamed(Event):
 
 
 @dataclass(frozen=True)
+class PartySucceeded(Event):
+    party: PartyRef  # the predecessor
+    successors: tuple[PartyRef, ...]  # one for a reorganisation or merger, several for a split
+    subject = "party"
+
+
+@dataclass(frozen=True)
 class InstrumentSigned(Event):
     instrument: Slug
     kind: InstrumentKind
@@ -242,6 +249,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         PartyRegistered,
         PartyRenamed,
+        PartySucceeded,
         InstrumentSigned,
         InstrumentEnteredIntoForce,
         InstrumentExtended,

@@ -54,6 +54,11 @@ PARTY_VERBS: dict[str, tuple[str, str, str]] = {
         "party",
         "Record a party's new name (the id stays; the old name holds before).",
     ),
+    "succeed": (
+        "PartySucceeded",
+        "party",
+        "Record a party succeeded by others (a merger or reorganisation): they take over its relationships.",
+    ),
 }
 EXAMPLES = {
     "sign": "coopledger sign nies-nier-mou-2024 --kind mou --title 'MOU on waste recycling' "
@@ -83,6 +88,7 @@ EXAMPLES = {
     "retract": "coopledger retract 12 --reason 'Recorded twice'",
     "party rename": "coopledger party rename MEP --name 'Ministry of Ecology and Environment' "
     "--name-in 'zh=生态环境部' --alias MEE --on 2018-03",
+    "party succeed": "coopledger party succeed KOEM --successor KECO --on 2020-04",
     "party add": "coopledger party add NIER --name 'National Institute of Environmental Research' "
     "--kind agency --country KOR --on 2024-03-29",
 }
@@ -100,6 +106,7 @@ SINGULAR = {
     "observers": "observer",
     "names": "name_in",
     "titles": "title_in",
+    "successors": "successor",
 }
 FIELD_HELP = {
     "kind": "What it is",
@@ -136,6 +143,7 @@ FIELD_HELP = {
     "format": "How it met",
     "chairs": "A chair",
     "observers": "An observing party",
+    "successors": "A party that succeeds it",
     "names": "Its name in another language, written TAG=NAME (e.g. ko=환경부)",
     "titles": "Its title in another language, written TAG=TITLE (e.g. ko=…)",
 }

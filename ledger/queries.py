@@ -175,10 +175,8 @@ class Queries:
         """The relationship's events that possibly happened by a day (all when None), with their
         retractions: those certainly done by then count, the others are listed as possible."""
         with self.db.reading() as cursor:
-            rows = cursor.rows(
-                self.db.statements["relationship"],
-                (self.db.ledger_id, rel, (until or date.max).isoformat()),
-            )
+            day = (until or date.max).isoformat()
+            rows = cursor.rows(self.db.statements["relationship"], (self.db.ledger_id, rel, day, day))
             retractions = {
                 position: decode(self._envelope(cursor, position))
                 for position in {row[2] for row in rows if row[2]}
@@ -189,8 +187,9 @@ class Queries:
                 bool(exact),
                 bool(multilateral),
                 retractions.get(retracted_by) if retracted_by else None,
+                via,
             )
-            for exact, multilateral, retracted_by, state in rows
+            for exact, multilateral, retracted_by, state, via in rows
         ]
 
     def state(

@@ -23,6 +23,7 @@ from ..events import (
     MeetingScheduled,
     PartyRegistered,
     PartyRenamed,
+    PartySucceeded,
     ProjectCompleted,
     ProjectExtended,
     ProjectFunded,
@@ -93,10 +94,35 @@ def check(draft: Draft, get: Lookup, today: date | None = None) -> None:
             f"{occurred_on} has not happened yet; record what happened, and date an announcement "
             "on the day it was made",
         )
+    for field, party in _party_fields(draft.data):
+        named: Party | None = get(("party", party))
+        if (
+            named
+            and named.succeeded_on
+            and occurred_on is not None
+            and occurred_on.day > named.succeeded_on.day
+        ):
+            raise Rejected(
+                field,
+                f"{party} was succeeded by {', '.join(named.successors)} on {named.succeeded_on}; "
+                "name its successor",
+            )
     parties = getattr(draft.data, "parties", None)
     if parties is not None:
         _distinct_parties(parties)
     _check(draft.data, draft, get)
+
+
+def _party_fields(event: Event) -> list[tuple[str, str]]:
+    """The fields of an event that name a party, with the party each names."""
+    fields = [(f"data.parties[{i}]", party) for i, party in enumerate(getattr(event, "parties", ()))]
+    fields += [(f"data.observers[{i}]", party) for i, party in enumerate(getattr(event, "observers", ()))]
+    if getattr(event, "host", None):
+        fields.append(("data.host", event.host))  # type: ignore[attr-defined]
+    for name in ("signatories", "chairs", "heads_of_delegation"):
+        people = getattr(event, name, ())
+        fields += [(f"data.{name}[{i}].party", p.party) for i, p in enumerate(people) if p.party]
+    return fields
 
 
 def _distinct_parties(parties: tuple[str, ...]) -> None:
@@ -174,8 +200,33 @@ def _(event: PartyRenamed, draft: Draft, get: Lookup) -> None:
     party: Party | None = get(("party", event.party))
     if party is None:
         raise Rejected("data.party", f"{event.party} is a state: its name is the one ISO 3166 gives it")
+    if party.succeeded_on:
+        raise Rejected(
+            "data.party", f"{event.party} was succeeded on {party.succeeded_on}; it keeps its last name"
+        )
     _new_ids(_aliases(event.aliases), get)
     _not_a_state(event.name)
+
+
+@_check.register
+def _(event: PartySucceeded, draft: Draft, get: Lookup) -> None:
+    predecessor: Party | None = get(("party", event.party))
+    if predecessor is None:
+        raise Rejected("data.party", f"{event.party} is a state; a succession is between registered parties")
+    if predecessor.succeeded_on:
+        raise Rejected(
+            "data.party",
+            f"{event.party} was already succeeded by {', '.join(predecessor.successors)} "
+            f"on {predecessor.succeeded_on}",
+        )
+    for index, successor in enumerate(event.successors):
+        field = f"data.successors[{index}]"
+        if successor == event.party:
+            raise Rejected(field, f"{successor} is the predecessor itself")
+        if successor in event.successors[:index]:
+            raise Rejected(field, f"names {successor} twice")
+        if get(("party", successor)) is None:
+            raise Rejected(field, f"{successor} is a state; a succession is between registered parties")
 
 
 @_check.register

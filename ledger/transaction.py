@@ -9,9 +9,10 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from ..events import EventRetracted, Recorded, decode
+from ..events import EventRetracted, PartySucceeded, Recorded, decode
 from ..projections import readmodel as sql
 from ..projections import things
+from ..projections.membership import relationship_id
 from ..projections.things import Key, evolve, refold, subjects
 from .store import LEDGER_ID, Cursor, Database
 
@@ -110,7 +111,7 @@ class Transaction:
         self.position, self.hash = recorded.position, envelope["hash"]
         self.recorded_at = envelope["recorded_at"]
         self.recent[recorded.position] = self.recent[recorded.id] = recorded
-        rows = sql.event_rows(recorded, self._parties, self._country)
+        rows = sql.event_rows(recorded, self._parties, self._country, self._successions)
         self._log.append(rows.log)
         self._relationships.extend(rows.relationships)
         self._thing_events.extend(rows.thing_events)
@@ -119,6 +120,35 @@ class Transaction:
             return
         for key in subjects(recorded.data):
             self._put(key, evolve(key, self.get(key), recorded))
+        if isinstance(recorded.data, PartySucceeded):
+            self._succeed(recorded.data, recorded)
+
+    def _successions(self, party: str) -> list[sql.Succession]:
+        """Who took over a party's relationships, and from when: its successors, theirs, and so on."""
+        state = self.get(("party", party))
+        if state is None or state.succeeded_on is None:
+            return []
+        since = state.succeeded_on.day.isoformat()
+        found: list[sql.Succession] = []
+        for successor in state.successors:
+            found.append((successor, since, state.succeeded_by))
+            found += [(heir, max(since, later), by) for heir, later, by in self._successions(successor)]
+        return found
+
+    def _succeed(self, event: PartySucceeded, recorded: Recorded) -> None:
+        """The successors take over the predecessor's relationships (with any it had taken over)."""
+        self.flush()
+        since = recorded.day.isoformat()  # type: ignore[union-attr]
+        relationships = [row[0] for row in self.cursor.rows(sql.RELATIONSHIPS_OF, sql.sides(event.party))]
+        for rel in relationships:
+            a, b = rel.split("~")
+            other = b if a == event.party else a
+            if other in event.successors:
+                continue  # successors form no pair with each other through it
+            for successor in event.successors:
+                if successor != other:
+                    new = relationship_id(successor, other)
+                    self.cursor.run(sql.SUCCEED, (new, event.party, since, since, recorded.position, rel))
 
     def envelope_at(self, position: int) -> dict[str, Any]:
         if position in self.recent:
@@ -149,6 +179,8 @@ class Transaction:
         self._retractions.append((retraction.position, retraction.recorded_at, target.position))
         self.retracted.add(target.position)
         self.flush()
+        if isinstance(target.data, PartySucceeded):
+            self.cursor.run(sql.UNSUCCEED, (target.position,))
         for key in subjects(target.data):
             rows = self.cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
             self._put(key, refold(key, (decode(orjson.loads(row[0])) for row in rows)))

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..events import EventRetracted, PartyRegistered, PartyRenamed, Recorded
-from .membership import relationships
+from ..events import EventRetracted, PartyRegistered, PartyRenamed, PartySucceeded, Recorded
+from .membership import relationship_id, relationships
 from .parties import named as parties_named
 from .things import Key, references, subjects
 
@@ -61,6 +61,9 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
         " relationship TEXT NOT NULL, day TEXT NOT NULL, position BIGINT NOT NULL,"
         " exact SMALLINT NOT NULL, multilateral SMALLINT NOT NULL, type TEXT NOT NULL,"
         " earliest TEXT NOT NULL,"
+        # A successor's row of its predecessor's event: `via` the party the event names, from
+        # `since` (the succession's day), added by the succession at position `succession`.
+        " via TEXT, since TEXT, succession BIGINT,"
         f" PRIMARY KEY (relationship, day, position)){without_rowid}",
         "CREATE TABLE IF NOT EXISTS coopledger_read_model ("
         " singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)",
@@ -75,6 +78,22 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
     ]
 
 
+# A successor takes over its predecessor's relationships: each row of a pair of the
+# predecessor again for the successor, from the succession's day (relationship id, via,
+# since, succession position, the predecessor's relationship).
+SUCCEED = (
+    "INSERT INTO coopledger_relationship_events"
+    " (relationship, day, position, exact, multilateral, type, earliest, via, since, succession)"
+    " SELECT ?, day, position, exact, multilateral, type, earliest, COALESCE(via, ?),"
+    " CASE WHEN since IS NULL OR since < ? THEN ? ELSE since END, ?"
+    " FROM coopledger_relationship_events WHERE relationship = ?"
+    " ON CONFLICT (relationship, day, position) DO NOTHING"
+)
+RELATIONSHIPS_OF = (
+    "SELECT DISTINCT relationship FROM coopledger_relationship_events"
+    " WHERE relationship LIKE ? ESCAPE '!' OR relationship LIKE ? ESCAPE '!'"
+)
+UNSUCCEED = "DELETE FROM coopledger_relationship_events WHERE succession = ?"
 READ_MODEL_VERSION = "SELECT version FROM coopledger_read_model"
 SET_READ_MODEL_VERSION = "UPDATE coopledger_read_model SET version = ?"
 HEAD = "SELECT position, hash, recorded_at FROM coopledger_head WHERE singleton = 1"
@@ -97,7 +116,18 @@ RETRACT = "UPDATE coopledger_log SET retracted_by = ?, retracted_at = ? WHERE po
 LOG = ("coopledger_log", ("position", "id", "key", "type", "day", "recorded_at", "parties"))
 RELATIONSHIP_EVENTS = (
     "coopledger_relationship_events",
-    ("relationship", "day", "position", "exact", "multilateral", "type", "earliest"),
+    (
+        "relationship",
+        "day",
+        "position",
+        "exact",
+        "multilateral",
+        "type",
+        "earliest",
+        "via",
+        "since",
+        "succession",
+    ),
 )
 THING_EVENTS = ("coopledger_thing_events", ("kind", "slug", "position", "subject"))
 
@@ -129,10 +159,18 @@ PARTY_DEPENDENT = (
 )
 
 
+def _like(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
 def naming(party: str) -> str:
     """The LIKE pattern of log rows that name a party."""
-    escaped = party.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return f"%|{escaped}|%"
+    return f"%|{_like(party)}|%"
+
+
+def sides(party: str) -> tuple[str, str]:
+    """The LIKE patterns of relationships one side of which is the party."""
+    return f"{_like(party)}~%", f"%~{_like(party)}"
 
 
 def statements(events: str) -> dict[str, str]:
@@ -146,11 +184,11 @@ def statements(events: str) -> dict[str, str]:
             f" ORDER BY ee.position"
         ),
         "relationship": (
-            f"SELECT r.exact, r.multilateral, l.retracted_by, e.state"
+            f"SELECT r.exact, r.multilateral, l.retracted_by, e.state, r.via"
             f" FROM coopledger_relationship_events r"
             f" JOIN coopledger_log l ON l.position = r.position"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = r.position"
-            f" WHERE r.relationship = ? AND r.earliest <= ?"
+            f" WHERE r.relationship = ? AND r.earliest <= ? AND (r.since IS NULL OR r.since <= ?)"
         ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (
@@ -184,8 +222,14 @@ class EventRows:
     thing_events: list[tuple[Any, ...]]
 
 
+Succession = tuple[str, str, int]  # a successor, the day it took over (ISO), the succession's position
+
+
 def event_rows(
-    recorded: Recorded, parties_of: Callable[[Key], tuple[str, ...]], country_of: Callable[[str], str | None]
+    recorded: Recorded,
+    parties_of: Callable[[Key], tuple[str, ...]],
+    country_of: Callable[[str], str | None],
+    successions: Callable[[str], list[Succession]] = lambda party: [],
 ) -> EventRows:
     """The log row of an event, the relationships it belongs to and the things it shapes or names.
 
@@ -214,13 +258,18 @@ def event_rows(
     named = parties_named(event) | set(parties)
     countries = {party: country_of(party) for party in named}
     pairs: list[tuple[Any, ...]] = []
-    if not isinstance(event, PartyRegistered | PartyRenamed):
+    if not isinstance(event, PartyRegistered | PartyRenamed | PartySucceeded):
         multilateral = int(len(parties) > 2)
         assert recorded.occurred_on is not None  # every event but a retraction has its day
         earliest = recorded.occurred_on.earliest.isoformat()
+        found = relationships(parties, countries.get)
         pairs = [
-            (rel, day, position, int(exact), multilateral, recorded.type, earliest)
-            for rel, exact in relationships(parties, countries.get).items()
+            (rel, day, position, int(exact), multilateral, recorded.type, earliest, None, None, None)
+            for rel, exact in found.items()
+        ]
+        pairs += [
+            (rel, day, position, int(exact), multilateral, recorded.type, earliest, via, since, by)
+            for rel, exact, via, since, by in _succeeded(found, successions)
         ]
     shaped = subjects(event)
     thing_events = [(kind, slug, position, 1) for kind, slug in shaped]
@@ -229,3 +278,18 @@ def event_rows(
     ]
     everyone = sorted(party for party in named.union(countries.values()) if party)
     return EventRows(log(f"|{'|'.join(everyone)}|"), pairs, thing_events)
+
+
+def _succeeded(
+    found: dict[str, bool], successions: Callable[[str], list[Succession]]
+) -> list[tuple[str, bool, str, str, int]]:
+    """The pairs an event's succeeded parties' successors take over: (relationship, exact, via,
+    since, succession). Successors form no pair with each other or with themselves."""
+    taken: list[tuple[str, bool, str, str, int]] = []
+    for rel, exact in found.items():
+        for side, other in (rel.split("~"), reversed(rel.split("~"))):
+            heirs = successions(side)
+            for successor, since, by in heirs:
+                if successor != other and other not in {heir for heir, _, _ in heirs}:
+                    taken.append((relationship_id(successor, other), exact, side, since, by))
+    return list({row[0]: row for row in taken if row[0] not in found}.values())

@@ -26,6 +26,7 @@ class Entry:
     exact: bool  # False when the event belongs to the relationship only by rollup
     multilateral: bool
     retraction: Recorded | None = None
+    via: str | None = None  # the predecessor it names, for an event a successor took over
 
     def retracted(self, known_at: str | None) -> bool:
         return self.retraction is not None and (known_at is None or self.retraction.recorded_at <= known_at)
@@ -100,6 +101,8 @@ def history(
 
 def _history_item(entry: Entry, known_at: str | None, name: Namer | None) -> dict[str, Any]:
     item = {**entry.event.envelope, "multilateral": entry.multilateral}
+    if entry.via:
+        item["via"] = entry.via
     if name is not None and entry.event.day is not None:
         item["party_names"] = {
             party: name(party, entry.event.day) for party in sorted(named(entry.event.data))

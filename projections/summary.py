@@ -31,6 +31,8 @@ def summary(envelope: dict[str, Any]) -> str:
         case "PartyRegistered":
             country = f", {data['country']}" if data.get("country") else ""
             return f"{data['party']}: {data['name']} ({data['kind']}{country})"
+        case "PartySucceeded":
+            return f"{data['party']} succeeded by {', '.join(data['successors'])}"
         case "PartyRenamed":
             return f"{data['party']} renamed: {data['name']}"
         case "InstrumentSigned":

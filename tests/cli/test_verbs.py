@@ -343,6 +343,16 @@ STORY: list[tuple[str, list[str], dict[str, Any]]] = [
         ["green-jc-2", "--reason", "budget", "--on", "2023-01"],
         {"meeting": "green-jc-2", "reason": "budget"},
     ),
+    (
+        "party add",
+        ["KEITI2", "--name", "Green Two", "--kind", "agency", "--on", "2023"],
+        {"party": "KEITI2", "name": "Green Two", "kind": "agency"},
+    ),
+    (
+        "party succeed",
+        ["keiti", "--successor", "keiti2", "--on", "2024"],
+        {"party": "KEITI", "successors": ["KEITI2"]},
+    ),
 ]
 
 
