@@ -512,6 +512,7 @@ def history_text(items: list[dict[str, Any]]) -> list[str]:
     return [
         f"{e['occurred_on']:<22} {e['position']:>6}  {e['type']:<26} {summary(e)}"
         + (" [multilateral]" if e["multilateral"] else "")
+        + (f" [via {e['via']}]" if e.get("via") else "")
         + (f"  [RETRACTED: {e['reason']}]" if e["retracted"] else "")
         for e in items
     ]
@@ -522,6 +523,7 @@ def history_tables(items: list[dict[str, Any]]) -> Iterator[Any]:
     rows, styles = [], []
     for e in items:
         notes = ["multilateral"] if e["multilateral"] else []
+        notes += [f"via {e['via']}"] if e.get("via") else []
         if e["retracted"]:
             notes.append(f"[bold red]RETRACTED[/]: {escape(e['reason'])}")
         rows.append([e["occurred_on"], e["position"], e["type"], escape(summary(e)), "; ".join(notes)])
