@@ -237,16 +237,19 @@ def imported(report: ImportReport) -> dict[str, Any]:
     return {
         "recorded": report.recorded,
         "duplicates": report.duplicates,
+        "retracted_earlier": report.retracted,
         "first": report.first,
         "last": report.last,
     }
 
 
 def imported_text(value: dict[str, Any]) -> list[str]:
+    retracted = value["retracted_earlier"]
     return [
         f"imported {value['recorded']} events"
         + (f" (positions {value['first']}-{value['last']})" if value["recorded"] else "")
         + f", {value['duplicates']} duplicates skipped"
+        + (f", {retracted} retracted earlier (skipped)" if retracted else "")
     ]
 
 
@@ -504,7 +507,9 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
             [[e["occurred_on"], e["type"], e["id"]] for e in state["possibly"]],
         )
     if state.get("party_names"):
-        yield "Parties: [dim]" + escape("; ".join(f"{p} {n}" for p, n in state["party_names"].items())) + "[/]"
+        yield (
+            "Parties: [dim]" + escape("; ".join(f"{p} {n}" for p, n in state["party_names"].items())) + "[/]"
+        )
 
 
 def history_text(items: list[dict[str, Any]]) -> list[str]:

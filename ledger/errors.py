@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LedgerError(Exception):
     """Bad input, an unknown party or a rejected event: nothing was written."""
@@ -15,6 +17,18 @@ class Rejected(LedgerError):
     def __init__(self, field: str, message: str):
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class RetractedKey(Rejected):
+    """A key (or id) of an event that was retracted: the correction needs a key of its own."""
+
+    def __init__(self, kind: str, value: str, position: int, retraction: dict[str, Any]):
+        LedgerError.__init__(
+            self,
+            f"{kind} {value!r} is event #{position}, retracted on {retraction['recorded_at']} "
+            f"({retraction['data']['reason']}); record the correction under a new {kind}",
+        )
+        self.field = kind
 
 
 class LineError(LedgerError):

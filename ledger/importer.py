@@ -19,13 +19,14 @@ from .writer import Writer
 class ImportReport:
     recorded: int
     duplicates: int
+    retracted: int  # lines of events retracted since they were recorded: skipped, counted apart
     first: int | None  # position of the first event recorded
     last: int | None
 
 
 def import_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
     """Append every event, one JSON object a line; blank lines are skipped."""
-    recorded = duplicates = 0
+    recorded = duplicates = retracted = 0
     first = last = None
     for number, line in enumerate(lines, start=1):
         if progress:
@@ -33,17 +34,19 @@ def import_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | No
         if not line.strip():
             continue
         try:
-            outcome = writer.append(parse_event(parse_json(line), writer.resolver()))
+            outcome = writer.append(parse_event(parse_json(line), writer.resolver()), skip_retracted=True)
         except (FieldError, Rejected) as error:
             raise LineError(number, str(error)) from None
-        if outcome.duplicate:
+        if outcome.retracted:
+            retracted += 1
+        elif outcome.duplicate:
             duplicates += 1
         else:
             recorded += 1
             first, last = first or outcome.position, outcome.position
         if number % PAGE == 0:
             writer.flush()
-    return ImportReport(recorded, duplicates, first, last)
+    return ImportReport(recorded, duplicates, retracted, first, last)
 
 
 def restore_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | None = None) -> None:

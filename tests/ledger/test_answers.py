@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import orjson
 import pytest
 from coopledger.events import parse_edtf
 from coopledger.ledger.application import Ledger
+from coopledger.ledger.errors import LineError, Rejected
 from support import event
 
 IMPRECISE = {  # a project per kind of imprecise date: (occurred_on, earliest day, the day it counts)
@@ -33,3 +35,39 @@ def test_possibly_at_the_boundary_days_of_every_kind_of_imprecise_date(ledger: L
         assert answer(first) == (False, [occurred_on]), name
         assert answer(last - timedelta(days=1)) == (False, [occurred_on]), name
         assert answer(last) == (True, []), name
+
+
+SIGNED = event(
+    "InstrumentSigned", "2024-03-19", instrument="mou", kind="mou", title="MOU", parties=["KOR", "JPN"]
+)
+
+
+def test_a_retracted_key_is_refused_with_a_hint_and_skipped_apart_on_import(ledger: Ledger) -> None:
+    first = ledger.append({**SIGNED, "key": "mou/signed"})
+    ledger.append({"type": "EventRetracted", "data": {"event": first.position, "reason": "wrong day"}})
+    retraction = ledger.show("2")[0]
+    refused = (
+        rf"^key 'mou/signed' is event #1, retracted on {retraction['recorded_at']} \(wrong day\); "
+        r"record the correction under a new key$"
+    )
+    # The same content again, or a correction under the same key: neither is silently skipped.
+    for content in (SIGNED, {**SIGNED, "occurred_on": "2024-03-20"}):
+        with pytest.raises(Rejected, match=refused):
+            ledger.append({**content, "key": "mou/signed"})
+        with pytest.raises(Rejected, match=refused):
+            ledger.append({**content, "key": "mou/signed"}, dry_run=True)
+    # Re-importing the export is idempotent: the retracted event is skipped and counted apart.
+    exported = list(ledger.export())
+    report = ledger.import_lines(exported)
+    assert (report.recorded, report.duplicates, report.retracted) == (0, 1, 1)
+    # Within one import too: an event, its retraction, then the same line again.
+    line = orjson.dumps({**SIGNED, "key": "b", "data": {**SIGNED["data"], "instrument": "b"}})
+    retract = orjson.dumps({"type": "EventRetracted", "data": {"event": 3, "reason": "r"}})
+    report = ledger.import_lines([line, retract, line])
+    assert (report.recorded, report.duplicates, report.retracted) == (2, 0, 1)
+    # The same key with other content in an import is the error, by line.
+    other = orjson.dumps({**SIGNED, "occurred_on": "2024-03-20", "key": "mou/signed"})
+    with pytest.raises(LineError, match=r"^line 1: key 'mou/signed' is event #1, retracted on "):
+        ledger.import_lines([other])
+    # The correction under a new key is recorded.
+    assert not ledger.append({**SIGNED, "occurred_on": "2024-03-20", "key": "mou/signed-2"}).duplicate
