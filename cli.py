@@ -250,9 +250,9 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
 @output_options
 @pass_session
 def show(session: Session, event: str, as_json: bool) -> None:
-    """One event in full (by id or position), its source, and whether it was retracted.
+    """One event in full (by position, id or key), its source, and whether it was retracted.
 
-    Example: coopledger show 12
+    Example: coopledger show rok-china-jcec-23/held
     """
     render(view.shown(*session.queries.show(event)), as_json, view.show_text)
 
@@ -263,7 +263,7 @@ def show(session: Session, event: str, as_json: bool) -> None:
 @output_options
 @pass_session
 def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bool) -> None:
-    """Every relationship with counts of what counts in it as of a day.
+    """Every relationship with counts of what counts in it as of a day, first and last dates as entered.
 
     Example: coopledger relationships --as-of 2019-01-31
     """

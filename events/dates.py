@@ -43,6 +43,16 @@ _UNSPECIFIED_YEAR = re.compile(r"(\d{2}[\dX]X)[~?%]?")
 _UNSPECIFIED_MONTH = re.compile(r"(\d{4})-(XX|0[1-9]|1[0-2])-XX[~?%]?|(\d{4})-XX[~?%]?")
 
 
+# What a date looks like, for messages that refuse one.
+_FORMS = (
+    "EDTF dates: 2024-03-19, 2017-05 for a month, 2019 for a year, 2019-41 for the second half "
+    "of 2019, 2012~ for approximate, 2017-06-29/2017-06-30 for an interval"
+)
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name} | {
+    name.lower(): number for number, name in enumerate(calendar.month_abbr) if name
+}
+
+
 class DateError(ValueError):
     """A value that is not an EDTF date or interval this ledger accepts."""
 
@@ -87,7 +97,7 @@ def _parse(text: str) -> Edtf:
     if not isinstance(text, str) or not text:
         raise DateError("an EDTF date is required, for example 2024-03-19, 2017-05 or 2019")
     if text != "".join(text.split()):
-        raise DateError(f"{text!r} contains white space")
+        raise DateError(_refusal(text, f"{text!r} contains white space"))
     if text[0] in "[{":
         raise DateError(f"{text!r} is a set of dates; give one date or an interval")
     if "/" not in text:
@@ -179,10 +189,30 @@ def _library_parse(text: str):  # type: ignore[no-untyped-def]
     try:
         return library_parse(text)
     except (EDTFParseException, ValueError, TypeError):
-        raise DateError(
-            f"{text!r} is not an EDTF date (write 2024-03-19, 2017-05, 2019, 2019-41 for the "
-            "second half of 2019, 2012~ for approximate, or an interval like 2017-06-29/2017-06-30)"
-        ) from None
+        raise DateError(_refusal(text, f"{text!r} is not an EDTF date")) from None
+
+
+def _refusal(text: str, problem: str) -> str:
+    """Why a date is refused, with the forms accepted, and the date meant where it can be read."""
+    meant = _as_written(text)
+    return f"{text!r} is not an EDTF date: write {meant} ({_FORMS})" if meant else f"{problem} ({_FORMS})"
+
+
+def _as_written(text: str) -> str | None:
+    """The EDTF of a date written with a month's name: 'January 2019' is 2019-01, '23 Jan 2019' 2019-01-23."""
+    words = re.findall(r"[^\W\d_]+|\d+", text)
+    months = [_MONTHS[word.lower()] for word in words if word.lower() in _MONTHS]
+    numbers = [word for word in words if word.isdigit()]
+    years = [number for number in numbers if len(number) == 4]
+    days = [int(number) for number in numbers if len(number) <= 2]
+    if len(months) != 1 or len(years) != 1 or len(days) > 1 or len(words) != len(months) + len(numbers):
+        return None
+    meant = f"{years[0]}-{months[0]:02d}"
+    if days:
+        if not 1 <= days[0] <= calendar.monthrange(int(years[0]), months[0])[1]:
+            return None
+        meant += f"-{days[0]:02d}"
+    return meant
 
 
 # The calendar furthest ahead (Kiribati, UTC+14): a meeting held this morning in Seoul is

@@ -39,6 +39,19 @@ class LineError(LedgerError):
         self.line = line
 
 
+class BadLines(LineError):
+    """The rejected lines of an import, one a line (the first says `line N:`); nothing was imported."""
+
+    def __init__(self, errors: list[LineError], stopped: bool):
+        lines = [str(error) for error in errors]
+        if stopped:
+            lines.append(f"stopped reading at {len(errors)} bad lines; nothing was imported")
+        elif len(errors) > 1:
+            lines.append(f"{len(errors)} bad lines; nothing was imported")
+        LedgerError.__init__(self, "\n".join(lines))
+        self.line, self.errors = errors[0].line, errors
+
+
 class StoreMissing(LedgerError):
     """A query on a ledger that has not been created."""
 

@@ -10,7 +10,7 @@ from typing import Any
 from ..events import FieldError, parse_event, parse_json
 from ..events.envelope import CONTENT_FIELDS
 from .chain import ENVELOPE_FIELDS
-from .errors import LineError, Rejected
+from .errors import BadLines, LineError, Rejected
 from .queries import PAGE, Progress
 from .writer import Writer
 
@@ -24,10 +24,18 @@ class ImportReport:
     last: int | None
 
 
+MAX_BAD_LINES = 20  # reported by one import before it stops reading
+
+
 def import_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
-    """Append every event, one JSON object a line; blank lines are skipped."""
+    """Append every event, one JSON object a line; blank lines are skipped.
+
+    A bad line does not stop the reading: up to MAX_BAD_LINES are reported together, and then
+    nothing is recorded (the caller's transaction is rolled back).
+    """
     recorded = duplicates = retracted = 0
     first = last = None
+    bad: list[LineError] = []
     for number, line in enumerate(lines, start=1):
         if progress:
             progress(len(line))
@@ -36,7 +44,10 @@ def import_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | No
         try:
             outcome = writer.append(parse_event(parse_json(line), writer.resolver()), skip_retracted=True)
         except (FieldError, Rejected) as error:
-            raise LineError(number, str(error)) from None
+            bad.append(LineError(number, str(error)))
+            if len(bad) == MAX_BAD_LINES:
+                break
+            continue
         if outcome.retracted:
             retracted += 1
         elif outcome.duplicate:
@@ -46,6 +57,8 @@ def import_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | No
             first, last = first or outcome.position, outcome.position
         if number % PAGE == 0:
             writer.flush()
+    if bad:
+        raise BadLines(bad, stopped=len(bad) == MAX_BAD_LINES)
     return ImportReport(recorded, duplicates, retracted, first, last)
 
 

@@ -118,15 +118,19 @@ class Queries:
                 return
 
     def show(self, reference: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """One event by id or position, and the retraction of it if there is one."""
+        """One event by position, id or key, and the retraction of it if there is one."""
         self.require()
         position = reference.isascii() and reference.isdigit()
         if position and len(reference) > 15:
             raise NotFound(f"no event {reference} in the ledger")
-        column = "position" if position else "id"
-        value: int | str = int(reference) if position else reference.lower()
+        # A number is a position; anything else an id (any case), else a key (as written).
+        lookups = (
+            [("position", int(reference))] if position else [("id", reference.lower()), ("key", reference)]
+        )
         with self.db.reading() as cursor:
-            rows = cursor.rows(sql.LOG_ROW.format(column=column), (value,))
+            rows: list[sql.Row] = []
+            for column, value in lookups:
+                rows = rows or cursor.rows(sql.LOG_ROW.format(column=column), (value,))
             if not rows:
                 raise NotFound(f"no event {reference if position else repr(reference)} in the ledger")
             position, _, _, retracted_by = rows[0]
@@ -230,18 +234,21 @@ class Queries:
         return folds.history(self.entries(rel, end), start, end, known, exact, self.namer(lang))
 
     def relationships(self, as_of: date, exact: bool = False) -> list[dict[str, Any]]:
-        """Every relationship with what counts in it as of a day."""
+        """Every relationship with what counts in it as of a day, and its first and last dates as entered."""
         self.require()
-        statement = self.db.statements["relationships"].format(filters="AND r.exact = 1" if exact else "")
+        filters = {"filters": "AND r.exact = 1" if exact else ""}
         with self.db.reading() as cursor:
-            rows = cursor.rows(statement, (as_of.isoformat(),))
+            rows = cursor.rows(self.db.statements["relationships"].format(**filters), (as_of.isoformat(),))
+            ends = cursor.rows(
+                self.db.statements["ends"].format(**filters), (as_of.isoformat(), self.db.ledger_id)
+            )
         found: dict[str, dict[str, Any]] = {}
         counted = {
             "InstrumentSigned": "instruments",
             "ProjectLaunched": "projects",
             "MeetingHeld": "meetings",
         }
-        for rel, type_, count, first, last in rows:
+        for rel, type_, count, _, _ in rows:
             item = found.setdefault(
                 rel,
                 {
@@ -250,14 +257,18 @@ class Queries:
                     "instruments": 0,
                     "projects": 0,
                     "meetings": 0,
-                    "first": first,
-                    "last": last,
+                    "first": None,
+                    "last": None,
                 },
             )
             item["events"] += count
             if type_ in counted:
                 item[counted[type_]] += count
-            item["first"], item["last"] = min(item["first"], first), max(item["last"], last)
+        for rel, first, last, state in ends:
+            occurred_on = orjson.loads(state)["occurred_on"]
+            for end, is_it in (("first", first), ("last", last)):
+                if is_it:
+                    found[rel][end] = occurred_on
         return [found[rel] for rel in sorted(found)]
 
     def digest(self) -> str:

@@ -160,6 +160,19 @@ def statements(events: str) -> dict[str, str]:
             " WHERE r.day <= ? AND l.retracted_by IS NULL {filters}"
             " GROUP BY r.relationship, r.type"
         ),
+        # The first and the last event of each relationship (by day, then position): their
+        # dates as entered.
+        "ends": (
+            f"SELECT ends.relationship, ends.from_first = 1, ends.from_last = 1, e.state FROM ("
+            f" SELECT r.relationship, r.position,"
+            f" ROW_NUMBER() OVER (PARTITION BY r.relationship ORDER BY r.day, r.position) AS from_first,"
+            f" ROW_NUMBER() OVER"
+            f" (PARTITION BY r.relationship ORDER BY r.day DESC, r.position DESC) AS from_last"
+            f" FROM coopledger_relationship_events r JOIN coopledger_log l ON l.position = r.position"
+            f" WHERE r.day <= ? AND l.retracted_by IS NULL {{filters}}) ends"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ends.position"
+            f" WHERE ends.from_first = 1 OR ends.from_last = 1"
+        ),
     }
 
 

@@ -71,3 +71,16 @@ def test_a_retracted_key_is_refused_with_a_hint_and_skipped_apart_on_import(ledg
         ledger.import_lines([other])
     # The correction under a new key is recorded.
     assert not ledger.append({**SIGNED, "occurred_on": "2024-03-20", "key": "mou/signed-2"}).duplicate
+
+
+def test_relationships_give_their_first_and_last_dates_as_entered(ledger: Ledger) -> None:
+    ledger.append(event("ProjectLaunched", "2007", project="p", title="t", parties=["KOR", "CHN"]))
+    ledger.append(event("MeetingHeld", "2007-12-31", meeting="m", parties=["KOR", "CHN"]))
+    ledger.append(event("MeetingHeld", "2019-41", meeting="n", parties=["KOR", "CHN"]))
+    ledger.append(event("MeetingHeld", "2010-05", meeting="o", parties=["KOR", "JPN"]))
+    ends = lambda as_of: {
+        r["relationship"]: (r["first"], r["last"], r["events"])
+        for r in ledger.relationships(parse_edtf(as_of).day)
+    }
+    assert ends("2020") == {"CHN~KOR": ("2007", "2019-41", 3), "JPN~KOR": ("2010-05", "2010-05", 1)}
+    assert ends("2019-06") == {"CHN~KOR": ("2007", "2007-12-31", 2), "JPN~KOR": ("2010-05", "2010-05", 1)}
