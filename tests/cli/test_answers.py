@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from coopledger import render
 from coopledger.cli import cli
-from support import SEED_EVENTS, SEEDS
+from coopledger.events import parse_edtf
+from coopledger.ledger.application import Ledger
+from coopledger.ledger.store import locate
+from support import SEED_EVENTS, SEEDS, event
 
 
 @pytest.fixture
@@ -103,3 +110,144 @@ def test_show_takes_a_key_too(seeded) -> None:  # type: ignore[no-untyped-def]
         1,
         "Error: no event 'rok-china-jcec-99/held' in the ledger\n",
     )
+
+
+# --- every field of `state --json` appears in the text form
+
+
+def leaves(value: Any, name: str = "") -> Iterator[tuple[str, str]]:
+    """(field, text) for every value in a JSON answer that the text must show: strings and
+    numbers as they are, a true flag as its field's name, and the keys of maps of currencies
+    or parties."""
+    if isinstance(value, bool):
+        if value:
+            yield name, name.replace("_", " ")
+    elif isinstance(value, str | int | float):
+        yield name, str(value)
+    elif isinstance(value, list):
+        for item in value:
+            yield from leaves(item, name)
+    elif isinstance(value, dict):
+        for key, field in value.items():
+            if name in MAPS:
+                yield name, key
+            yield from leaves(field, key)
+
+
+MAPS = {"funding", "disbursed", "spent", "party_names", "names"}
+
+
+def blocks(lines: list[str]) -> dict[str, str]:
+    """Each instrument's and project's lines in the text: its header and the details under it."""
+    found: dict[str, str] = {}
+    current = None
+    for line in lines:
+        header = re.match(r"  [A-Z_]+ +(\S+)", line)
+        if header:
+            current = header[1]
+            found[current] = line
+        elif current and line.startswith(" " * 13):
+            found[current] += "\n" + line
+        else:
+            current = None
+    return found
+
+
+def assert_text_shows_json(state: dict[str, Any]) -> None:
+    text = "\n".join(render.state_text(state))
+    things = blocks(text.splitlines())
+    for kind in ("instruments", "projects"):
+        for thing in state[kind]:
+            block = things[thing[kind[:-1]]].lower()
+            for name, shown in leaves(thing):
+                assert shown.lower() in block, (state["relationship"], thing[kind[:-1]], name, shown)
+    rest = {name: value for name, value in state.items() if name not in ("instruments", "projects")}
+    for name, shown in leaves(rest):
+        assert shown.lower() in text.lower(), (state["relationship"], name, shown)
+
+
+def test_the_text_of_every_state_in_the_example_ledger_shows_all_its_json(tmp_path: Path) -> None:
+    ledger = Ledger(locate(str(tmp_path / "ledger.sqlite")), actor="ana")
+    ledger.import_lines(SEEDS.open("rb"))
+    # What the example ledger lacks: extensions, amendments, ends, a postponement, a suspension.
+    for value in [
+        event("InstrumentExtended", "2025-01", instrument="nies-nier-mou-2024", expires_on="2030"),
+        event("InstrumentExtended", "2025-06", instrument="nies-nier-mou-2024", expires_on="2035-12-31"),
+        event(
+            "InstrumentAmended",
+            "2021-03",
+            instrument="kor-usa-environmental-cooperation-mou-1987",
+            summary="Adds marine litter",
+        ),
+        event("InstrumentTerminated", "2025-02", instrument="kor-usa-environmental-cooperation-agreement"),
+        event("ProjectExtended", "2015-06", project="kor-usa-work-program-2013-2015", planned_end="2016-06"),
+        event("ProjectCompleted", "2016-07", project="kor-usa-work-program-2013-2015"),
+        event("ProjectTerminated", "2021", project="clean-sky-project", reason="funding ended"),
+        event("MeetingPostponed", "2019-01-30", meeting="rok-china-working-level-2019-02"),
+        event("SeriesSuspended", "2020-03", series="rok-china-jcec", reason="pandemic"),
+    ]:
+        ledger.append(value)
+    try:
+        listed = ledger.relationships(parse_edtf("2100").day)
+        for as_of in ("2100", "2019-01", "2017-05-15", "2012"):
+            for exact in (False, True):
+                for item in listed:
+                    a, b = item["relationship"].split("~")
+                    assert_text_shows_json(ledger.state(a, b, parse_edtf(as_of), exact=exact))
+        known = ledger.state("KOR", "USA", parse_edtf("2100"), known="2100-01-01T00:00:00.000000Z")
+        assert_text_shows_json(known)
+    finally:
+        ledger.close()
+
+
+def test_fields_the_text_has_no_words_for_are_shown_too() -> None:
+    # Fields a later version adds (membership, renewal, funding kinds) are shown one a line.
+    state = {
+        "relationship": "KOR~USA",
+        "as_of": "2030",
+        "known_at": None,
+        "instruments": [
+            {
+                "instrument": "a", "kind": "agreement", "title": "A", "parties": ["KOR", "USA"],
+                "multilateral": False, "signed_on": "2012", "in_force_from": None, "expires_on": "2024",
+                "status": "in_force", "extensions": [], "amendments": [],
+                "members": [
+                    {"party": "KOR", "action": "signature", "joined_on": "2012", "bound_on": "2012-03-15",
+                     "bound_by": "entry_into_force", "withdrew_on": None, "withdrawal_pending": False},
+                    {"party": "USA", "action": "accession", "joined_on": "2013-02", "bound_on": None,
+                     "bound_by": None, "withdrew_on": "2029", "withdrawal_pending": True},
+                ],
+                "renewal": {"term": "P5Y", "notice": "P6M"},
+                "current_term_ends": "2034-12-31",
+                "notice_by": "2034-01-01",
+                "supersedes": "older",
+                "until_terminated": True,
+            }
+        ],
+        "projects": [
+            {
+                "project": "p", "title": "P", "parties": ["KOR", "USA"], "multilateral": False,
+                "launched_on": "2013", "planned_end": None, "status": "completed", "scope_changes": [],
+                "funding": {"USD": "600000"}, "disbursed": {"KRW": "1250.5"}, "spent": {},
+                "participants": [{"party": "KOR", "role": "funding"}, {"party": "USA", "role": "implementing"}],
+                "completed_on": "2016-07", "planned_start": "2013-03",
+            }
+        ],
+        "meetings": {
+            "held": 0, "last": None, "next": None, "overdue": [], "postponed": [], "series": [],
+            "cancelled": [{"meeting": "m", "cancelled_on": "2015-03"}],
+        },
+        "possibly": [],
+        "party_names": {"KOR": "South Korea", "USA": "United States"},
+        "lang": "ko",
+    }  # fmt: skip
+    assert_text_shows_json(state)
+    text = list(render.state_text(state))
+    assert (
+        "             members: party USA, action accession, joined on 2013-02, withdrew on 2029, withdrawal pending"
+        in text
+    )
+    assert "             renewal: term P5Y, notice P6M" in text
+    assert "             participants: party KOR, role funding" in text
+    assert "  cancelled: meeting m, cancelled on 2015-03" in text
+    assert text[-1] == "Lang: ko"
