@@ -626,6 +626,48 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
     yield from (escape(line[0].upper() + line[1:]) for line in _fields(state, STATE_SHOWN))
 
 
+def changes_text(found: dict[str, Any]) -> Iterator[str]:
+    """What changed in a state answer between two times, and the events recorded and retracted then."""
+    until = found["until"] or "now"
+    yield f"{found['relationship']} as of {found['as_of']}: changes from {found['since']} to {until}"
+    for heading, things in (("Added", found["added"]), ("Removed", found["removed"])):
+        yield f"{heading}: " + (", ".join(f"{t['kind']} {t['id']}" for t in things) or "none")
+    yield "Changed:" if found["changed"] else "Changed: none"
+    for change in found["changed"]:
+        thing = "meetings" if change["id"] is None else f"{change['kind']} {change['id']}"
+        yield f"  {thing} {_words(change['field'])}: {plain(change['before'])} -> {plain(change['after'])}"
+    yield "Recorded:" if found["recorded"] else "Recorded: none"
+    yield from (f"  {line}" for line in log_text(found["recorded"]))
+    yield "Retracted:" if found["retracted"] else "Retracted: none"
+    for envelope in found["retracted"]:
+        retraction = envelope["retraction"]
+        yield f"  {envelope['position']:>6}  {envelope['type']}  {summary(envelope)}"
+        yield (
+            f"          retracted by position {retraction['position']} at {retraction['recorded_at']} "
+            f"by {retraction['recorded_by']}: {retraction['data']['reason']}"
+        )
+
+
+# What each row of the watch list says of its date as entered.
+DUE = {
+    "expiry": "expires {}",
+    "renewal": "term ends (expires {}, renews itself)",
+    "notice_by": "notice of termination due (expires {}, renews itself)",
+    "project_end": "planned to end {}",
+    "meeting": "planned for {}",
+    "overdue": "planned for {}, not known to have been held",
+}
+
+
+def upcoming_text(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{row['date']}  {row['what']:<11} {row['id']} ({row['relationship'] or ', '.join(row['parties'])}) "
+        + DUE[row["what"]].format(row["as_entered"])
+        + (f": {row['title']}" if row["title"] else "")
+        for row in rows
+    ]
+
+
 def history_text(items: list[dict[str, Any]]) -> list[str]:
     return [
         f"{e['occurred_on']:<22} {e['position']:>6}  {e['type']:<26} {summary(e)}"

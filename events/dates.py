@@ -215,6 +215,45 @@ def _as_written(text: str) -> str | None:
     return meant
 
 
+_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """An ISO 8601 duration of whole years, months, weeks and days (`P5Y`, `P6M`, `P180D`), as entered."""
+
+    text: str
+    months: int
+    days: int
+
+    def after(self, day: date, times: int = 1) -> date:
+        """The day this long (`times` over) after a day; a month end is clamped (31 Jan + P1M: 28 Feb)."""
+        return _shift(day, self.months * times, self.days * times)
+
+    def before(self, day: date) -> date:
+        return _shift(day, -self.months, -self.days)
+
+
+def _shift(day: date, months: int, days: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    try:
+        shifted = date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+        return shifted + timedelta(days=days)
+    except (ValueError, OverflowError):  # beyond the calendar: as far as it goes
+        return date.max if months + days > 0 else date.min
+
+
+def parse_duration(text: str) -> Duration:
+    """An ISO 8601 duration of whole years, months, weeks and days: P5Y, P6M, P1Y6M, P2W, P180D."""
+    found = _DURATION.fullmatch(text) if isinstance(text, str) else None
+    if not found or text == "P":
+        raise DateError(f"{text!r} is not a duration: write P5Y (5 years), P6M (6 months), P2W or P180D")
+    years, months, weeks, days = (int(part or 0) for part in found.groups())
+    if not years + months + weeks + days:
+        raise DateError(f"{text!r} is no time at all: a duration is at least a day")
+    return Duration(text, years * 12 + months, weeks * 7 + days)
+
+
 # The calendar furthest ahead (Kiribati, UTC+14): a meeting held this morning in Seoul is
 # never "in the future" on a server in UTC.
 _FURTHEST_AHEAD = timezone(timedelta(hours=14))

@@ -259,11 +259,17 @@ def _labels(rows: list[tuple[str, Lane | None]], limit: int) -> list[str]:
 
 
 def _short(text: str, limit: int) -> str:
-    """Text within a limit, cut in the middle: its start and its end stay."""
+    """Text within a limit, cut in the middle, between words where one ends near: its start and
+    its end stay."""
     if len(text) <= limit:
         return text
-    head = (limit - 1) * 2 // 3
-    return text[:head].rstrip() + "…" + text[len(text) - (limit - 1 - head) :].lstrip()
+    head = text[: (limit - 3) * 2 // 3]
+    tail = text[len(text) - (limit - 3 - len(head)) :]
+    if " " in head[-12:]:
+        head = head[: head.rindex(" ")]
+    if " " in tail[:12]:
+        tail = tail[tail.index(" ") + 1 :]
+    return head.rstrip() + " … " + tail.lstrip()
 
 
 def _identified(label: str, key: str, limit: int) -> str:

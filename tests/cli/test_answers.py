@@ -251,3 +251,98 @@ def test_fields_the_text_has_no_words_for_are_shown_too() -> None:
     assert "             participants: party KOR, role funding" in text
     assert "  cancelled: meeting m, cancelled on 2015-03" in text
     assert text[-1] == "Lang: ko"
+
+
+# --- changes and upcoming
+
+
+def recorded_at(run, position: int) -> str:  # type: ignore[no-untyped-def]
+    return str(json.loads(run("show", str(position), "--json").stdout)["event"]["recorded_at"])
+
+
+def test_changes_says_what_changed_in_the_answer_and_who_recorded_what(seeded) -> None:  # type: ignore[no-untyped-def]
+    since = recorded_at(seeded, SEED_EVENTS)
+    extend = ("extend", "nies-nier-mou-2024", "--expires-on", "2034-03-31", "--on", "2025-01")
+    assert seeded(*extend, actor="bob").exit_code == 0
+    rename = ("party", "rename", "NIER", "--name", "NIER, renamed", "--on", "2025-02")
+    assert seeded(*rename, actor="carol").exit_code == 0
+    seminar = json.loads(seeded("show", "nies-nier-seminar-2024/held", "--json").stdout)["event"]
+    assert (
+        seeded("retract", str(seminar["position"]), "--reason", "not a meeting", actor="dan").exit_code == 0
+    )
+    retracted_at = recorded_at(seeded, SEED_EVENTS + 3)
+    result = seeded("changes", "NIES", "NIER", "--since", since, "--as-of", "2030")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:9] == [
+        f"NIER~NIES as of 2030: changes from {since} to now",
+        "Added: none",
+        "Removed: none",
+        "Changed:",
+        "  instrument nies-nier-mou-2024 expires on: 2029-03-31 -> 2034-03-31",
+        "  instrument nies-nier-mou-2024 status: expired -> in_force",
+        "  instrument nies-nier-mou-2024 extensions: none -> expires on 2034-03-31, occurred on 2025-01",
+        "  meetings held: 2 -> 1",
+        "  meetings last: meeting nies-nier-seminar-2024, occurred on 2024-03-19, venue NIES, Japan"
+        " -> meeting tpm-1, occurred on 2004, number 1, series tpm",
+    ]
+    assert lines[9:] == [
+        "  party NIER name: National Institute of Environmental Research -> NIER, renamed",
+        "Recorded:",
+        f"      {SEED_EVENTS + 1}  {recorded_at(seeded, SEED_EVENTS + 1)}  bob  InstrumentExtended  nies-nier-mou-2024 extended to 2034-03-31",
+        f"      {SEED_EVENTS + 2}  {recorded_at(seeded, SEED_EVENTS + 2)}  carol  PartyRenamed  NIER renamed: NIER, renamed",
+        "Retracted:",
+        f"      {seminar['position']}  MeetingHeld  nies-nier-seminar-2024 NIES, NIER, Intellectual Information-Exchange Seminar, at NIES, Japan",
+        f"          retracted by position {SEED_EVENTS + 3} at {retracted_at} by dan: not a meeting",
+    ]
+    found = json.loads(
+        seeded("changes", "NIES", "NIER", "--since", since, "--as-of", "2030", "--json").stdout
+    )
+    assert list(found) == [
+        "relationship", "as_of", "since", "until", "added", "removed", "changed", "recorded", "retracted",
+    ]  # fmt: skip
+    assert found["retracted"][0]["retraction"]["recorded_by"] == "dan"
+    # A date is the start of its day: since today, everything above; until today, nothing.
+    today = since[:10]
+    assert seeded("changes", "NIES", "NIER", "--since", "2000-01-01", "--until", today).stdout.splitlines()[1:] == [
+        "Added: none", "Removed: none", "Changed: none", "Recorded: none", "Retracted: none",
+    ]  # fmt: skip
+    bad = seeded("changes", "NIES", "NIER", "--since", today, "--until", "2000-01-01")
+    assert (bad.exit_code, bad.stderr) == (
+        2,
+        f"Error: --since {today}T00:00:00.000000Z is not before --until 2000-01-01T00:00:00.000000Z\n",
+    )
+    assert seeded("changes", "NIES", "NIER").exit_code == 2  # --since is required
+
+
+def test_upcoming_lists_what_falls_due_by_date(seeded) -> None:  # type: ignore[no-untyped-def]
+    result = seeded("upcoming", "--as-of", "2019-01", "--within", "1y", "--party", "China")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "2014-12-31  overdue     tripartite-joint-environment-training-2014 (KOR, CHN, JPN) planned for 2014, not known to have been held",
+        "2015-12-31  overdue     tpm-joint-workshop-2015 (CRAES, NIES, NIER) planned for 2015, not known to have been held: Tripartite Presidents Meeting among CRAES, NIES and NIER",
+        "2019-01-24  overdue     rok-china-kma-visit-2019-01-24 (CHN~KOR) planned for 2019-01-24, not known to have been held",
+        "2019-02-28  meeting     rok-china-working-level-2019-02 (CHN~KOR) planned for 2019-02",
+        "2019-12-31  meeting     rok-china-emm-2019 (CHN~KOR) planned for 2019-41",
+        "2019-12-31  meeting     rok-china-jcec-24 (CHN~KOR) planned for 2019-41: 24th ROK-China Joint Committee on Environmental Cooperation",
+        "2019-12-31  meeting     temm-21 (KOR, CHN, JPN) planned for 2019-41: 21st Tripartite Environment Ministers Meeting among Korea, China and Japan (TEMM)",
+    ]
+    rows = json.loads(seeded("upcoming", "--as-of", "2028-12", "--json").stdout)
+    expiry = next(row for row in rows if row["what"] == "expiry")
+    assert expiry == {
+        "date": "2029-03-31",
+        "as_entered": "2029-03-31",
+        "what": "expiry",
+        "relationship": "NIER~NIES",
+        "parties": ["NIES", "NIER"],
+        "id": "nies-nier-mou-2024",
+        "title": "MOU for joint research on waste recycling",
+    }
+    assert [row["date"] for row in rows] == sorted(row["date"] for row in rows)
+    assert seeded("upcoming", "--as-of", "1990", "--within", "P1Y").stdout == "nothing falls due within P1Y\n"
+    bad = seeded("upcoming", "--within", "soon")
+    assert (
+        bad.exit_code == 2
+        and "'soon': write days, weeks, months or years, e.g. 180d, 26w, 6m or 1y" in bad.stderr
+    )
+    assert seeded("upcoming", "--party", "Korea").exit_code == 2
