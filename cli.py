@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from functools import cached_property, partial
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from . import render as view
-from .events import Edtf, FieldError, Funding, Names, Person, parse_edtf, parse_json, verbs
+from .events import DateError, Edtf, FieldError, Funding, Names, Person, parse_edtf, parse_json, verbs
 from .events.dates import today
 from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
-from .ledger.api import Ledger
 from .ledger.errors import LedgerError, Rejected
 from .ledger.queries import known_at
-from .ledger.store import locate
+from .ledger.session import Session
 
 _log_tables = view.log_tables  # the name tests/test_tables.py pages the log by
 
@@ -30,7 +29,7 @@ class Refused(click.ClickException):
 
 SECTIONS = {
     "Record": [*VERBS, "party", "append", "import"],
-    "Query": ["state", "history", "relationships", "timeline", "show"],
+    "Query": ["state", "history", "changes", "upcoming", "relationships", "timeline", "show"],
     "Audit": ["log", "verify", "digest"],
     "Maintenance": ["init", "export", "backup", "restore", "rebuild", "grant-appender"],
 }
@@ -42,8 +41,9 @@ class LedgerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except LedgerError as error:
-            raise (click.ClickException if error.exit_code == 1 else Refused)(str(error)) from None
+        except (LedgerError, DateError) as error:  # a DateError: dates that cannot go together
+            failed = getattr(error, "exit_code", 2) == 1
+            raise (click.ClickException if failed else Refused)(str(error)) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         listed = {name for names in SECTIONS.values() for name in names}
@@ -57,25 +57,6 @@ class LedgerGroup(click.Group):
             if rows:
                 with formatter.section(f"{section} commands"):
                     formatter.write_dl(rows)
-
-
-class Session:
-    """What the group's options select; the ledger (as coopledger.open gives it) opens on first use,
-    and a command renders its answers. Queries never load eventsourcing; the first write does."""
-
-    def __init__(self, db: str | None, actor: str | None):
-        self.db, self.actor = db, actor
-
-    @cached_property
-    def ledger(self) -> Ledger:
-        return Ledger(locate(self.db), actor=self.actor)
-
-    queries = property(lambda self: self.ledger.queries)
-    store = property(lambda self: self.ledger.store)
-
-    def events(self) -> int:
-        """How many events the ledger holds: a progress bar's length."""
-        return int(self.queries.digest().split(":")[0])
 
 
 class Parsed(click.ParamType):
@@ -95,6 +76,8 @@ class Parsed(click.ParamType):
 
 EDTF = Parsed("EDTF", parse_edtf)
 KNOWN_AT = Parsed("TIME", known_at)
+MOMENT = Parsed("TIME", partial(known_at, day_ends=False))
+WITHIN = Parsed("DURATION", verbs.parse_within)
 
 
 pass_session = click.make_pass_decorator(Session)
@@ -105,23 +88,16 @@ dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Check the event and show it, without recording it."
 )
 render = partial(view.render, echo=click.echo)
+DB_HELP = (
+    "SQLite file or postgresql+psycopg:// URL [env COOPLEDGER_DB; default: a file in your data directory]."
+)
+ACTOR_HELP = "Who records events [env COOPLEDGER_ACTOR; default: your user name]."
 with_progress = partial(view.with_progress, bar=click.progressbar)
 
 
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    envvar="COOPLEDGER_DB",
-    metavar="PATH_OR_URL",
-    help="SQLite file or postgresql+psycopg:// URL "
-    "[env COOPLEDGER_DB; default: a file in your data directory].",
-)
-@click.option(
-    "--actor",
-    envvar="COOPLEDGER_ACTOR",
-    metavar="NAME",
-    help="Who records events [env COOPLEDGER_ACTOR; default: your user name].",
-)
+@click.option("--db", envvar="COOPLEDGER_DB", metavar="PATH_OR_URL", help=DB_HELP)
+@click.option("--actor", envvar="COOPLEDGER_ACTOR", metavar="NAME", help=ACTOR_HELP)
 @click.version_option(package_name="coopledger")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
@@ -237,9 +213,9 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
 @output_options
 @pass_session
 def show(session: Session, event: str, as_json: bool) -> None:
-    """One event in full (by id or position), its source, and whether it was retracted.
+    """One event in full (by position, id or key), its source, and whether it was retracted.
 
-    Example: coopledger show 12
+    Example: coopledger show rok-china-jcec-23/held
     """
     render(view.shown(*session.queries.show(event)), as_json, view.show_text)
 
@@ -250,7 +226,7 @@ def show(session: Session, event: str, as_json: bool) -> None:
 @output_options
 @pass_session
 def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bool) -> None:
-    """Every relationship with counts of what counts in it as of a day.
+    """Every relationship with counts of what counts in it as of a day, first and last dates as entered.
 
     Example: coopledger relationships --as-of 2019-01-31
     """
@@ -261,10 +237,7 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
 def relationship_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """PARTY_A PARTY_B, --known-at, --exact and --json: what state and history share."""
     known = click.option(
-        "--known-at",
-        "known",
-        type=KNOWN_AT,
-        help="Use the ledger as it stood at this time (UTC unless given).",
+        "--known-at", "known", type=KNOWN_AT, help="Use the ledger as it stood at this time (UTC)."
     )
     lang = click.option(
         "--lang", metavar="TAG", help="Name parties in this language where recorded (e.g. ko)."
@@ -294,6 +267,40 @@ def state(
     """
     found = session.ledger.state(party_a, party_b, as_of, known, exact, lang).to_dict()
     render(found, as_json, view.state_text, view.state_tables)
+
+
+@cli.command()
+@click.argument("party_a")
+@click.argument("party_b")
+@click.option("--since", required=True, type=MOMENT, help="From this time (a date: its start; UTC).")
+@click.option("--until", type=MOMENT, help="To this time (a date: its start) [default: now].")
+@as_of_option
+@exact_option
+@output_options
+@pass_session
+def changes(session: Session, as_json: bool, **asked: Any) -> None:
+    """What changed in the answer to `state A B --as-of D` between two times, and the events
+    recorded or retracted in between, with who recorded them.
+
+    Example: coopledger changes KOR CHN --since 2024-01-01 --as-of 2019-01
+    """
+    render(session.queries.changes(**asked), as_json, view.changes_text)
+
+
+@cli.command()
+@click.option("--within", type=WITHIN, default="180d", show_default=True, help="How far ahead: 26w, 6m, 1y.")
+@click.option("--party", metavar="PARTY", help="Only things of this party (or its organisations).")
+@as_of_option
+@output_options
+@pass_session
+def upcoming(session: Session, as_json: bool, **asked: Any) -> None:
+    """What falls due: instruments expiring or up for renewal notice, projects reaching their
+    planned end, meetings planned, and meetings overdue, by date.
+
+    Example: coopledger upcoming --within 6m --party CHN --as-of 2019-01
+    """
+    rows = session.queries.upcoming(**asked)
+    render(rows, as_json, view.upcoming_text, empty=f"nothing falls due within {asked['within'].text}")
 
 
 @cli.command()

@@ -237,16 +237,19 @@ def imported(report: ImportReport) -> dict[str, Any]:
     return {
         "recorded": report.recorded,
         "duplicates": report.duplicates,
+        "retracted_earlier": report.retracted,
         "first": report.first,
         "last": report.last,
     }
 
 
 def imported_text(value: dict[str, Any]) -> list[str]:
+    retracted = value["retracted_earlier"]
     return [
         f"imported {value['recorded']} events"
         + (f" (positions {value['first']}-{value['last']})" if value["recorded"] else "")
         + f", {value['duplicates']} duplicates skipped"
+        + (f", {retracted} retracted earlier (skipped)" if retracted else "")
     ]
 
 
@@ -359,36 +362,118 @@ def relationships_tables(rows: list[dict[str, Any]]) -> Iterator[Any]:
     )
 
 
+# The fields of a state answer that the text shows in its own words; any other field (one added
+# since) is shown by `_fields`, so that the text never hides what the JSON holds.
+STATE_SHOWN = {"relationship", "as_of", "known_at", "instruments", "projects", "meetings", "possibly"}
+STATE_SHOWN |= {"party_names"}
+INSTRUMENT_SHOWN = {
+    *("instrument", "kind", "title", "parties", "multilateral", "status", "signed_on", "in_force_from"),
+    *("expires_on", "extensions", "amendments", "terminated_on"),
+}
+PROJECT_SHOWN = {
+    *("project", "title", "parties", "multilateral", "status", "launched_on", "planned_end"),
+    *("scope_changes", "funding", "ended_on", "completed_on", "terminated_on"),
+}
+MEETINGS_SHOWN = {"held", "last", "next", "overdue", "postponed", "series"}
+LAST_SHOWN = {"meeting", "occurred_on", "number", "series", "venue"}
+NEXT_SHOWN = {"meeting", "planned_for", "host"}
+WAITING_SHOWN = {"meeting", "planned_for", "announced_on", "postponed_on"}
+SERIES_SHOWN = {"series", "title", "held", "last_number", "suspended_since"}
+POSSIBLY_SHOWN = {"type", "id", "occurred_on"}
+DETAIL = " " * 13  # the indent of a thing's details under its status
+
+
+def plain(value: Any) -> str:
+    """Any JSON value in words: a list item by item, an object's fields as `name value`."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(
+            _words(name) if field is True else f"{_words(name)} {plain(field)}"
+            for name, field in value.items()
+            if field is not None and field is not False
+        )
+    if isinstance(value, list):
+        return "; ".join(plain(item) for item in value) or "none"
+    return str(value)
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _fields(thing: dict[str, Any], shown: set[str]) -> list[str]:
+    """The fields the text has no words of its own for, one a line (a list of objects, one item a line)."""
+    lines = []
+    for name, value in thing.items():
+        if name in shown or value is None or value == [] or value == {}:
+            continue
+        items = value if isinstance(value, list) and all(isinstance(i, dict) for i in value) else [value]
+        lines += [f"{_words(name)}: {plain(item)}" for item in items]
+    return lines
+
+
+def _also(item: dict[str, Any], shown: set[str]) -> str:
+    """An item's fields the line has no words for, after it."""
+    extra = _fields(item, shown)
+    return f" ({'; '.join(extra)})" if extra else ""
+
+
+def _header(thing: dict[str, Any], kind: str | None) -> str:
+    """A thing's id, kind, whether multilateral, parties and title."""
+    about = ", ".join(word for word in (kind, "multilateral" if thing["multilateral"] else None) if word)
+    return f"{f' ({about})' if about else ''} {', '.join(thing['parties'])}: {thing['title']}"
+
+
+def _instrument_details(i: dict[str, Any]) -> list[str]:
+    """Below an instrument's title: its dates, each extension and amendment, and any other field."""
+    dates = [f"signed {i['signed_on']}"]
+    dates += [f"{label} {i[name]}" for name, label in _INSTRUMENT_DATES if i.get(name)]
+    return [
+        ", ".join(dates),
+        *(f"extended {e['occurred_on']}: expires {e['expires_on']}" for e in i["extensions"]),
+        *(f"amended {a['occurred_on']}: {a['summary']}" for a in i["amendments"]),
+        *_fields(i, INSTRUMENT_SHOWN),
+    ]
+
+
+_INSTRUMENT_DATES = (
+    ("in_force_from", "in force from"),
+    ("expires_on", "expires"),
+    ("terminated_on", "terminated"),
+)
+_PROJECT_ENDS = (("ended_on", None), ("completed_on", "completed"), ("terminated_on", "terminated"))
+
+
+def _project_details(p: dict[str, Any]) -> list[str]:
+    """Below a project's title: its dates and funding, each scope change, and any other field."""
+    funding = ", ".join(f"{total} {currency}" for currency, total in p["funding"].items())
+    dates = f"launched {p['launched_on']}" + (f" to {p['planned_end']}" if p["planned_end"] else "")
+    dates += "".join(f"; {label or p['status']} {p[name]}" for name, label in _PROJECT_ENDS if p.get(name))
+    return [
+        dates + (f"; funding {funding}" if funding else ""),
+        *(f"scope {change['occurred_on']}: {change['summary']}" for change in p["scope_changes"]),
+        *_fields(p, PROJECT_SHOWN),
+    ]
+
+
 def state_text(state: dict[str, Any]) -> Iterator[str]:
     known = f", as known at {state['known_at']}" if state["known_at"] else ""
     yield f"{state['relationship']} as of {state['as_of']}{known}"
     yield "Instruments:" if state["instruments"] else "Instruments: none"
     for i in state["instruments"]:
-        dates = f"signed {i['signed_on']}"
-        if i["in_force_from"]:
-            dates += f", in force from {i['in_force_from']}"
-        if i["expires_on"]:
-            dates += f", expires {i['expires_on']}"
-        if i["extensions"]:
-            dates += f" (extended {len(i['extensions'])}x)"
-        parties = ", ".join(i["parties"])
-        yield f"  {i['status'].upper():<10} {i['instrument']} ({i['kind']}) {parties}: {i['title']}"
-        yield f"             {dates}"
+        yield f"  {i['status'].upper():<10} {i['instrument']}{_header(i, i['kind'])}"
+        yield from (DETAIL + line for line in _instrument_details(i))
     yield "Projects:" if state["projects"] else "Projects: none"
     for p in state["projects"]:
-        funding = ", ".join(f"{total} {currency}" for currency, total in p["funding"].items())
-        end = f" to {p['planned_end']}" if p["planned_end"] else ""
-        yield f"  {p['status'].upper():<10} {p['project']} {', '.join(p['parties'])}: {p['title']}"
-        yield f"             launched {p['launched_on']}{end}" + (f"; funding {funding}" if funding else "")
-        for change in p["scope_changes"]:
-            yield f"             scope {change['occurred_on']}: {change['summary']}"
+        yield f"  {p['status'].upper():<10} {p['project']}{_header(p, None)}"
+        yield from (DETAIL + line for line in _project_details(p))
     meetings = state["meetings"]
     yield f"Meetings: {meetings['held']} held"
     if meetings["last"]:
-        last = meetings["last"]
-        number = f" ({ordinal(last['number'])} of {last['series']})" if last["number"] else ""
-        venue = f" at {last['venue']}" if last["venue"] else ""
-        yield f"  last: {last['meeting']}{number} on {last['occurred_on']}{venue}"
+        yield f"  last: {_last(meetings['last'])}{_also(meetings['last'], LAST_SHOWN)}"
     if meetings["next"]:
         upcoming = meetings["next"]
         host = f", host {upcoming['host']}" if upcoming["host"] else ""
@@ -398,16 +483,33 @@ def state_text(state: dict[str, Any]) -> Iterator[str]:
     for waiting in meetings["postponed"]:
         yield f"  postponed: {_waiting(waiting)}, postponed {waiting['postponed_on']} with no new date"
     for series in meetings["series"]:
+        title = f" ({series['title']})" if series["title"] else ""
         last_number = f", last number {series['last_number']}" if series["last_number"] else ""
         suspended = f", suspended since {series['suspended_since']}" if series["suspended_since"] else ""
-        yield f"  series {series['series']}: {series['held']} held{last_number}{suspended}"
+        yield f"  series {series['series']}{title}: {series['held']} held{last_number}{suspended}"
+        yield from (f"    {line}" for line in _fields(series, SERIES_SHOWN))
+    yield from (f"  {line}" for line in _fields(meetings, MEETINGS_SHOWN))
     yield from _possibly_text(state)
     if state.get("party_names"):
         yield "Parties: " + "; ".join(f"{party} {name}" for party, name in state["party_names"].items())
+    yield from (line[0].upper() + line[1:] for line in _fields(state, STATE_SHOWN))
+
+
+def _last(last: dict[str, Any]) -> str:
+    if last["number"]:
+        of = f" ({ordinal(last['number'])} of {last['series']})"
+    else:
+        of = f" (of {last['series']})" if last["series"] else ""
+    return f"{last['meeting']}{of} on {last['occurred_on']}" + (
+        f" at {last['venue']}" if last["venue"] else ""
+    )
 
 
 def _waiting(meeting: dict[str, Any]) -> str:
-    return f"{meeting['meeting']} planned for {meeting['planned_for']} (announced {meeting['announced_on']})"
+    return (
+        f"{meeting['meeting']} planned for {meeting['planned_for']} (announced {meeting['announced_on']})"
+        + _also(meeting, WAITING_SHOWN)
+    )
 
 
 def _possibly_text(state: dict[str, Any]) -> Iterator[str]:
@@ -415,7 +517,11 @@ def _possibly_text(state: dict[str, Any]) -> Iterator[str]:
     if state["possibly"]:
         yield f"Possibly by {state['as_of']} (dates that may or may not have come; not counted above):"
         for event in state["possibly"]:
-            yield f"  {event['occurred_on']:<12} {event['type']} {event['id']}"
+            yield f"  {event['occurred_on']:<12} {event['type']} {event['id']}{_also(event, POSSIBLY_SHOWN)}"
+
+
+def _dim(lines: list[str]) -> str:
+    return "".join(f"\n[dim]{escape(line)}[/]" for line in lines)
 
 
 def state_tables(state: dict[str, Any]) -> Iterator[Any]:
@@ -427,14 +533,15 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
         [
             [
                 status_cell(i["status"]),
-                f"{i['instrument']}\n[dim]{i['kind']}: {', '.join(i['parties'])}[/]",
+                f"{i['instrument']}\n[dim]{i['kind']}{', multilateral' * i['multilateral']}: "
+                f"{', '.join(i['parties'])}[/]",
                 dates_cell(
                     ("signed", i["signed_on"]),
                     ("in force", i["in_force_from"]),
                     ("expires", i["expires_on"]),
-                    ("extended", f"{len(i['extensions'])}x" if i["extensions"] else None),
+                    ("terminated", i.get("terminated_on")),
                 ),
-                escape(i["title"]),
+                escape(i["title"]) + _dim(_instrument_details(i)[1:]),
             ]
             for i in state["instruments"]
         ],
@@ -445,14 +552,14 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
         [
             [
                 status_cell(p["status"]),
-                f"{p['project']}\n[dim]{', '.join(p['parties'])}[/]",
-                dates_cell(("launched", p["launched_on"]), ("ends", p["planned_end"])),
-                "\n".join(f"{total} {currency}" for currency, total in p["funding"].items()),
-                escape(p["title"])
-                + "".join(
-                    f"\n[dim]scope {change['occurred_on']}: {escape(change['summary'])}[/]"
-                    for change in p["scope_changes"]
+                f"{p['project']}\n[dim]{'multilateral: ' * p['multilateral']}{', '.join(p['parties'])}[/]",
+                dates_cell(
+                    ("launched", p["launched_on"]),
+                    ("ends", p["planned_end"]),
+                    *((label or p["status"], p.get(name)) for name, label in _PROJECT_ENDS),
                 ),
+                "\n".join(f"{total} {currency}" for currency, total in p["funding"].items()),
+                escape(p["title"]) + _dim(_project_details(p)[1:]),
             ]
             for p in state["projects"]
         ],
@@ -462,23 +569,31 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
     if meetings["last"]:
         last = meetings["last"]
         of = f"\n[dim]{ordinal(last['number'])} of {last['series']}[/]" if last["number"] else ""
-        rows.append(["last held", f"{last['meeting']}{of}", last["occurred_on"], escape(last["venue"] or "")])
+        of = of or (f"\n[dim]of {last['series']}[/]" if last["series"] else "")
+        rows.append(
+            [
+                "last held",
+                f"{last['meeting']}{of}",
+                last["occurred_on"],
+                escape((last["venue"] or "") + _also(last, LAST_SHOWN)),
+            ]
+        )
     if meetings["next"]:
         upcoming = meetings["next"]
         host = f"host {upcoming['host']}" if upcoming["host"] else ""
         rows.append(["next", upcoming["meeting"], upcoming["planned_for"], host])
     for waiting in meetings["overdue"]:
+        announced = f"announced {waiting['announced_on']}" + _also(waiting, WAITING_SHOWN)
+        rows.append(["[yellow]overdue[/]", waiting["meeting"], waiting["planned_for"], escape(announced)])
+    for waiting in meetings["postponed"]:
+        postponed = f"on {waiting['postponed_on']} (announced {waiting['announced_on']})"
         rows.append(
             [
-                "[yellow]overdue[/]",
+                "postponed",
                 waiting["meeting"],
                 waiting["planned_for"],
-                f"announced {waiting['announced_on']}",
+                escape(postponed + _also(waiting, WAITING_SHOWN)),
             ]
-        )
-    for waiting in meetings["postponed"]:
-        rows.append(
-            ["postponed", waiting["meeting"], waiting["planned_for"], f"on {waiting['postponed_on']}"]
         )
     held = f"Meetings: {meetings['held']} held"
     yield table(held, ["", "meeting", "when", "venue / host"], rows) if rows else held
@@ -491,21 +606,66 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
                 s["held"],
                 s["last_number"],
                 escape(s["title"] or "")
-                + (f"\n[yellow]suspended since {s['suspended_since']}[/]" if s["suspended_since"] else ""),
+                + (f"\n[yellow]suspended since {s['suspended_since']}[/]" if s["suspended_since"] else "")
+                + _dim(_fields(s, SERIES_SHOWN)),
             ]
             for s in meetings["series"]
         ],
         justify=RIGHT,
     )
+    yield from (escape(f"Meetings {line}") for line in _fields(meetings, MEETINGS_SHOWN))
     if state["possibly"]:
         yield table(
             f"Possibly by {state['as_of']} (not counted above)",
             ["occurred", "type", "id"],
-            [[e["occurred_on"], e["type"], e["id"]] for e in state["possibly"]],
+            [[e["occurred_on"], e["type"], e["id"] + _also(e, POSSIBLY_SHOWN)] for e in state["possibly"]],
         )
     if state.get("party_names"):
         names = "; ".join(f"{party} {name}" for party, name in state["party_names"].items())
         yield f"Parties: [dim]{escape(names)}[/]"
+    yield from (escape(line[0].upper() + line[1:]) for line in _fields(state, STATE_SHOWN))
+
+
+def changes_text(found: dict[str, Any]) -> Iterator[str]:
+    """What changed in a state answer between two times, and the events recorded and retracted then."""
+    until = found["until"] or "now"
+    yield f"{found['relationship']} as of {found['as_of']}: changes from {found['since']} to {until}"
+    for heading, things in (("Added", found["added"]), ("Removed", found["removed"])):
+        yield f"{heading}: " + (", ".join(f"{t['kind']} {t['id']}" for t in things) or "none")
+    yield "Changed:" if found["changed"] else "Changed: none"
+    for change in found["changed"]:
+        thing = "meetings" if change["id"] is None else f"{change['kind']} {change['id']}"
+        yield f"  {thing} {_words(change['field'])}: {plain(change['before'])} -> {plain(change['after'])}"
+    yield "Recorded:" if found["recorded"] else "Recorded: none"
+    yield from (f"  {line}" for line in log_text(found["recorded"]))
+    yield "Retracted:" if found["retracted"] else "Retracted: none"
+    for envelope in found["retracted"]:
+        retraction = envelope["retraction"]
+        yield f"  {envelope['position']:>6}  {envelope['type']}  {summary(envelope)}"
+        yield (
+            f"          retracted by position {retraction['position']} at {retraction['recorded_at']} "
+            f"by {retraction['recorded_by']}: {retraction['data']['reason']}"
+        )
+
+
+# What each row of the watch list says of its date as entered.
+DUE = {
+    "expiry": "expires {}",
+    "renewal": "term ends (expires {}, renews itself)",
+    "notice_by": "notice of termination due (expires {}, renews itself)",
+    "project_end": "planned to end {}",
+    "meeting": "planned for {}",
+    "overdue": "planned for {}, not known to have been held",
+}
+
+
+def upcoming_text(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{row['date']}  {row['what']:<11} {row['id']} ({row['relationship'] or ', '.join(row['parties'])}) "
+        + DUE[row["what"]].format(row["as_entered"])
+        + (f": {row['title']}" if row["title"] else "")
+        for row in rows
+    ]
 
 
 def history_text(items: list[dict[str, Any]]) -> list[str]:

@@ -3,13 +3,14 @@ they make; the days a query's dates stand for; the names of event types."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import MISSING, Field, dataclass, fields
 from datetime import date
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .catalog import EVENT_TYPES, Funding, Person
-from .dates import DateError, Edtf, today
+from .dates import DateError, Duration, Edtf, parse_duration, today
 from .fields import Names
 
 # verb: (event type, the field given as the argument, help)
@@ -274,6 +275,15 @@ def period(start: Edtf | None, end: Edtf | None) -> tuple[date | None, date | No
     if since and until and since > until:
         raise DateError(f"--from {start} is after --to {end}")
     return since, until
+
+
+def parse_within(text: str) -> Duration:
+    """--within: days, weeks, months or years (180d, 26w, 6m, 1y), or an ISO 8601 duration (P6M)."""
+    short = re.fullmatch(r"(\d+)([dwmy])", text.strip().lower())
+    try:
+        return parse_duration(f"P{short[1]}{short[2].upper()}" if short else text.strip().upper())
+    except DateError as error:
+        raise DateError(f"{text!r}: write days, weeks, months or years, e.g. 180d, 26w, 6m or 1y") from error
 
 
 def unknown_type(name: str) -> str | None:

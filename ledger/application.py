@@ -45,6 +45,8 @@ class Ledger:
         self.state = self.queries.state
         self.timeline = self.queries.timeline
         self.history = self.queries.history
+        self.changes = self.queries.changes
+        self.upcoming = self.queries.upcoming
         self.relationships = self.queries.relationships
         self.digest = self.queries.digest
         self.verify = self.queries.verify

@@ -16,9 +16,11 @@ from typing import Any
 import orjson
 
 from ..events import EVENT_TYPES, Edtf, decode
+from ..events.dates import Duration, today
+from ..projections import changes as changed
 from ..projections import readmodel as sql
 from ..projections import relationship as folds
-from ..projections import things
+from ..projections import things, upcoming
 from ..projections import timeline as timelines
 from ..projections.membership import relationship_id
 from ..projections.parties import party_name
@@ -37,11 +39,14 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def known_at(text: str) -> str:
-    """--known-at: an ISO 8601 date (the end of that day) or timestamp, UTC without an offset."""
+def known_at(text: str, day_ends: bool = True) -> str:
+    """--known-at: an ISO 8601 date (the end of that day; its start unless `day_ends`) or
+    timestamp, UTC without an offset."""
     try:
         if len(text) == 10:
-            return timestamp(datetime.combine(date.fromisoformat(text), time.max, UTC))
+            return timestamp(
+                datetime.combine(date.fromisoformat(text), time.max if day_ends else time.min, UTC)
+            )
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise LedgerError(
@@ -128,15 +133,19 @@ class Queries:
                 return
 
     def show(self, reference: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """One event by id or position, and the retraction of it if there is one."""
+        """One event by position, id or key, and the retraction of it if there is one."""
         self.require()
         position = reference.isascii() and reference.isdigit()
         if position and len(reference) > 15:
             raise NotFound(f"no event {reference} in the ledger")
-        column = "position" if position else "id"
-        value: int | str = int(reference) if position else reference.lower()
+        # A number is a position; anything else an id (any case), else a key (as written).
+        lookups = (
+            [("position", int(reference))] if position else [("id", reference.lower()), ("key", reference)]
+        )
         with self.db.reading() as cursor:
-            rows = cursor.rows(sql.LOG_ROW.format(column=column), (value,))
+            rows: list[sql.Row] = []
+            for column, value in lookups:
+                rows = rows or cursor.rows(sql.LOG_ROW.format(column=column), (value,))
             if not rows:
                 raise NotFound(f"no event {reference if position else repr(reference)} in the ledger")
             position, _, _, retracted_by = rows[0]
@@ -202,20 +211,87 @@ class Queries:
         lang: str | None = None,
     ) -> dict[str, Any]:
         rel = self.relationship(a, b)
-        return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact, self.namer(lang))
+        return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact, self.namer(lang, known))
 
-    def namer(self, lang: str | None = None) -> folds.Namer:
-        """Names of parties on a day (in a language, where one was recorded)."""
+    def namer(self, lang: str | None = None, known: str | None = None) -> folds.Namer:
+        """Names of parties on a day (in a language, where one was recorded), as known at a time."""
         parties: dict[str, Any] = {}
 
         def name(party: str, day: date) -> str:
             if party not in parties:
-                with self.db.reading() as cursor:
-                    rows = cursor.rows(sql.THING, ("party", party))
-                parties[party] = things.decode("party", rows[0][0]) if rows else None
+                parties[party] = self._party(party, known)
             return party_name(party, parties[party], day, lang)
 
         return name
+
+    def _party(self, party: str, known: str | None) -> Any:
+        """A registered party's state (None for a state or an unknown id), as known at a time."""
+        with self.db.reading() as cursor:
+            if known is None:
+                rows = cursor.rows(sql.THING, ("party", party))
+                return things.decode("party", rows[0][0]) if rows else None
+            rows = cursor.rows(self.db.statements["known_shaping"], (self.db.ledger_id, "party", party))
+        standing = (
+            decode(orjson.loads(state))
+            for state, recorded_at, retracted_at in rows
+            if recorded_at <= known and (retracted_at is None or retracted_at > known)
+        )
+        return things.refold(("party", party), standing)
+
+    def changes(
+        self,
+        party_a: str,
+        party_b: str,
+        since: str,
+        until: str | None = None,
+        as_of: Edtf | None = None,
+        exact: bool = False,
+    ) -> dict[str, Any]:
+        """What changed in the answer to `state` as of a day (default today) between the ledger as
+        known at two times (default: now), and the events of the pair and of its parties recorded
+        or retracted in between (SPEC section 6)."""
+        if until is not None and until <= since:
+            raise LedgerError(f"--since {since} is not before --until {until}")
+        as_of = as_of or today()
+        rel = self.relationship(party_a, party_b)
+        entries = self.entries(rel, None)
+        before, after = (
+            folds.state(rel, entries, as_of, known, exact, self.namer(None, known))
+            for known in (since, until)
+        )
+        window = lambda moment: since < moment and (until is None or moment <= until)
+        recorded = [
+            e.event.envelope for e in entries if (e.exact or not exact) and window(e.event.recorded_at)
+        ]
+        retracted = [
+            {**e.event.envelope, "retraction": e.retraction.envelope}
+            for e in entries
+            if (e.exact or not exact) and e.retraction is not None and window(e.retraction.recorded_at)
+        ]
+        pair = rel.split("~")
+        with self.db.reading() as cursor:
+            rows = cursor.rows(
+                self.db.statements["party_events"],
+                (self.db.ledger_id, *map(sql.naming, pair), *(since, until or "~") * 2),
+            )
+            for retracted_by, state in rows:
+                envelope = orjson.loads(state)
+                if exact and envelope["data"]["party"] not in pair:
+                    continue
+                if window(envelope["recorded_at"]):
+                    recorded.append(envelope)
+                retraction = self._envelope(cursor, retracted_by) if retracted_by else None
+                if retraction and window(retraction["recorded_at"]):
+                    retracted.append({**envelope, "retraction": retraction})
+        return {
+            "relationship": rel,
+            "as_of": as_of.text,
+            "since": since,
+            "until": until,
+            **changed.difference(before, after),
+            "recorded": sorted(recorded, key=lambda envelope: envelope["position"]),
+            "retracted": sorted(retracted, key=lambda envelope: envelope["retraction"]["position"]),
+        }
 
     def timeline(
         self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False
@@ -239,18 +315,21 @@ class Queries:
         return folds.history(self.entries(rel, end), start, end, known, exact, self.namer(lang))
 
     def relationships(self, as_of: date, exact: bool = False) -> list[dict[str, Any]]:
-        """Every relationship with what counts in it as of a day."""
+        """Every relationship with what counts in it as of a day, and its first and last dates as entered."""
         self.require()
-        statement = self.db.statements["relationships"].format(filters="AND r.exact = 1" if exact else "")
+        filters = {"filters": "AND r.exact = 1" if exact else ""}
         with self.db.reading() as cursor:
-            rows = cursor.rows(statement, (as_of.isoformat(),))
+            rows = cursor.rows(self.db.statements["relationships"].format(**filters), (as_of.isoformat(),))
+            ends = cursor.rows(
+                self.db.statements["ends"].format(**filters), (as_of.isoformat(), self.db.ledger_id)
+            )
         found: dict[str, dict[str, Any]] = {}
         counted = {
             "InstrumentSigned": "instruments",
             "ProjectLaunched": "projects",
             "MeetingHeld": "meetings",
         }
-        for rel, type_, count, first, last in rows:
+        for rel, type_, count, _, _ in rows:
             item = found.setdefault(
                 rel,
                 {
@@ -259,15 +338,50 @@ class Queries:
                     "instruments": 0,
                     "projects": 0,
                     "meetings": 0,
-                    "first": first,
-                    "last": last,
+                    "first": None,
+                    "last": None,
                 },
             )
             item["events"] += count
             if type_ in counted:
                 item[counted[type_]] += count
-            item["first"], item["last"] = min(item["first"], first), max(item["last"], last)
+        for rel, first, last, state in ends:
+            occurred_on = orjson.loads(state)["occurred_on"]
+            for end, is_it in (("first", first), ("last", last)):
+                if is_it:
+                    found[rel][end] = occurred_on
         return [found[rel] for rel in sorted(found)]
+
+    def upcoming(
+        self, within: Duration, party: str | None = None, as_of: Edtf | None = None
+    ) -> list[dict[str, Any]]:
+        """The watch list from a day (default today) to `within` after it, across every relationship
+        (or a party's, with its organisations'): each thing that may fall due, folded as of the day."""
+        self.require()
+        as_of = as_of or today()
+        wanted = self.party(party) if party else None
+        with self.db.reading() as cursor:
+            stored = [
+                (kind, slug, things.decode(kind, state)) for kind, slug, state in cursor.rows(sql.WATCHED)
+            ]
+            countries = {slug: state.country for kind, slug, state in stored if kind == "party"}
+            due = [
+                self._as_of(cursor, (kind, slug), as_of.day)
+                for kind, slug, state in stored
+                if kind in ("instrument", "project", "meeting")
+                and upcoming.may_fall_due(state, as_of.day)
+                and (wanted is None or any(wanted in (p, countries.get(p)) for p in state.parties))
+            ]
+        titles = {slug: state.title for kind, slug, state in stored if kind == "series"}
+        return upcoming.upcoming(
+            (thing for thing in due if thing), as_of.day, within.after(as_of.day), titles
+        )
+
+    def _as_of(self, cursor: Any, key: things.Key, day: date) -> Any:
+        """A thing as of a day: folded from its events that count by then, by day then position."""
+        rows = cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
+        events = sorted((decode(orjson.loads(row[0])) for row in rows), key=lambda e: (e.day, e.position))
+        return things.refold(key, (event for event in events if event.day is not None and event.day <= day))
 
     def digest(self) -> str:
         """POSITION:HASH of the last recorded event."""

@@ -45,7 +45,7 @@ class Transaction:
         self._thing_events: list[tuple[Any, ...]] = []
         self._retractions: list[tuple[Any, ...]] = []
         self.recent: dict[int | str, Recorded] = {}  # events not yet flushed, by position and id
-        self.retracted: set[int] = set()  # positions retracted in this transaction
+        self.retracted: dict[int, int] = {}  # positions retracted in this transaction: by which
 
     # --- things, as they stand at this point of the transaction
 
@@ -161,15 +161,15 @@ class Transaction:
         return self.recent.get(position) or decode(self.envelope_at(position))
 
     def log_row(self, column: str, value: int | str) -> tuple[int, str, str, int | None] | None:
-        """position, id, type and retracting position (-1: in this transaction) of an event."""
+        """position, id, type and retracting position (None: not retracted) of an event."""
         recent = self.recent.get(value)
         if recent is not None:
-            return recent.position, recent.id, recent.type, -1 if recent.position in self.retracted else None
+            return recent.position, recent.id, recent.type, self.retracted.get(recent.position)
         rows = self.cursor.rows(sql.LOG_ROW.format(column=column), (value,))
         if not rows:
             return None
         position, event_id, type_, retracted_by = rows[0]
-        return position, event_id, type_, -1 if position in self.retracted else retracted_by
+        return position, event_id, type_, self.retracted.get(position, retracted_by)
 
     def _retract(self, retraction: Recorded) -> None:
         """Take an event back out: the things it shaped are folded again without it."""
@@ -177,7 +177,7 @@ class Transaction:
         assert row is not None  # the retraction was checked against the ledger
         target = self.event(row[0])
         self._retractions.append((retraction.position, retraction.recorded_at, target.position))
-        self.retracted.add(target.position)
+        self.retracted[target.position] = retraction.position
         self.flush()
         if isinstance(target.data, PartySucceeded):
             self.cursor.run(sql.UNSUCCEED, (target.position,))

@@ -16,6 +16,8 @@ from .parties import named as parties_named
 from .things import Key, references, subjects
 
 Row = Sequence[Any]
+# Events that belong to no relationship: they change how parties are named (SPEC section 3).
+UNPAIRED = (PartyRegistered, PartyRenamed, PartySucceeded)
 
 
 class Sql(Protocol):
@@ -106,6 +108,10 @@ PUT_THING = (
 )
 DROP_THING = "DELETE FROM coopledger_things WHERE kind = ? AND slug = ?"
 THING_KEYS = "SELECT kind, slug FROM coopledger_things"
+WATCHED = (  # what the watch list reads: the things that fall due, series' titles, parties' states
+    "SELECT kind, slug, state FROM coopledger_things"
+    " WHERE kind IN ('instrument', 'project', 'meeting', 'series', 'party')"
+)
 REGISTERED = "SELECT slug FROM coopledger_things WHERE kind IN ('party', 'alias')"
 
 BY_KEY = "SELECT position, id FROM coopledger_log WHERE key = ?"
@@ -190,6 +196,25 @@ def statements(events: str) -> dict[str, str]:
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = r.position"
             f" WHERE r.relationship = ? AND r.earliest <= ? AND (r.since IS NULL OR r.since <= ?)"
         ),
+        # Every event that shapes a thing, with when it was recorded and retracted: the thing as
+        # known at a time.
+        "known_shaping": (
+            f"SELECT e.state, l.recorded_at, l.retracted_at FROM coopledger_thing_events ee"
+            f" JOIN coopledger_log l ON l.position = ee.position"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
+            f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1"
+            f" ORDER BY ee.position"
+        ),
+        # The events of no relationship that name either of two parties (or, through the log's
+        # parties, an organisation of theirs), recorded or retracted between two times.
+        "party_events": (
+            f"SELECT l.retracted_by, e.state FROM coopledger_log l"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = l.position"
+            f" WHERE l.type IN ({', '.join(repr(kind.__name__) for kind in UNPAIRED)})"
+            f" AND (l.parties LIKE ? ESCAPE '!' OR l.parties LIKE ? ESCAPE '!')"
+            f" AND (l.recorded_at > ? AND l.recorded_at <= ? OR l.retracted_at > ? AND l.retracted_at <= ?)"
+            f" ORDER BY l.position"
+        ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (
             f"SELECT state FROM {events} WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1"
@@ -209,6 +234,19 @@ def statements(events: str) -> dict[str, str]:
             " JOIN coopledger_log l ON l.position = r.position"
             " WHERE r.day <= ? AND l.retracted_by IS NULL {filters}"
             " GROUP BY r.relationship, r.type"
+        ),
+        # The first and the last event of each relationship (by day, then position): their
+        # dates as entered.
+        "ends": (
+            f"SELECT ends.relationship, ends.from_first = 1, ends.from_last = 1, e.state FROM ("
+            f" SELECT r.relationship, r.position,"
+            f" ROW_NUMBER() OVER (PARTITION BY r.relationship ORDER BY r.day, r.position) AS from_first,"
+            f" ROW_NUMBER() OVER"
+            f" (PARTITION BY r.relationship ORDER BY r.day DESC, r.position DESC) AS from_last"
+            f" FROM coopledger_relationship_events r JOIN coopledger_log l ON l.position = r.position"
+            f" WHERE r.day <= ? AND l.retracted_by IS NULL {{filters}}) ends"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ends.position"
+            f" WHERE ends.from_first = 1 OR ends.from_last = 1"
         ),
     }
 
@@ -258,7 +296,7 @@ def event_rows(
     named = parties_named(event) | set(parties)
     countries = {party: country_of(party) for party in named}
     pairs: list[tuple[Any, ...]] = []
-    if not isinstance(event, PartyRegistered | PartyRenamed | PartySucceeded):
+    if not isinstance(event, UNPAIRED):
         multilateral = int(len(parties) > 2)
         assert recorded.occurred_on is not None  # every event but a retraction has its day
         earliest = recorded.occurred_on.earliest.isoformat()

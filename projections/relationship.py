@@ -238,6 +238,11 @@ def _instrument_view(instrument: Instrument, as_of: date) -> dict[str, Any]:
     return view
 
 
+def instrument_view(instrument: Instrument, as_of: date) -> dict[str, Any]:
+    """An instrument as `state` shows it on a day: what `upcoming` reads its deadlines from."""
+    return _instrument_view(instrument, as_of)
+
+
 def decimal_text(amount: Decimal) -> str:
     """A total as a plain decimal string: 600000, 1250.5."""
     return format(amount.normalize(), "f")

@@ -7,6 +7,7 @@ matplotlib only when it is called, so reading the ledger never pays for it.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -200,7 +201,7 @@ def draw(timeline: Timeline, path: Path) -> None:
     top, bottom = 0.75 if len(rows) > _TALL else 0.55, 0.6 + 0.24 * legend_rows
     pitch = min(_LANE, (_MAX_HEIGHT - top - bottom) / max(len(rows), 1))
     height = top + bottom + pitch * max(len(rows), 3)
-    labels = [_short(label, _LABEL_CHARS) for label, _ in rows]
+    labels = _labels(rows, _LABEL_CHARS)
     left = 0.35 + 0.066 * max((len(label) for label in labels), default=10)
 
     with matplotlib.rc_context(
@@ -245,8 +246,36 @@ def _rows(lanes: tuple[Lane, ...]) -> list[tuple[str, Lane | None]]:
     return rows
 
 
+def _labels(rows: list[tuple[str, Lane | None]], limit: int) -> list[str]:
+    """Each row's label within the limit, and no two lanes' alike: a long title is cut in the
+    middle (titles that differ at their end stay apart), and lanes whose labels would still read
+    the same are told apart by their ids."""
+    labels = [_short(label, limit) for label, _ in rows]
+    seen = Counter(label for label, (_, lane) in zip(labels, rows, strict=True) if lane)
+    return [
+        _identified(label, lane.key, limit) if lane and seen[shown] > 1 else shown
+        for shown, (label, lane) in zip(labels, rows, strict=True)
+    ]
+
+
 def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Text within a limit, cut in the middle, between words where one ends near: its start and
+    its end stay."""
+    if len(text) <= limit:
+        return text
+    head = text[: (limit - 3) * 2 // 3]
+    tail = text[len(text) - (limit - 3 - len(head)) :]
+    if " " in head[-12:]:
+        head = head[: head.rindex(" ")]
+    if " " in tail[:12]:
+        tail = tail[tail.index(" ") + 1 :]
+    return head.rstrip() + " … " + tail.lstrip()
+
+
+def _identified(label: str, key: str, limit: int) -> str:
+    """A label with its lane's id after it, the id whole where it fits."""
+    room = limit - len(key) - 3
+    return f"{_short(label, room)} ({key})" if room > 8 else _short(key, limit)
 
 
 def _x(day: date) -> float:

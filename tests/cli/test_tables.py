@@ -77,7 +77,7 @@ def test_state_is_four_aligned_tables_on_a_terminal(db: Path) -> None:
     ]
     assert [cell.strip() for cell in lines[at + 1].strip("│").split("│")] == [
         "",
-        "communique: KOR, CHN, JPN",
+        "communique, multilateral: KOR, CHN, JPN",
         "in force 2012-05",
         "",
     ]

@@ -370,3 +370,19 @@ def test_the_timeline_command_draws_the_picture_asked_for(tmp_path: Path) -> Non
     )
     pictures = sorted(path.name for path in tmp_path.iterdir() if not path.name.startswith("ledger.sqlite"))
     assert pictures == ["korea-china.png", "korea-china.svg"]
+
+
+def test_labels_cut_to_fit_stay_distinct(tmp_path: Path) -> None:
+    long = "Memorandum of Understanding on Environmental Cooperation between the Ministries, {}"
+    entries = [
+        signed(1, instrument="mou-2008", kind="mou", title=long.format(2008)),
+        signed(2, instrument="mou-2012", kind="mou", title=long.format(2012)),
+        signed(3, instrument="a", kind="mou", title="Agreement"),
+        signed(4, instrument="b", kind="mou", title="Agreement"),
+    ]
+    draw(build("KOR–CHN", entries, AS_OF, None, False), tmp_path / "labels.svg")
+    texts = svg_texts(tmp_path / "labels.svg")
+    cut = [text for text in texts if text.startswith("Memorandum")]
+    assert len(cut) == 2 and cut[0] != cut[1] and all("…" in text and len(text) <= 56 for text in cut)
+    assert [text[-4:] for text in cut] == ["2008", "2012"]
+    assert {"Agreement (a)", "Agreement (b)"} <= set(texts)
