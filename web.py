@@ -243,6 +243,7 @@ class Site:
 
         def guarded(request: Request) -> Response:
             try:
+                _printable(request)
                 response = handler(request)
             except Refused as refused:
                 response = self._refusal(request, refused.status, str(refused), as_json)
@@ -263,6 +264,14 @@ class Site:
         return self.templates.TemplateResponse(
             request, "error.html", {"status": status, "message": message}, status_code=status
         )
+
+
+def _printable(request: Request) -> None:
+    """Control characters (a NUL, which PostgreSQL cannot even compare) name no party, event or date."""
+    given = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in given:
+        if not str(value).isprintable():
+            raise Refused(400, f"{name}: {str(value)!r} contains a control character")
 
 
 def _rest(path: str) -> str:

@@ -87,6 +87,8 @@ def test_a_pair_written_otherwise_redirects_to_its_canonical_url(site: str, path
         ("/r/JPN~KOR~CHN", {}, "name a relationship as two parties, A~B"),
         ("/r/KOR~ROK", {}, "are the same party"),
         ("/r/JPN~KOR/timeline.svg", {"as_of": "2019-00"}, "as_of: '2019-00'"),
+        ("/r/JPN~%00", {}, "contains a control character"),
+        ("/r/JPN~KOR", {"as_of": "2019\n"}, "contains a control character"),
     ],
 )
 def test_a_bad_request_is_a_400_page_saying_what_is_wrong(
@@ -194,6 +196,8 @@ def test_it_serves_a_postgresql_ledger(postgres_url: str) -> None:
         assert get(site, "/r/JPN~KOR/history").status_code == 200
         assert get(site, "/r/ROK~JPN").headers["location"] == "/r/JPN~KOR"
         assert get(site, "/r/JPN~KOR", as_of="2019-13").status_code == 400
+        assert get(site, "/r/JPN~%00").status_code == 400  # PostgreSQL cannot even compare a NUL
+        assert get(site, "/e/%00").status_code == 400
 
 
 def test_serve_refuses_a_missing_store_and_a_busy_port(tmp_path: Path, ledger_file: str) -> None:
