@@ -203,7 +203,7 @@ def import_(session: Session, source: IO[bytes], as_json: bool) -> None:
 )
 @as_of_option
 @click.option("--reporting-org", metavar="REF", help="iati: the reporting organisation's IATI identifier.")
-@click.option("--reporting-org-type", metavar="CODE", default="10", help="iati: its organisation type code.")
+@click.option("--reporting-org-type", metavar="CODE", default="10", help="iati: its type [10: government].")
 @click.option("--reporting-org-name", metavar="NAME", help="iati: its name [default: REF].")
 @pass_session
 def export(session: Session, format_: str, out: Path | None, as_of: Edtf | None, **iati: str | None) -> None:
@@ -355,7 +355,7 @@ def history(
 
 
 @cli.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @pass_session
 def serve(session: Session, port: int, host: str) -> None:
