@@ -29,7 +29,7 @@ class Refused(click.ClickException):
 
 SECTIONS = {
     "Record": [*VERBS, "party", "append", "import"],
-    "Query": ["state", "history", "changes", "upcoming", "relationships", "timeline", "show"],
+    "Query": ["state", "history", "changes", "upcoming", "relationships", "timeline", "show", "serve"],
     "Audit": ["log", "verify", "digest"],
     "Maintenance": ["init", "export", "backup", "restore", "rebuild", "grant-appender"],
 }
@@ -46,17 +46,9 @@ class LedgerGroup(click.Group):
             raise (click.ClickException if failed else Refused)(str(error)) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        listed = {name for names in SECTIONS.values() for name in names}
-        unlisted = [name for name in self.commands if name not in listed]
-        for section, names in [*SECTIONS.items(), ("Other", unlisted)]:
-            rows = [
-                (name, self.commands[name].get_short_help_str(formatter.width - 24))
-                for name in names
-                if name in self.commands
-            ]
-            if rows:
-                with formatter.section(f"{section} commands"):
-                    formatter.write_dl(rows)
+        for section, rows in view.sections(SECTIONS, self.commands, formatter.width - 24):
+            with formatter.section(f"{section} commands"):
+                formatter.write_dl(rows)
 
 
 class Parsed(click.ParamType):
@@ -121,9 +113,7 @@ def init(session: Session) -> None:
 
     Example: coopledger --db ledger.sqlite init
     """
-    created = session.store.init()
-    location = session.store.location
-    click.echo(f"created the ledger at {location}" if created else f"the ledger at {location} already exists")
+    click.echo(view.initialised(session.store.init(), session.store.location))
 
 
 @cli.command()
@@ -166,27 +156,26 @@ def import_(session: Session, source: IO[bytes], as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--format", "format_", type=click.Choice(view.EXPORT_FORMATS), default="jsonl")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to a file (whole, or not at all) instead of stdout.",
+    type=click.Path(path_type=Path),
+    help="The file (whole, or not at all; jsonl: stdout without it), or for csv the directory.",
 )
+@as_of_option
+@click.option("--reporting-org", metavar="REF", help="iati: the reporting organisation's IATI identifier.")
+@click.option("--reporting-org-type", metavar="CODE", default="10", help="iati: its type [10: government].")
+@click.option("--reporting-org-name", metavar="NAME", help="iati: its name [default: REF].")
 @pass_session
-def export(session: Session, out: Path | None) -> None:
-    """Print every event as JSON Lines, in position order (import reads it back).
+def export(session: Session, format_: str, out: Path | None, as_of: Edtf | None, **iati: str | None) -> None:
+    """Every event as JSON Lines in position order (import reads it back), or the things as of a
+    day as CSV tables (--format csv --out DIR) or IATI 2.03 activities (--format iati).
 
-    Example: coopledger export --out backup.jsonl
+    Example: coopledger export --format csv --as-of 2024-12-31 --out tables
     """
-    if out is None or str(out) == "-":  # no progress on stdout: it would mix with the events
-        view.json_lines(session.queries.export(), sys.stdout.buffer)
-        return
-
-    def write(path: Path) -> None:
-        with path.open("wb") as target:
-            lines = session.queries.export()
-            with_progress("exporting", session.events, lambda p: view.json_lines(lines, target, p))
-
-    view.write_whole(out, write)
+    exported = view.export(session.queries, format_, out, as_of, with_progress, **iati)
+    if exported:
+        click.echo(exported)
 
 
 @cli.command()
@@ -365,6 +354,21 @@ def history(
 
 
 @cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@pass_session
+def serve(session: Session, port: int, host: str) -> None:
+    """A read-only web page of the ledger on this machine: relationships, states as of a day,
+    histories with sources, timelines, events; the same as JSON under /api/.
+
+    Example: coopledger --db example.sqlite serve --port 8000
+    """
+    from .web import serve as run
+
+    run(session.ledger.location, host, port, click.echo)
+
+
+@cli.command()
 @click.option(
     "--digest", metavar="POSITION:HASH", help="Also prove the ledger still extends this earlier digest."
 )
@@ -401,11 +405,7 @@ def backup(session: Session, file: Path) -> None:
 
     Example: coopledger backup ledger-2024-03-29.jsonl
     """
-    try:
-        verified = session.queries.backup(file)
-    except OSError as error:
-        raise LedgerError(f"{file}: cannot write there ({error.strerror or error})") from None
-    click.echo(f"backed up {verified.events} events to {file}; digest {verified.digest}")
+    click.echo(view.backed_up(session.queries, file))
 
 
 @cli.command()

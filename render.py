@@ -9,12 +9,14 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
+from .events.dates import today
 from .ledger.errors import LedgerError
 from .projections.summary import ordinal, summary
 
 if TYPE_CHECKING:
+    from .events import Edtf
     from .ledger.application import ImportReport
-    from .ledger.queries import Verified
+    from .ledger.queries import Queries, Verified
     from .ledger.writer import Outcome
     from .projections.timeline import Timeline
 
@@ -141,6 +143,109 @@ def write_whole(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def sections(listed: dict[str, list[str]], commands: dict[str, Any], width: int) -> list[tuple[str, Any]]:
+    """The commands by section for --help, each with its short help; those not listed under Other."""
+    short = {name: command.get_short_help_str(width) for name, command in commands.items()}
+    others = [name for name in short if not any(name in names for names in listed.values())]
+    found = [(section, [(n, short[n]) for n in names if n in short]) for section, names in listed.items()]
+    return [(section, rows) for section, rows in [*found, ("Other", [(n, short[n]) for n in others])] if rows]
+
+
+def initialised(created: bool, location: Any) -> str:
+    return f"created the ledger at {location}" if created else f"the ledger at {location} already exists"
+
+
+def backed_up(queries: Queries, file: Path) -> str:
+    """Take a backup into a file: what was written, or why it could not be."""
+    try:
+        verified = queries.backup(file)
+    except OSError as error:
+        raise LedgerError(f"{file}: cannot write there ({error.strerror or error})") from None
+    return f"backed up {verified.events} events to {file}; digest {verified.digest}"
+
+
+# --- exports
+
+EXPORT_FORMATS = ("jsonl", "csv", "iati")
+
+
+def export(
+    queries: Queries,
+    format_: str,
+    out: Path | None,
+    as_of: Edtf | None,
+    progress: Callable[..., Any],
+    reporting_org: str | None = None,
+    reporting_org_type: str | None = None,
+    reporting_org_name: str | None = None,
+) -> str | None:
+    """Write an export (jsonl to stdout without --out); what was written, for a file or directory."""
+    if as_of is not None and format_ == "jsonl":
+        raise LedgerError("--as-of: a jsonl export holds every event; give it with --format csv or iati")
+    if (reporting_org is None) != (format_ != "iati"):
+        raise LedgerError("--reporting-org REF: give it with --format iati, and only there")
+    if format_ == "csv":
+        if out is None or str(out) == "-":
+            raise LedgerError("--format csv writes one file per kind: name a directory with --out DIR")
+        return write_csv(queries, out, as_of or today())
+    if format_ == "iati":
+        assert reporting_org is not None and reporting_org_type is not None
+        for option, value in (
+            ("--reporting-org", reporting_org),
+            ("--reporting-org-type", reporting_org_type),
+        ):
+            if not value or value != "".join(value.split()) or not value.isprintable():
+                raise LedgerError(f"{option} {value!r}: expected an identifier without spaces")
+        from .exports import IATI_VERSION, iati_activities
+
+        day = as_of or today()
+        entries = queries.ledger_entries()
+        xml = iati_activities(
+            entries,
+            day,
+            reporting_org,
+            reporting_org_type,
+            reporting_org_name or reporting_org,
+            queries.namer(),
+        )
+        if out is None or str(out) == "-":
+            sys.stdout.buffer.write(xml)
+            return None
+        write_whole(out, lambda path: path.write_bytes(xml))
+        return f"wrote the projects as of {day.text} as IATI {IATI_VERSION} activities to {out}"
+    if out is None or str(out) == "-":  # no progress on stdout: it would mix with the events
+        json_lines(queries.export(), sys.stdout.buffer)
+        return None
+
+    def write(path: Path) -> None:
+        with path.open("wb") as target:
+            lines = queries.export()
+            total = lambda: int(queries.digest().split(":")[0])
+            progress("exporting", total, lambda p: json_lines(lines, target, p))
+
+    write_whole(out, write)
+    return None
+
+
+def write_csv(queries: Queries, out: Path, as_of: Edtf) -> str:
+    """One CSV file per kind in a directory (created if missing), each written whole; UTF-8 with
+    a byte order mark, so that spreadsheets read its non-Latin text as such."""
+    from .exports import KINDS, csv_tables, csv_text
+
+    if out.exists() and not out.is_dir():
+        raise LedgerError(f"--out {out}: not a directory; --format csv writes one file per kind there")
+    tables = csv_tables(queries.ledger_entries(), as_of, queries.namer())
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LedgerError(f"--out {out}: cannot write there ({error.strerror or error})") from None
+    for kind in KINDS:
+        text = csv_text(kind, tables[kind])
+        write_whole(out / f"{kind}.csv", lambda path, text=text: path.write_text(text, encoding="utf-8-sig"))
+    counts = ", ".join(f"{len(tables[kind])} {kind}" for kind in KINDS)
+    return f"wrote {len(KINDS)} CSV files as of {as_of.text} to {out}: {counts}"
 
 
 # --- rich tables and their cells

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ..events import EVENT_TYPES, Edtf, decode
+from ..events import EVENT_TYPES, Edtf, EventRetracted, decode
 from ..events.dates import Duration, today
 from ..projections import changes as changed
 from ..projections import readmodel as sql
@@ -65,9 +65,9 @@ class Verified:
 class Queries:
     """What can be asked of a ledger without changing it."""
 
-    def __init__(self, location: Location):
+    def __init__(self, location: Location, read_only: bool = False):
         self.location = location
-        self.db: Reader = reader(location)
+        self.db: Reader = reader(location, read_only)
 
     def close(self) -> None:
         self.db.close()
@@ -212,6 +212,17 @@ class Queries:
     ) -> dict[str, Any]:
         rel = self.relationship(a, b)
         return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact, self.namer(lang, known))
+
+    def ledger_entries(self) -> list[folds.Entry]:
+        """Every event of the ledger with its retraction, as a relationship's entries are: what the
+        exports fold, as of a day, into all the ledger's things."""
+        self.require()
+        recorded = [decode(orjson.loads(state)) for _, _, state in self.stored_states()]
+        retractions = {r.data.event: r for r in recorded if isinstance(r.data, EventRetracted)}
+        return [
+            folds.Entry(r, True, len(getattr(r.data, "parties", ())) > 2, retractions.get(r.id))
+            for r in recorded
+        ]
 
     def namer(self, lang: str | None = None, known: str | None = None) -> folds.Namer:
         """Names of parties on a day (in a language, where one was recorded), as known at a time."""

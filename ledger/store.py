@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
 from uuid import NAMESPACE_URL, uuid5
 
 if TYPE_CHECKING:
@@ -161,8 +162,9 @@ class Reader:
     dialect: str
     placeholder: str
 
-    def __init__(self, location: Location):
+    def __init__(self, location: Location, read_only: bool = False):
         self.location = location
+        self.read_only = read_only  # the database itself refuses writes on the connection
         self.events_table = EVENTS_TABLES[self.dialect]
         self.statements = readmodel.statements(self.events_table)
         self._connection: Any = None
@@ -237,8 +239,11 @@ class SQLiteReader(Reader):
 
     def _connect(self) -> Any:
         # Autocommit, so `reading` can open one explicit read transaction: one snapshot.
+        target, uri = (
+            (f"file:{quote(str(self.path))}?mode=ro", True) if self.read_only else (self.path, False)
+        )
         return sqlite3.connect(
-            self.path, timeout=lock_timeout(), check_same_thread=False, isolation_level=None
+            target, timeout=lock_timeout(), check_same_thread=False, isolation_level=None, uri=uri
         )
 
     @contextmanager
@@ -262,7 +267,9 @@ class PostgresReader(Reader):
         import psycopg
 
         assert self.location.url is not None
-        return psycopg.connect(beyond.libpq_url(self.location.url))
+        connection = psycopg.connect(beyond.libpq_url(self.location.url))
+        connection.read_only = self.read_only  # every transaction READ ONLY
+        return connection
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -375,8 +382,9 @@ class PostgresDatabase(Database, PostgresReader):
 _WRITE_LOCK = int.from_bytes(LEDGER_ID.bytes[:8], "big", signed=True)
 
 
-def reader(location: Location) -> Reader:
-    return SQLiteReader(location) if location.path is not None else PostgresReader(location)
+def reader(location: Location, read_only: bool = False) -> Reader:
+    """A reader; `read_only` opens a connection on which the database refuses every write."""
+    return (SQLiteReader if location.path is not None else PostgresReader)(location, read_only)
 
 
 def database(location: Location) -> Database:

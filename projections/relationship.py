@@ -181,6 +181,14 @@ def state(
     return view
 
 
+def things_view(folded: Folded, as_of: date) -> dict[str, list[dict[str, Any]]]:
+    """The instruments and projects of a fold as `state --json` shows them (the exports' rows)."""
+    return {
+        "instruments": [_instrument_view(i, as_of) for i in folded.of("instrument")],
+        "projects": [_project_view(p) for p in folded.of("project")],
+    }
+
+
 def _possibly(
     entries: Iterable[Entry], as_of: date, known_at: str | None, exact: bool, folded: Folded
 ) -> list[dict[str, Any]]:

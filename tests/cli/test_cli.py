@@ -288,6 +288,7 @@ def test_the_wheel_installs_only_the_coopledger_package(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert {name.split("/")[0] for name in names} == {"coopledger", wheel.name.split("-py")[0] + ".dist-info"}
     assert "coopledger/cli.py" in names and "coopledger/events/catalog.py" in names
+    assert "coopledger/web.py" in names and "coopledger/templates/state.html" in names
     assert not any(name.startswith(("coopledger/tests/", "coopledger/bench/")) for name in names)
 
 
