@@ -22,8 +22,12 @@ T = TypeVar("T")
 
 STATUS_STYLES = {
     "in_force": "bold green",
+    "adopted": "green",
     "signed": "yellow",
+    "planned": "yellow",
     "expired": "dim",
+    "superseded": "dim",
+    "withdrawn": "magenta",
     "terminated": "bold red",
     "active": "bold green",
     "completed": "cyan",
@@ -193,11 +197,6 @@ def status_cell(status: str) -> str:
     return f"[{style}]{words}[/]" if style else words
 
 
-def dates_cell(*labelled: tuple[str, str | None]) -> str:
-    """Dates as entered, one per line with its label; those not given are left out."""
-    return "\n".join(f"{label} {value}" for label, value in labelled if value)
-
-
 # --- recording
 
 
@@ -364,24 +363,13 @@ def state_text(state: dict[str, Any]) -> Iterator[str]:
     yield f"{state['relationship']} as of {state['as_of']}{known}"
     yield "Instruments:" if state["instruments"] else "Instruments: none"
     for i in state["instruments"]:
-        dates = f"signed {i['signed_on']}"
-        if i["in_force_from"]:
-            dates += f", in force from {i['in_force_from']}"
-        if i["expires_on"]:
-            dates += f", expires {i['expires_on']}"
-        if i["extensions"]:
-            dates += f" (extended {len(i['extensions'])}x)"
         parties = ", ".join(i["parties"])
         yield f"  {i['status'].upper():<10} {i['instrument']} ({i['kind']}) {parties}: {i['title']}"
-        yield f"             {dates}"
+        yield from (f"{'':13}{line}" for line in instrument_lines(i))
     yield "Projects:" if state["projects"] else "Projects: none"
     for p in state["projects"]:
-        funding = ", ".join(f"{total} {currency}" for currency, total in p["funding"].items())
-        end = f" to {p['planned_end']}" if p["planned_end"] else ""
         yield f"  {p['status'].upper():<10} {p['project']} {', '.join(p['parties'])}: {p['title']}"
-        yield f"             launched {p['launched_on']}{end}" + (f"; funding {funding}" if funding else "")
-        for change in p["scope_changes"]:
-            yield f"             scope {change['occurred_on']}: {change['summary']}"
+        yield from (f"{'':13}{line}" for line in project_lines(p))
     meetings = state["meetings"]
     yield f"Meetings: {meetings['held']} held"
     if meetings["last"]:
@@ -400,10 +388,96 @@ def state_text(state: dict[str, Any]) -> Iterator[str]:
     for series in meetings["series"]:
         last_number = f", last number {series['last_number']}" if series["last_number"] else ""
         suspended = f", suspended since {series['suspended_since']}" if series["suspended_since"] else ""
-        yield f"  series {series['series']}: {series['held']} held{last_number}{suspended}"
+        withdrawn = f", withdrawn since {series['withdrawn_since']}" if series["withdrawn_since"] else ""
+        yield f"  series {series['series']}: {series['held']} held{last_number}{suspended}{withdrawn}"
+        if _joined_later(series["members"]):
+            yield f"{'':13}members: {members_text(series['members'])}"
     yield from _possibly_text(state)
     if state.get("party_names"):
         yield "Parties: " + "; ".join(f"{party} {name}" for party, name in state["party_names"].items())
+
+
+def instrument_lines(i: dict[str, Any]) -> Iterator[str]:
+    """An instrument's dates, terms, successions, amendments and members, a line each."""
+    extended = f" (extended {len(i['extensions'])}x)" if i["extensions"] else ""
+    yield _labelled(
+        ("signed", i["signed_on"]),
+        ("in force from", i["in_force_from"]),
+        ("expires", (i["expires_on"] or "") + extended),
+        ("then" if i["expires_on"] else "in force", "until terminated" if i["until_terminated"] else None),
+        ("terminated", i["terminated_on"]),
+    )
+    renewal = i["renewal"]
+    if renewal:
+        notice = f" unless notice is given {renewal['notice']} before" if renewal["notice"] else ""
+        term = f"renews itself every {renewal['term']}{notice}"
+        if i["current_term_ends"]:
+            term += f": current term ends {i['current_term_ends']}"
+        if i["notice_by"]:
+            term += f", notice by {i['notice_by']}"
+        yield term
+    if i["supersedes"]:
+        yield f"supersedes {i['supersedes']}"
+    if i["superseded_by"]:
+        yield f"superseded by {i['superseded_by']}"
+    for change in i["amendments"]:
+        yield f"amended {change['occurred_on']}: {change['summary']}"
+    yield f"members: {members_text(i['members'])}"
+
+
+def project_lines(p: dict[str, Any]) -> Iterator[str]:
+    """A project's dates, money, scope changes, members and participants, a line each."""
+    yield _labelled(
+        ("launched", p["launched_on"]),
+        ("to start", p["planned_start"]),
+        ("to end", p["planned_end"]),
+        ("completed", p["completed_on"]),
+        ("terminated", p["terminated_on"]),
+    )
+    money = "; ".join(
+        f"{label} {', '.join(f'{total} {currency}' for currency, total in p[name].items())}"
+        for name, label in (("funding", "funding"), ("disbursed", "disbursed"), ("spent", "spent"))
+        if p[name]
+    )
+    if money:
+        yield money
+    for change in p["scope_changes"]:
+        yield f"scope {change['occurred_on']}: {change['summary']}"
+    yield f"members: {members_text(p['members'])}"
+    if p["participants"]:
+        yield "participants: " + ", ".join(f"{x['party']} ({x['role']})" for x in p["participants"])
+
+
+def _labelled(*parts: tuple[str, str | None]) -> str:
+    """Values as entered after their labels, those not given left out: `signed 2012-01-23, in force
+    from 2012-03-15`."""
+    return ", ".join(f"{label} {value}" for label, value in parts if value)
+
+
+def members_text(members: list[dict[str, Any]]) -> str:
+    """Membership periods, those alike in one group: `KOR, JPN: signature 2012-01-23, bound 2012-03-15
+    by entry_into_force`; a party withdrawing, joining later or not yet bound said so."""
+    groups: dict[str, list[str]] = {}
+    for m in members:
+        groups.setdefault(_period_text(m), []).append(m["party"])
+    return "; ".join(f"{', '.join(parties)}: {period}" for period, parties in groups.items())
+
+
+def _period_text(m: dict[str, Any]) -> str:
+    text = f"{m['action']} {m['joined_on']}" + (" (not yet in effect)" if m["joining_pending"] else "")
+    if m["bound_on"] is None:
+        text += ", not yet bound"
+    elif (m["bound_on"], m["bound_by"]) != (m["joined_on"], m["action"]):
+        text += f", bound {m['bound_on']} by {m['bound_by']}"
+    if m["withdrew_on"]:
+        text += f", withdrawing {m['withdrew_on']} (notice given)" if m["withdrawal_pending"] else ""
+        text += "" if m["withdrawal_pending"] else f", withdrew {m['withdrew_on']}"
+    return text
+
+
+def _joined_later(members: list[dict[str, Any]]) -> bool:
+    """Whether a series' membership changed since it was established."""
+    return any(m["withdrew_on"] or m["joined_on"] != members[0]["joined_on"] for m in members)
 
 
 def _waiting(meeting: dict[str, Any]) -> str:
@@ -428,31 +502,19 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
             [
                 status_cell(i["status"]),
                 f"{i['instrument']}\n[dim]{i['kind']}: {', '.join(i['parties'])}[/]",
-                dates_cell(
-                    ("signed", i["signed_on"]),
-                    ("in force", i["in_force_from"]),
-                    ("expires", i["expires_on"]),
-                    ("extended", f"{len(i['extensions'])}x" if i["extensions"] else None),
-                ),
-                escape(i["title"]),
+                *_dates_and_title(i["title"], instrument_lines(i)),
             ]
             for i in state["instruments"]
         ],
     )
     yield table(
         "Projects",
-        ["status", "project", "dates", "funding", "title"],
+        ["status", "project", "dates", "title"],
         [
             [
                 status_cell(p["status"]),
                 f"{p['project']}\n[dim]{', '.join(p['parties'])}[/]",
-                dates_cell(("launched", p["launched_on"]), ("ends", p["planned_end"])),
-                "\n".join(f"{total} {currency}" for currency, total in p["funding"].items()),
-                escape(p["title"])
-                + "".join(
-                    f"\n[dim]scope {change['occurred_on']}: {escape(change['summary'])}[/]"
-                    for change in p["scope_changes"]
-                ),
+                *_dates_and_title(p["title"], project_lines(p)),
             ]
             for p in state["projects"]
         ],
@@ -504,7 +566,19 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
             [[e["occurred_on"], e["type"], e["id"]] for e in state["possibly"]],
         )
     if state.get("party_names"):
-        yield "Parties: [dim]" + escape("; ".join(f"{p} {n}" for p, n in state["party_names"].items())) + "[/]"
+        names = "; ".join(f"{p} {n}" for p, n in state["party_names"].items())
+        yield f"Parties: [dim]{escape(names)}[/]"
+
+
+_BESIDE_TITLE = ("scope ", "amended ", "members", "participants", "supersedes", "superseded")
+
+
+def _dates_and_title(title: str, lines: Iterable[str]) -> list[str]:
+    """A thing's lines in two cells: its dates and terms; its title with what changed and who is in."""
+    lines = list(lines)
+    beside = [line for line in lines if line.startswith(_BESIDE_TITLE)]
+    dates = "\n".join(escape(line) for line in lines if line not in beside)
+    return [dates, escape(title) + "".join(f"\n[dim]{escape(line)}[/]" for line in beside)]
 
 
 def history_text(items: list[dict[str, Any]]) -> list[str]:

@@ -164,11 +164,13 @@ class Queries:
     def entries(self, rel: str, until: date | None) -> list[folds.Entry]:
         """The relationship's events that possibly happened by a day (all when None), with their
         retractions: those certainly done by then count, the others are listed as possible."""
+        statement = self.db.statements["relationship"]
+        return self._entries(statement, (rel, (until or date.max).isoformat()))
+
+    def _entries(self, statement: str, params: tuple[Any, ...]) -> list[folds.Entry]:
+        """Events as a relationship sees them, from rows of (exact, multilateral, retracted_by, state)."""
         with self.db.reading() as cursor:
-            rows = cursor.rows(
-                self.db.statements["relationship"],
-                (self.db.ledger_id, rel, (until or date.max).isoformat()),
-            )
+            rows = cursor.rows(statement, (self.db.ledger_id, *params))
             retractions = {
                 position: decode(self._envelope(cursor, position))
                 for position in {row[2] for row in rows if row[2]}
@@ -183,6 +185,31 @@ class Queries:
             for exact, multilateral, retracted_by, state in rows
         ]
 
+    def whole(self, until: date) -> folds.Things:
+        """The events that shape one thing by a day, whichever pairs they belong to (read once a thing)."""
+        statement = self.db.statements["thing"]
+        read: dict[things.Key, list[folds.Entry]] = {}
+
+        def thing(key: things.Key) -> list[folds.Entry]:
+            if key not in read:
+                read[key] = self._entries(statement, (*key, until.isoformat()))
+            return read[key]
+
+        return thing
+
+    def country_of(self) -> Callable[[str], str | None]:
+        """The state each registered party belongs to (None for a state or a party with none)."""
+        countries: dict[str, str | None] = {}
+
+        def country(party: str) -> str | None:
+            if party not in countries:
+                with self.db.reading() as cursor:
+                    rows = cursor.rows(sql.THING, ("party", party))
+                countries[party] = things.decode("party", rows[0][0]).country if rows else None
+            return countries[party]
+
+        return country
+
     def state(
         self,
         a: str,
@@ -193,7 +220,9 @@ class Queries:
         lang: str | None = None,
     ) -> dict[str, Any]:
         rel = self.relationship(a, b)
-        return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact, self.namer(lang))
+        entries = self.entries(rel, as_of.day)
+        whole, countries = self.whole(as_of.day), self.country_of()
+        return folds.state(rel, entries, as_of, known, exact, self.namer(lang), whole, countries)
 
     def namer(self, lang: str | None = None) -> folds.Namer:
         """Names of parties on a day (in a language, where one was recorded)."""
@@ -214,7 +243,9 @@ class Queries:
         """The relationship's picture as of a day, titled with the parties in the order asked."""
         rel = self.relationship(a, b)
         named = f"{self.party(a)}–{self.party(b)}"
-        return timelines.build(named, self.entries(rel, as_of.day), as_of, known, exact)
+        entries = self.entries(rel, as_of.day)
+        pair = folds.Pair.of(rel, self.country_of(), exact)
+        return timelines.build(named, entries, as_of, known, exact, self.whole(as_of.day), pair)
 
     def history(
         self,

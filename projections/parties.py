@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from ..events import Edtf, Event, PartyRegistered, PartyRenamed, Recorded
+from ..events import Edtf, Event, MembershipChange, PartyRegistered, PartyRenamed, Recorded
 from ..events.states import state_code, state_name
 
 
@@ -72,10 +72,11 @@ def evolve_alias(state: Alias | None, recorded: Recorded) -> Alias | None:
 
 
 def named(event: Event) -> set[str]:
-    """The parties an event names: its parties, host, observers, and signatories' or delegates' parties."""
+    """The parties an event names: its parties (or the party joining or withdrawing), host,
+    observers, and signatories' or delegates' parties."""
     parties = set(getattr(event, "parties", ()))
     parties.update(getattr(event, "observers", ()))
-    if isinstance(event, PartyRegistered | PartyRenamed):
+    if isinstance(event, PartyRegistered | PartyRenamed | MembershipChange):
         parties.add(event.party)
     host = getattr(event, "host", None)
     if host:

@@ -48,12 +48,15 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
 def test_import_then_state_as_of_a_day(seeded) -> None:  # type: ignore[no-untyped-def]
     result = seeded("state", "KOR", "US", "--as-of", "2012-03-15")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[:5] == [
+    assert result.stdout.splitlines()[:8] == [
         "KOR~USA as of 2012-03-15",
         "Instruments:",
         "  IN_FORCE   kor-usa-environmental-cooperation-mou-1987 (mou) KOR, USA: Environmental Cooperation MOU between Korea and the United States",
         "             signed 1987-03, in force from 1987-03",
+        "             members: KOR, USA: signature 1987-03",
         "  IN_FORCE   kor-usa-environmental-cooperation-agreement (agreement) KOR, USA: Korea-US Environmental Cooperation Agreement",
+        "             signed 2012-01-23, in force from 2012-03-15",
+        "             members: KOR, USA: signature 2012-01-23, bound 2012-03-15 by entry_into_force",
     ]
 
 

@@ -89,9 +89,9 @@ class Entities(dict[Key, Any]):
             r"data.instrument: instrument 'mou' has been terminated",
         ),
         (
-            [NIER, MOU],
+            [NIER, {**MOU, "data": {**MOU["data"], "in_force_from": "2024-04-01"}}],
             event("InstrumentEnteredIntoForce", "2024-04", instrument="mou"),
-            r"data.instrument: instrument 'mou' is already in force",
+            r"data.instrument: instrument 'mou' is already in force from 2024-04-01",
         ),
         (
             [AGREEMENT, event("InstrumentEnteredIntoForce", "2012-03-15", instrument="kor-usa")],
