@@ -399,11 +399,15 @@ def state_text(state: dict[str, Any]) -> Iterator[str]:
 
 def instrument_lines(i: dict[str, Any]) -> Iterator[str]:
     """An instrument's dates, terms, successions, amendments and members, a line each."""
-    extended = f" (extended {len(i['extensions'])}x)" if i["extensions"] else ""
+    extended = f"{len(i['extensions'])}x" if i["extensions"] else None
     yield _labelled(
         ("signed", i["signed_on"]),
         ("in force from", i["in_force_from"]),
-        ("expires", (i["expires_on"] or "") + extended),
+        (
+            "expires",
+            f"{i['expires_on']} (extended {extended})" if i["expires_on"] and extended else i["expires_on"],
+        ),
+        ("extended", None if i["expires_on"] else extended),
         ("then" if i["expires_on"] else "in force", "until terminated" if i["until_terminated"] else None),
         ("terminated", i["terminated_on"]),
     )
