@@ -186,14 +186,16 @@ class Queries:
         ]
 
     def whole(self, until: date) -> folds.Things:
-        """The events that shape one thing by a day, whichever pairs they belong to (read once a thing)."""
-        statement = self.db.statements["thing"]
-        read: dict[things.Key, list[folds.Entry]] = {}
+        """The events that shape one thing by a day, whichever pairs they belong to: read only when
+        the pair does not have them all already."""
+        day = until.isoformat()
 
-        def thing(key: things.Key) -> list[folds.Entry]:
-            if key not in read:
-                read[key] = self._entries(statement, (*key, until.isoformat()))
-            return read[key]
+        def thing(key: things.Key, mine: list[folds.Entry]) -> list[folds.Entry]:
+            with self.db.reading() as cursor:
+                (count,) = cursor.rows(self.db.statements["thing_count"], (*key, day))[0]
+            if count == len(mine):
+                return mine
+            return self._entries(self.db.statements["thing"], (*key, day))
 
         return thing
 

@@ -32,6 +32,7 @@ from ..events import (
     ProjectLaunched,
     ProjectScopeChanged,
     ProjectTerminated,
+    Recorded,
     SeriesEstablished,
     SeriesResumed,
     SeriesSuspended,
@@ -40,7 +41,7 @@ from ..events.dates import latest_today
 from ..events.states import state_by_name, state_candidates, state_code, state_suggestions
 from ..projections.instruments import Instrument
 from ..projections.meetings import Meeting, Series, number_key
-from ..projections.membership import Members, members_on, withdrew
+from ..projections.membership import Members, dependent, members_on, withdrew
 from ..projections.parties import Party
 from ..projections.projects import Project
 from ..projections.things import Lookup
@@ -503,7 +504,7 @@ def _(event: PartyWithdrew, draft: Draft, get: Lookup) -> None:
         joined_on = current.act_on or current.joined_on
         raise Rejected("data.effective_on", f"{effective} is not after its joining ({joined_on})")
     assert draft.occurred_on is not None
-    after = withdrew(thing.members, event.party, effective, draft.occurred_on)
+    after = withdrew(thing.members, event.party, effective, draft.occurred_on, 0)
     ends = sorted({effective.day, *(m.withdrew_on.day for m in after if m.withdrew_on)})
     for day in (end for end in ends if end >= effective.day):
         if len(members_on(after, day)) < 2:
@@ -512,3 +513,12 @@ def _(event: PartyWithdrew, draft: Draft, get: Lookup) -> None:
                 f"{kind} {slug!r} would have fewer than two members from {day.isoformat()}; "
                 f"record its end instead",
             )
+
+
+def membership_dependent(target: Recorded, get: Lookup) -> int | None:
+    """The event that depends on a joining or withdrawal about to be retracted, if one does."""
+    event = target.data
+    if not isinstance(event, PartyJoined | PartyWithdrew) or len(event.things) != 1:
+        return None
+    thing = get(event.things[0])
+    return dependent(thing.members, target) if thing is not None else None

@@ -60,6 +60,7 @@ class Membership:
     act_on: Edtf | None = None  # its effective date
     withdrew_on: Edtf | None = None  # effective date of the withdrawal, once notice is given
     notice_on: Edtf | None = None  # when that notice was given
+    withdrawn_by: int | None = None  # the position of that withdrawal
 
     def covers(self, day: date) -> bool:
         return self.joined_on.day <= day and (self.withdrew_on is None or day < self.withdrew_on.day)
@@ -100,13 +101,13 @@ def joined(
 
 
 def withdrew(
-    members: tuple[Membership, ...], party: str, effective: Edtf, notice_on: Edtf
+    members: tuple[Membership, ...], party: str, effective: Edtf, notice_on: Edtf, position: int
 ) -> tuple[Membership, ...]:
     """A party's withdrawal ends the period that covers its effective day (if one does)."""
     current = period_of(members, party, effective.day)
     if current is None:
         return members
-    ended = replace(current, withdrew_on=effective, notice_on=notice_on)
+    ended = replace(current, withdrew_on=effective, notice_on=notice_on, withdrawn_by=position)
     return tuple(ended if m is current else m for m in members)
 
 
@@ -191,5 +192,23 @@ def evolve_members(state: M, recorded: Recorded) -> M:
     if isinstance(event, PartyJoined):
         members = joined(state.members, event.party, event.action, effective, recorded.position)
     else:
-        members = withdrew(state.members, event.party, effective, on)
+        members = withdrew(state.members, event.party, effective, on, recorded.position)
     return replace(state, members=members)  # type: ignore[type-var]
+
+
+def dependent(members: Iterable[Membership], retracted: Recorded) -> int | None:
+    """The position of a membership change that would break a rule without a joining or withdrawal
+    about to be retracted: the withdrawal that ends the period a joining began; the rejoining
+    that a withdrawal made possible."""
+    event = retracted.data
+    periods = list(members)
+    if isinstance(event, PartyJoined):
+        begun = next((m for m in periods if m.position == retracted.position), None)
+        return begun.withdrawn_by if begun else None
+    ended = next((m for m in periods if m.withdrawn_by == retracted.position), None)
+    if ended is None or ended.withdrew_on is None:
+        return None
+    later = [
+        m.position for m in periods if m.party == ended.party and m.joined_on.day >= ended.withdrew_on.day
+    ]
+    return min(later, default=None)

@@ -156,6 +156,11 @@ def statements(events: str) -> dict[str, str]:
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
             f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.day <= ?"
         ),
+        "thing_count": (
+            "SELECT COUNT(*) FROM coopledger_thing_events ee"
+            " JOIN coopledger_log l ON l.position = ee.position"
+            " WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.day <= ?"
+        ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (
             f"SELECT state FROM {events} WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1"

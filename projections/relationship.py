@@ -17,7 +17,10 @@ from .projects import Project, Total
 from .things import Key, evolve, subjects
 
 Namer = Callable[[str, date], str]  # a party's name on a day
-Things = Callable[[Key], list["Entry"]]  # the events that shape one thing, whatever pair they belong to
+# The events that shape one thing by the day, whatever pair they belong to, given those of them
+# the pair has (which are all of them, mostly: only a thing whose members changed, or that was
+# superseded, has events in other pairs).
+Things = Callable[[Key, list["Entry"]], list["Entry"]]
 MEMBERSHIP_KINDS = ("instrument", "project", "series")
 
 
@@ -191,7 +194,12 @@ def fold(
             elif key[0] != "number":
                 folded.unfounded.append(entry)
     if whole is not None:
-        folded.lookup = lambda key: _refold(key, whole(key), as_of, known_at)
+        mine: dict[Key, list[Entry]] = {}
+        for entry in entries:
+            if entry.event.day is not None and entry.event.day <= as_of:
+                for key in subjects(entry.event.data):
+                    mine.setdefault(key, []).append(entry)
+        folded.lookup = lambda key: _refold(key, whole(key, mine.get(key, [])), as_of, known_at)
         # A joiner's pair has no row of the thing's founding: the thing's own events found it.
         for entry in list(folded.unfounded):
             for key in subjects(entry.event.data):

@@ -539,3 +539,25 @@ def test_relationship_rows_follow_membership_and_survive_export_import_and_rebui
         assert answers(copy) == kept
     finally:
         copy.close()
+
+
+def test_a_joining_or_withdrawal_that_another_depends_on_is_retracted_last(ledger: Ledger) -> None:
+    record(
+        ledger,
+        TREATY,
+        event("PartyJoined", "2015", party="VNM", instrument="minamata", action="accession"),  # 2
+        event("PartyWithdrew", "2018", party="VNM", instrument="minamata"),  # 3
+        event("PartyJoined", "2020", party="VNM", instrument="minamata", action="accession"),  # 4
+    )
+    with pytest.raises(LedgerError, match=r"data.event: event 3 depends on event 2; retract it first"):
+        ledger.append({"type": "EventRetracted", "data": {"event": 2, "reason": "x"}})
+    with pytest.raises(LedgerError, match=r"data.event: event 4 depends on event 3; retract it first"):
+        ledger.append({"type": "EventRetracted", "data": {"event": 3, "reason": "x"}})
+    for position in (4, 3, 2):
+        ledger.append(
+            {"type": "EventRetracted", "data": {"event": position, "reason": "recorded by mistake"}}
+        )
+    members = thing(ledger, "JPN", "KOR", "2021", "instrument", "minamata")["members"]
+    assert [m["party"] for m in members] == ["JPN", "KOR", "CHN"]
+    assert status(ledger, "KOR", "VNM", "2016") is None
+    assert [e["retracted"] for e in ledger.history("KOR", "VNM")] == [True, True, True]
