@@ -11,8 +11,9 @@ from typing import IO, Any
 import click
 
 from . import render as view
-from .events import DateError, Edtf, FieldError, Funding, Names, Person, parse_edtf, parse_json, verbs
+from .events import DateError, Edtf, FieldError, parse_edtf, parse_json, verbs
 from .events.dates import today
+from .events.fields import Yes
 from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
 from .ledger.errors import LedgerError, Rejected
 from .ledger.queries import known_at
@@ -453,9 +454,7 @@ def rebuild(session: Session) -> None:
 TYPES: dict[Any, click.ParamType] = {
     int: click.INT,
     Edtf: Parsed("EDTF", str),  # text here: checked with the event, where an error names its field
-    Person: Parsed("NAME|TITLE|PARTY", verbs.parse_person),
-    Funding: Parsed("AMOUNT CURRENCY [SOURCE]", verbs.parse_funding),
-    Names: Parsed("TAG=NAME", verbs.parse_name_in),
+    **{kind: Parsed(metavar, parse) for kind, (metavar, parse) in verbs.WRITTEN.items()},
 }
 
 
@@ -464,12 +463,13 @@ def _verb(group: click.Group, name: str, type_: str, subject: str, help_text: st
     def command(session: Session, dry_run: bool, as_json: bool, **given: Any) -> None:
         outcome = session.store.append(verbs.event_value(type_, subject, given), dry_run=dry_run)
         render(view.recorded(outcome, dry_run), as_json, lambda value: view.recorded_text(value, dry_run))
+        if outcome.envelope and verbs.warning(outcome.envelope):  # said on stderr, after the answer
+            click.echo(verbs.warning(outcome.envelope), err=True)
 
     for spec in reversed(verbs.options(type_, subject)):
         kind = click.Choice(spec.kind) if isinstance(spec.kind, tuple) else TYPES.get(spec.kind, click.STRING)
-        command = click.option(
-            spec.flag, spec.name, type=kind, multiple=spec.many, required=spec.required, help=spec.help
-        )(command)
+        read = {"is_flag": True} if spec.kind is Yes else {"type": kind, "multiple": spec.many}
+        command = click.option(spec.flag, spec.name, required=spec.required, help=spec.help, **read)(command)
     command = click.argument(subject)(output_options(dry_run_option(command)))
     example = EXAMPLES[name if group is cli else f"{group.name} {name}"]
     group.command(name=name, help=f"{help_text}\n\nExample: {example}")(command)

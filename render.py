@@ -24,8 +24,12 @@ T = TypeVar("T")
 
 STATUS_STYLES = {
     "in_force": "bold green",
+    "adopted": "green",
     "signed": "yellow",
+    "planned": "yellow",
     "expired": "dim",
+    "superseded": "dim",
+    "withdrawn": "magenta",
     "terminated": "bold red",
     "active": "bold green",
     "completed": "cyan",
@@ -298,11 +302,6 @@ def status_cell(status: str) -> str:
     return f"[{style}]{words}[/]" if style else words
 
 
-def dates_cell(*labelled: tuple[str, str | None]) -> str:
-    """Dates as entered, one per line with its label; those not given are left out."""
-    return "\n".join(f"{label} {value}" for label, value in labelled if value)
-
-
 # --- recording
 
 
@@ -473,17 +472,19 @@ STATE_SHOWN = {"relationship", "as_of", "known_at", "instruments", "projects", "
 STATE_SHOWN |= {"party_names"}
 INSTRUMENT_SHOWN = {
     *("instrument", "kind", "title", "parties", "multilateral", "status", "signed_on", "in_force_from"),
-    *("expires_on", "extensions", "amendments", "terminated_on"),
+    *("expires_on", "extensions", "amendments", "terminated_on", "until_terminated", "renewal"),
+    *("current_term_ends", "notice_by", "supersedes", "superseded_by", "members"),
 }
 PROJECT_SHOWN = {
     *("project", "title", "parties", "multilateral", "status", "launched_on", "planned_end"),
-    *("scope_changes", "funding", "ended_on", "completed_on", "terminated_on"),
+    *("scope_changes", "funding", "ended_on", "completed_on", "terminated_on", "planned_start"),
+    *("disbursed", "spent", "members", "participants"),
 }
 MEETINGS_SHOWN = {"held", "last", "next", "overdue", "postponed", "series"}
 LAST_SHOWN = {"meeting", "occurred_on", "number", "series", "venue"}
 NEXT_SHOWN = {"meeting", "planned_for", "host"}
 WAITING_SHOWN = {"meeting", "planned_for", "announced_on", "postponed_on"}
-SERIES_SHOWN = {"series", "title", "held", "last_number", "suspended_since"}
+SERIES_SHOWN = {"series", "title", "held", "last_number", "suspended_since", "withdrawn_since", "members"}
 POSSIBLY_SHOWN = {"type", "id", "occurred_on"}
 DETAIL = " " * 13  # the indent of a thing's details under its status
 
@@ -533,13 +534,13 @@ def _header(thing: dict[str, Any], kind: str | None) -> str:
 
 
 def _instrument_details(i: dict[str, Any]) -> list[str]:
-    """Below an instrument's title: its dates, each extension and amendment, and any other field."""
-    dates = [f"signed {i['signed_on']}"]
-    dates += [f"{label} {i[name]}" for name, label in _INSTRUMENT_DATES if i.get(name)]
+    """Below an instrument's title: its dates and terms, each extension and amendment, its members,
+    and any other field."""
+    lines = list(instrument_lines(i))
     return [
-        ", ".join(dates),
+        lines[0],
         *(f"extended {e['occurred_on']}: expires {e['expires_on']}" for e in i["extensions"]),
-        *(f"amended {a['occurred_on']}: {a['summary']}" for a in i["amendments"]),
+        *lines[1:],
         *_fields(i, INSTRUMENT_SHOWN),
     ]
 
@@ -553,15 +554,11 @@ _PROJECT_ENDS = (("ended_on", None), ("completed_on", "completed"), ("terminated
 
 
 def _project_details(p: dict[str, Any]) -> list[str]:
-    """Below a project's title: its dates and funding, each scope change, and any other field."""
-    funding = ", ".join(f"{total} {currency}" for currency, total in p["funding"].items())
-    dates = f"launched {p['launched_on']}" + (f" to {p['planned_end']}" if p["planned_end"] else "")
-    dates += "".join(f"; {label or p['status']} {p[name]}" for name, label in _PROJECT_ENDS if p.get(name))
-    return [
-        dates + (f"; funding {funding}" if funding else ""),
-        *(f"scope {change['occurred_on']}: {change['summary']}" for change in p["scope_changes"]),
-        *_fields(p, PROJECT_SHOWN),
-    ]
+    """Below a project's title: its dates, money, each scope change, members and participants,
+    and any other field."""
+    ended = [f"{p['status']} {p[name]}" for name, label in _PROJECT_ENDS if not label and p.get(name)]
+    lines = list(project_lines(p))
+    return [", ".join([lines[0], *ended]), *lines[1:], *_fields(p, PROJECT_SHOWN)]
 
 
 def state_text(state: dict[str, Any]) -> Iterator[str]:
@@ -591,7 +588,10 @@ def state_text(state: dict[str, Any]) -> Iterator[str]:
         title = f" ({series['title']})" if series["title"] else ""
         last_number = f", last number {series['last_number']}" if series["last_number"] else ""
         suspended = f", suspended since {series['suspended_since']}" if series["suspended_since"] else ""
-        yield f"  series {series['series']}{title}: {series['held']} held{last_number}{suspended}"
+        withdrawn = f", withdrawn since {series['withdrawn_since']}" if series.get("withdrawn_since") else ""
+        yield f"  series {series['series']}{title}: {series['held']} held{last_number}{suspended}{withdrawn}"
+        if series.get("members"):
+            yield f"{'':13}members: {members_text(series['members'])}"
         yield from (f"    {line}" for line in _fields(series, SERIES_SHOWN))
     yield from (f"  {line}" for line in _fields(meetings, MEETINGS_SHOWN))
     yield from _possibly_text(state)
@@ -608,6 +608,111 @@ def _last(last: dict[str, Any]) -> str:
     return f"{last['meeting']}{of} on {last['occurred_on']}" + (
         f" at {last['venue']}" if last["venue"] else ""
     )
+
+
+def instrument_lines(i: dict[str, Any]) -> Iterator[str]:
+    """An instrument's dates, terms, successions, amendments and members, a line each."""
+    extended = f"{len(i['extensions'])}x" if i["extensions"] else None
+    yield _labelled(
+        ("signed", i.get("signed_on")),
+        ("in force from", i.get("in_force_from")),
+        (
+            "expires",
+            f"{i['expires_on']} (extended {extended})"
+            if i.get("expires_on") and extended
+            else i.get("expires_on"),
+        ),
+        ("extended", None if i.get("expires_on") else extended),
+        (
+            "then" if i.get("expires_on") else "in force",
+            "until terminated" if i.get("until_terminated") else None,
+        ),
+        ("terminated", i.get("terminated_on")),
+    )
+    renewal = i.get("renewal")
+    if renewal:
+        notice = f" unless notice is given {renewal['notice']} before" if renewal["notice"] else ""
+        term = f"renews itself every {renewal['term']}{notice}"
+        if i.get("current_term_ends"):
+            term += f": current term ends {i['current_term_ends']}"
+        if i.get("notice_by"):
+            term += f", notice by {i['notice_by']}"
+        yield term
+    if i.get("supersedes"):
+        yield f"supersedes {i['supersedes']}"
+    if i.get("superseded_by"):
+        yield f"superseded by {i['superseded_by']}"
+    for change in i.get("amendments", ()):
+        yield f"amended {change['occurred_on']}: {change['summary']}"
+    if i.get("members"):
+        yield f"members: {members_text(i['members'])}"
+
+
+def project_lines(p: dict[str, Any]) -> Iterator[str]:
+    """A project's dates, money, scope changes, members and participants, a line each."""
+    yield _labelled(
+        ("launched", p.get("launched_on")),
+        ("to start", p.get("planned_start")),
+        ("to end", p.get("planned_end")),
+        ("completed", p.get("completed_on")),
+        ("terminated", p.get("terminated_on")),
+    )
+    money = "; ".join(
+        f"{label} {', '.join(f'{total} {currency}' for currency, total in p[name].items())}"
+        for name, label in (("funding", "funding"), ("disbursed", "disbursed"), ("spent", "spent"))
+        if p.get(name)
+    )
+    if money:
+        yield money
+    for change in p.get("scope_changes", ()):
+        yield f"scope {change['occurred_on']}: {change['summary']}"
+    if p.get("members"):
+        yield f"members: {members_text(p['members'])}"
+    if p.get("participants"):
+        yield "participants: " + ", ".join(f"{x['party']} ({x['role']})" for x in p["participants"])
+
+
+def dates_cell(*labelled: tuple[str, str | None]) -> str:
+    """Dates as entered, one per line with its label; those not given are left out."""
+    return "\n".join(f"{label} {value}" for label, value in labelled if value)
+
+
+def _labelled(*parts: tuple[str, str | None]) -> str:
+    """Values as entered after their labels, those not given left out: `signed 2012-01-23, in force
+    from 2012-03-15`."""
+    return ", ".join(f"{label} {value}" for label, value in parts if value)
+
+
+def members_text(members: list[dict[str, Any]]) -> str:
+    """Membership periods, those alike in one group: `KOR, JPN: signature 2012-01-23, bound 2012-03-15
+    by entry_into_force`; a party withdrawing, joining later or not yet bound said so."""
+    groups: dict[str, list[str]] = {}
+    for m in members:
+        groups.setdefault(_period_text(m), []).append(m["party"])
+    return "; ".join(f"{', '.join(parties)}: {period}" for period, parties in groups.items())
+
+
+def _period_text(m: dict[str, Any]) -> str:
+    text = f"{m['action']} {m['joined_on']}" + (
+        " (joining pending: not yet in effect)" if m.get("joining_pending") else ""
+    )
+    if m.get("bound_on") is None:
+        text += ", not yet bound"
+    elif (m.get("bound_on"), m.get("bound_by")) != (m["joined_on"], m["action"]):
+        text += f", bound {m['bound_on']} by {m['bound_by']}"
+    if m.get("withdrew_on"):
+        text += (
+            f", withdrawal pending: withdrawing {m['withdrew_on']} (notice given)"
+            if m.get("withdrawal_pending")
+            else ""
+        )
+        text += "" if m.get("withdrawal_pending") else f", withdrew {m['withdrew_on']}"
+    return text
+
+
+def _joined_later(members: list[dict[str, Any]]) -> bool:
+    """Whether a series' membership changed since it was established."""
+    return any(m["withdrew_on"] or m["joined_on"] != members[0]["joined_on"] for m in members)
 
 
 def _waiting(meeting: dict[str, Any]) -> str:
@@ -653,7 +758,7 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
     )
     yield table(
         "Projects",
-        ["status", "project", "dates", "funding", "title"],
+        ["status", "project", "dates", "title"],
         [
             [
                 status_cell(p["status"]),

@@ -262,3 +262,27 @@ _FURTHEST_AHEAD = timezone(timedelta(hours=14))
 def latest_today() -> date:
     """Today where the calendar is furthest ahead: no fact can have happened after it."""
     return datetime.now(_FURTHEST_AHEAD).date()
+
+
+_DURATION_PARTS = re.compile(r"(\d+)([YMWD])")
+
+
+def shifted(day: date, duration: str, times: int = 1) -> date:
+    """A day moved by `times` an ISO 8601 duration (P5Y, P6M, P1Y6M, P90D; negative: back),
+    counted from that day in one step, a month end clamped: 2024-01-31 + 1 x P1M is 2024-02-29
+    and + 2 x P1M is 2024-03-31."""
+    parts = {unit: int(count) for count, unit in _DURATION_PARTS.findall(duration)}
+    months = day.year * 12 + day.month - 1 + times * (12 * parts.get("Y", 0) + parts.get("M", 0))
+    year, month = divmod(months, 12)
+    if not 1 <= year <= 9999:
+        raise DateError(f"{day.isoformat()} moved by {times} x {duration} leaves the calendar (0001-9999)")
+    moved = date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return moved + timedelta(days=times * (7 * parts.get("W", 0) + parts.get("D", 0)))
+
+
+def rough_days(duration: str) -> int:
+    """About how many days a duration lasts (a year 365 days, a month 30): enough to skip ahead."""
+    parts = {unit: int(count) for count, unit in _DURATION_PARTS.findall(duration)}
+    return max(
+        1, 365 * parts.get("Y", 0) + 30 * parts.get("M", 0) + 7 * parts.get("W", 0) + parts.get("D", 0)
+    )

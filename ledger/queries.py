@@ -183,9 +183,13 @@ class Queries:
     def entries(self, rel: str, until: date | None) -> list[folds.Entry]:
         """The relationship's events that possibly happened by a day (all when None), with their
         retractions: those certainly done by then count, the others are listed as possible."""
+        day = (until or date.max).isoformat()
+        return self._entries(self.db.statements["relationship"], (rel, day, day))
+
+    def _entries(self, statement: str, params: tuple[Any, ...]) -> list[folds.Entry]:
+        """Events as a relationship sees them: rows of (exact, multilateral, retracted_by, state, via)."""
         with self.db.reading() as cursor:
-            day = (until or date.max).isoformat()
-            rows = cursor.rows(self.db.statements["relationship"], (self.db.ledger_id, rel, day, day))
+            rows = cursor.rows(statement, (self.db.ledger_id, *params))
             retractions = {
                 position: decode(self._envelope(cursor, position))
                 for position in {row[2] for row in rows if row[2]}
@@ -201,6 +205,33 @@ class Queries:
             for exact, multilateral, retracted_by, state, via in rows
         ]
 
+    def whole(self, until: date) -> folds.Things:
+        """The events that shape one thing by a day, whichever pairs they belong to: read only when
+        the pair does not have them all already."""
+        day = until.isoformat()
+
+        def thing(key: things.Key, mine: list[folds.Entry]) -> list[folds.Entry]:
+            with self.db.reading() as cursor:
+                (count,) = cursor.rows(self.db.statements["thing_count"], (*key, day))[0]
+            if count == len(mine):
+                return mine
+            return self._entries(self.db.statements["thing"], (*key, day))
+
+        return thing
+
+    def country_of(self) -> Callable[[str], str | None]:
+        """The state each registered party belongs to (None for a state or a party with none)."""
+        countries: dict[str, str | None] = {}
+
+        def country(party: str) -> str | None:
+            if party not in countries:
+                with self.db.reading() as cursor:
+                    rows = cursor.rows(sql.THING, ("party", party))
+                countries[party] = things.decode("party", rows[0][0]).country if rows else None
+            return countries[party]
+
+        return country
+
     def state(
         self,
         a: str,
@@ -211,7 +242,28 @@ class Queries:
         lang: str | None = None,
     ) -> dict[str, Any]:
         rel = self.relationship(a, b)
-        return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact, self.namer(lang, known))
+        entries = self.entries(rel, as_of.day)
+        whole, countries, heirs = self.whole(as_of.day), self.country_of(), self.heirs(as_of.day)
+        return folds.state(
+            rel, entries, as_of, known, exact, self.namer(lang, known), whole, countries, heirs
+        )
+
+    def heirs(self, day: date) -> Callable[[str], set[str]]:
+        """The parties that had taken over a party by a day: its successors, theirs, and so on."""
+        found: dict[str, set[str]] = {}
+
+        def heirs_of(party: str) -> set[str]:
+            if party not in found:
+                with self.db.reading() as cursor:
+                    rows = cursor.rows(sql.THING, ("party", party))
+                state = things.decode("party", rows[0][0]) if rows else None
+                found[party] = set()
+                if state is not None and state.succeeded_on is not None and state.succeeded_on.day <= day:
+                    for successor in state.successors:
+                        found[party] |= {successor, *heirs_of(successor)}
+            return found[party]
+
+        return heirs_of
 
     def ledger_entries(self) -> list[folds.Entry]:
         """Every event of the ledger with its retraction, as a relationship's entries are: what the
@@ -310,7 +362,9 @@ class Queries:
         """The relationship's picture as of a day, titled with the parties in the order asked."""
         rel = self.relationship(a, b)
         named = f"{self.party(a)}–{self.party(b)}"
-        return timelines.build(named, self.entries(rel, as_of.day), as_of, known, exact)
+        entries = self.entries(rel, as_of.day)
+        pair = folds.Pair.of(rel, self.country_of(), exact)
+        return timelines.build(named, entries, as_of, known, exact, self.whole(as_of.day), pair)
 
     def history(
         self,

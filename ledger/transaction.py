@@ -87,10 +87,6 @@ class Transaction:
             country = self._countries[party] = state.country if state else None
         return country
 
-    def _parties(self, key: Key) -> tuple[str, ...]:
-        state = self.get(key)
-        return state.parties if state else ()
-
     # --- recording and projecting
 
     def record(self, recorded: Recorded, state: bytes) -> None:
@@ -111,7 +107,7 @@ class Transaction:
         self.position, self.hash = recorded.position, envelope["hash"]
         self.recorded_at = envelope["recorded_at"]
         self.recent[recorded.position] = self.recent[recorded.id] = recorded
-        rows = sql.event_rows(recorded, self._parties, self._country, self._successions)
+        rows = sql.event_rows(recorded, self.get, self._country, self._successions)
         self._log.append(rows.log)
         self._relationships.extend(rows.relationships)
         self._thing_events.extend(rows.thing_events)

@@ -171,6 +171,9 @@ class Writer:
         if retracted_by is not None:
             raise Rejected("data.event", f"event {position} is already retracted")
         target = self.tx.event(position)
+        depending = rules.membership_dependent(target, self.tx.get)
+        if depending is not None:
+            raise Rejected("data.event", f"event {depending} depends on event {position}; retract it first")
         if target.data.creates:
             self.flush()
             kind, slug = target.data.subject, target.data.subject_id

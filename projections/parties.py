@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from ..events import Edtf, Event, PartyRegistered, PartyRenamed, PartySucceeded, Recorded
+from ..events import Edtf, Event, MembershipChange, PartyRegistered, PartyRenamed, PartySucceeded, Recorded
 from ..events.states import state_code, state_name
 
 
@@ -82,11 +82,12 @@ def evolve_alias(state: Alias | None, recorded: Recorded) -> Alias | None:
 
 
 def named(event: Event) -> set[str]:
-    """The parties an event names: its parties, host, observers, and signatories' or delegates' parties."""
+    """The parties an event names: its parties (or the party joining or withdrawing), host,
+    observers, and signatories' or delegates' parties."""
     parties = set(getattr(event, "parties", ()))
     parties.update(getattr(event, "observers", ()))
     parties.update(getattr(event, "successors", ()))
-    if isinstance(event, PartyRegistered | PartyRenamed | PartySucceeded):
+    if isinstance(event, PartyRegistered | PartyRenamed | PartySucceeded | MembershipChange):
         parties.add(event.party)
     host = getattr(event, "host", None)
     if host:

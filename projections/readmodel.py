@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
-from ..events import EventRetracted, PartyRegistered, PartyRenamed, PartySucceeded, Recorded
-from .membership import relationship_id, relationships
+from ..events import (
+    EventRetracted,
+    InstrumentEnteredIntoForce,
+    MembershipChange,
+    PartyRegistered,
+    PartyRenamed,
+    PartySucceeded,
+    Recorded,
+)
+from .membership import Members, relationship_id, relationships
 from .parties import named as parties_named
-from .things import Key, references, subjects
+from .things import Lookup, references, subjects
 
 Row = Sequence[Any]
 # Events that belong to no relationship: they change how parties are named (SPEC section 3).
@@ -215,6 +224,19 @@ def statements(events: str) -> dict[str, str]:
             f" AND (l.recorded_at > ? AND l.recorded_at <= ? OR l.retracted_at > ? AND l.retracted_at <= ?)"
             f" ORDER BY l.position"
         ),
+        # The events that shape one thing by a day, whatever relationships they belong to, in
+        # the columns of "relationship" (each its own, never multilateral for itself).
+        "thing": (
+            f"SELECT 1, 0, l.retracted_by, e.state, NULL FROM coopledger_thing_events ee"
+            f" JOIN coopledger_log l ON l.position = ee.position"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
+            f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.day <= ?"
+        ),
+        "thing_count": (
+            "SELECT COUNT(*) FROM coopledger_thing_events ee"
+            " JOIN coopledger_log l ON l.position = ee.position"
+            " WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.day <= ?"
+        ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (
             f"SELECT state FROM {events} WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1"
@@ -265,14 +287,25 @@ Succession = tuple[str, str, int]  # a successor, the day it took over (ISO), th
 
 def event_rows(
     recorded: Recorded,
-    parties_of: Callable[[Key], tuple[str, ...]],
+    get: Lookup,
     country_of: Callable[[str], str | None],
     successions: Callable[[str], list[Succession]] = lambda party: [],
 ) -> EventRows:
     """The log row of an event, the relationships it belongs to and the things it shapes or names.
 
-    `parties_of` gives a thing's parties (for an event that names a thing without listing
-    parties); `country_of` the state a registered party belongs to.
+    `get` gives a thing's state as it stands before the event; `country_of` the state a
+    registered party belongs to.
+
+    Which pairs an event belongs to (SPEC section 3, "More rules"): an event listing parties, to
+    the pairs of its parties; one naming an instrument, series or project, to the pairs of that
+    thing's members on its day (those whose joining may have taken effect by then, so that an
+    event dated "2019" of an instrument signed "2019" has its pairs); a meeting's, to the pairs
+    of the meeting's own parties; a party's joining or withdrawal, to every pair it forms with
+    the thing's other members on its effective day. A party that joins gets no rows for the
+    thing's earlier events: those are not events of its pairs (`history` of a joiner's pair
+    starts with its joining), and `state` folds each thing from the thing's own events (see
+    `relationship.fold`), so the joiner's pairs see the thing as it stands all the same, and
+    an event back-filled later is never missing from a pair that would need it.
     """
     event, position, envelope = recorded.data, recorded.position, recorded.envelope
     day = recorded.day.isoformat() if recorded.day else None
@@ -290,17 +323,29 @@ def event_rows(
 
     if isinstance(event, EventRetracted):
         return EventRows(log(""), [], [])
+    assert recorded.occurred_on is not None  # every event but a retraction has its day
     parties: list[str] = list(getattr(event, "parties", ()))
-    if not parties and event.subject in ("instrument", "project", "series", "meeting"):
-        parties = list(parties_of((event.subject, event.subject_id)))  # type: ignore[arg-type]
+    pairs_of: list[list[str]] = [parties]
+    if isinstance(event, MembershipChange) and event.subject:
+        on = event.effective(recorded.occurred_on).day
+        others = [p for p in _parties_on(get((event.subject, event.subject_id)), on) if p != event.party]  # type: ignore[arg-type]
+        parties = [event.party, *others]
+        pairs_of = [[event.party, other] for other in others]
+    elif event.subject in ("instrument", "project", "series", "meeting") and (
+        not parties or isinstance(event, InstrumentEnteredIntoForce)  # whose parties are those it binds
+    ):
+        parties = _parties_on(get((event.subject, event.subject_id)), recorded.occurred_on.day)  # type: ignore[arg-type]
+        pairs_of = [parties]
     named = parties_named(event) | set(parties)
     countries = {party: country_of(party) for party in named}
     pairs: list[tuple[Any, ...]] = []
     if not isinstance(event, UNPAIRED):
         multilateral = int(len(parties) > 2)
-        assert recorded.occurred_on is not None  # every event but a retraction has its day
         earliest = recorded.occurred_on.earliest.isoformat()
-        found = relationships(parties, countries.get)
+        found: dict[str, bool] = {}
+        for group in pairs_of:
+            for rel, exact in relationships(group, countries.get).items():
+                found[rel] = found.get(rel, False) or exact
         pairs = [
             (rel, day, position, int(exact), multilateral, recorded.type, earliest, None, None, None)
             for rel, exact in found.items()
@@ -331,3 +376,13 @@ def _succeeded(
                 if successor != other and other not in {heir for heir, _, _ in heirs}:
                     taken.append((relationship_id(successor, other), exact, side, since, by))
     return list({row[0]: row for row in taken if row[0] not in found}.values())
+
+
+def _parties_on(state: Any, day: date) -> list[str]:
+    """A thing's parties on a day: its members then (its first ones, before any took effect);
+    a meeting's own parties."""
+    if state is None:
+        return []
+    if isinstance(state, Members):
+        return state.members_on(day, certain=False) or list(state.parties)  # type: ignore[attr-defined]
+    return list(state.parties)

@@ -48,12 +48,15 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
 def test_import_then_state_as_of_a_day(seeded) -> None:  # type: ignore[no-untyped-def]
     result = seeded("state", "KOR", "US", "--as-of", "2012-03-15")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[:5] == [
+    assert result.stdout.splitlines()[:8] == [
         "KOR~USA as of 2012-03-15",
         "Instruments:",
         "  IN_FORCE   kor-usa-environmental-cooperation-mou-1987 (mou) KOR, USA: Environmental Cooperation MOU between Korea and the United States",
         "             signed 1987-03, in force from 1987-03",
+        "             members: KOR, USA: signature 1987-03",
         "  IN_FORCE   kor-usa-environmental-cooperation-agreement (agreement) KOR, USA: Korea-US Environmental Cooperation Agreement",
+        "             signed 2012-01-23, in force from 2012-03-15",
+        "             members: KOR, USA: signature 2012-01-23, bound 2012-03-15 by entry_into_force",
     ]
 
 
@@ -298,3 +301,90 @@ def test_python_m_coopledger_runs_the_command_line() -> None:
 
     result = subprocess.run([sys.executable, "-m", "coopledger", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("Usage: coopledger")
+
+
+def test_sign_says_on_stderr_when_an_agreement_stays_signed_until_its_entry_into_force(run) -> None:  # type: ignore[no-untyped-def]
+    signed = run(
+        "sign",
+        "kor-usa",
+        "--kind",
+        "agreement",
+        "--title",
+        "A",
+        "--party",
+        "KOR",
+        "--party",
+        "USA",
+        "--on",
+        "2012-01-23",
+    )
+    assert signed.exit_code == 0
+    assert signed.stdout == "recorded position 1: InstrumentSigned kor-usa (agreement) KOR, USA: A\n"
+    assert signed.stderr == (
+        "note: kor-usa (agreement) stays signed, not in force, until its entry into force is recorded "
+        "(coopledger enter-into-force kor-usa --on DATE)\n"
+    )
+    for quiet in (
+        ["mou", "--kind", "mou"],
+        ["plan", "--kind", "action_plan"],
+        ["talks", "--kind", "communique"],
+        ["dated", "--kind", "treaty", "--in-force-from", "2013"],
+    ):
+        result = run("sign", *quiet, "--title", "T", "--party", "KOR", "--party", "USA", "--on", "2012")
+        assert (result.exit_code, result.stderr) == (0, ""), quiet
+
+
+def test_join_and_withdraw_show_in_state_and_history(run) -> None:  # type: ignore[no-untyped-def]
+    run(
+        "sign",
+        "net",
+        "--kind",
+        "mou",
+        "--title",
+        "Network",
+        "--party",
+        "KOR",
+        "--party",
+        "JPN",
+        "--on",
+        "2010",
+    )
+    joined = run("join", "Mongolia", "--instrument", "net", "--action", "membership", "--on", "2015-05-02")
+    assert joined.stdout == "recorded position 2: PartyJoined MNG joined instrument net by membership\n"
+    withdrew = run(
+        "withdraw",
+        "MNG",
+        "--instrument",
+        "net",
+        "--on",
+        "2019-03",
+        "--effective-on",
+        "2020",
+        "--reason",
+        "budget",
+    )
+    assert withdrew.stdout == (
+        "recorded position 3: PartyWithdrew MNG withdrew from instrument net, effective 2020, reason: budget\n"
+    )
+    assert run("state", "KOR", "MNG", "--as-of", "2019-06").stdout.splitlines()[1:5] == [
+        "Instruments:",
+        "  IN_FORCE   net (mou) KOR, JPN: Network",
+        "             signed 2010, in force from 2010",
+        "             members: KOR, JPN: signature 2010; MNG: membership 2015-05-02, withdrawal pending: withdrawing 2020 (notice given)",
+    ]
+    assert (
+        run("state", "KOR", "MNG", "--as-of", "2020").stdout.splitlines()[2]
+        == "  WITHDRAWN  net (mou) KOR, JPN: Network"
+    )
+    assert [line.split()[2] for line in run("history", "JPN", "MNG").stdout.splitlines()] == [
+        "PartyJoined",
+        "PartyWithdrew",
+    ]
+    refused = run("withdraw", "MNG", "--instrument", "net", "--on", "2021")
+    assert (refused.exit_code, refused.stderr) == (
+        2,
+        "Error: data.party: MNG is not a member of instrument 'net' on 2021\n",
+    )
+    assert run("join", "MNG", "--action", "membership", "--on", "2021").stderr == (
+        "Error: data: give exactly one of instrument, series or project\n"
+    )

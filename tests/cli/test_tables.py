@@ -68,9 +68,9 @@ def test_state_is_four_aligned_tables_on_a_terminal(db: Path) -> None:
         "Parties:",
     ]
     lines = output.splitlines()
-    at = lines.index(next(line for line in lines if line.startswith("│ in force")))
+    at = lines.index(next(line for line in lines if line.startswith("│ adopted")))
     assert [cell.strip() for cell in lines[at].strip("│").split("│")] == [
-        "in force",
+        "adopted",
         "temm-14-joint-communique",
         "signed 2012-05",
         "Joint Communique of the 14th Tripartite Environment Ministers Meeting",
@@ -78,8 +78,8 @@ def test_state_is_four_aligned_tables_on_a_terminal(db: Path) -> None:
     assert [cell.strip() for cell in lines[at + 1].strip("│").split("│")] == [
         "",
         "communique, multilateral: KOR, CHN, JPN",
-        "in force 2012-05",
         "",
+        "members: KOR, CHN, JPN: signature 2012-05",
     ]
     assert rows(output, "last held")[0][:5] == [
         "last held",

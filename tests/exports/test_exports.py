@@ -110,6 +110,7 @@ def test_funding_members_meetings_and_events(example: str, tmp_path: Path) -> No
     ] == [
         ("korea-asean-forest-restoration", "commitment", "300000", "USD", "2011-07/2012-06"),
         ("korea-asean-forest-restoration", "commitment", "300000", "USD", "2012-07/2013-06"),
+        ("korea-asean-forest-restoration", "expenditure", "300000", "USD", "2013-06"),
     ]
     members = [(r["kind"], r["id"], r["party"]) for r in tables["members"]]
     assert ("instrument", "nies-nier-mou-2024", "NIER") in members
