@@ -19,7 +19,7 @@ from ..events import (
     Recorded,
     Renewal,
 )
-from ..events.dates import rough_days, shifted
+from ..events.dates import DateError, rough_days, shifted
 from .membership import Members, Membership, evolve_members, founding
 
 
@@ -109,8 +109,12 @@ class Instrument(Members):
             return None
         term = self.renewal.term
         times = max(0, (as_of - expiry.day).days // rough_days(term) - 1)
-        while shifted(expiry.day, term, times) < as_of:
-            times += 1
+        try:
+            while shifted(expiry.day, term, times) < as_of:
+                times += 1
+            shifted(expiry.earliest, term, times)
+        except DateError:  # the term that runs then would end beyond the calendar (9999-12-31)
+            return None
         return times
 
     def current_term_ends(self, as_of: date) -> date | None:

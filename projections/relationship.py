@@ -208,7 +208,14 @@ def fold(
             if entry.event.day is not None and entry.event.day <= as_of:
                 for key in subjects(entry.event.data):
                     mine.setdefault(key, []).append(entry)
-        folded.lookup = lambda key: _refold(key, whole(key, mine.get(key, [])), as_of, known_at)
+        refolded: dict[Key, Any] = {}
+
+        def lookup(key: Key) -> Any:
+            if key not in refolded:
+                refolded[key] = _refold(key, whole(key, mine.get(key, [])), as_of, known_at)
+            return refolded[key]
+
+        folded.lookup = lookup
         # A joiner's pair has no row of the thing's founding: the thing's own events found it.
         for entry in list(folded.unfounded):
             for key in subjects(entry.event.data):

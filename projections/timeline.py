@@ -140,8 +140,10 @@ def _renewals(instrument: Instrument, bars: list[Bar], as_of: date) -> list[Bar]
     """A self-renewing instrument runs on past its expiry, one bar a term up to the current one."""
     terms = instrument.term_index(as_of)
     expiry = instrument.expiry
-    if not terms or expiry is None or instrument.renewal is None or bars[-1].end is None:
+    if expiry is None or instrument.renewal is None or bars[-1].end is None or as_of <= expiry.day:
         return bars
+    if terms is None:  # the running term ends beyond the calendar: it runs on
+        return [*bars, Bar(bars[-1].end, None, "renewal")]
     term = instrument.renewal.term
     shown = range(1, terms + 1) if terms <= MAX_RENEWALS else (terms,)
     start = bars[-1].end
@@ -344,7 +346,8 @@ def _span(timeline: Timeline) -> tuple[float, float]:
         days += [day for mark in lane.marks for day in (mark.on.earliest, mark.on.latest)]
     first, last = _x(min(days)), _x(max(days))
     margin = max(90, (last - first) * 0.03)
-    return first - margin, last + margin
+    # matplotlib names no day outside 0001-9999: the margin stops at the calendar's ends.
+    return max(first - margin, _x(date(1, 1, 2))), min(last + margin, _x(date(9999, 12, 31)))
 
 
 def _draw_lane(axes: Axes, row: int, lane: Lane, as_of: float, per_inch: float) -> None:

@@ -81,6 +81,66 @@ def test_state_json_has_the_spec_shape(seeded) -> None:  # type: ignore[no-untyp
         "announced_on": "2014",
         "planned_for": "2014",
     }
+    # Instruments and projects carry what SPEC section 6 lists (and a few fields more, see README).
+    instrument = state["instruments"][0]
+    assert list(instrument) == [
+        "instrument",
+        "kind",
+        "title",
+        "parties",
+        "multilateral",
+        "signed_on",
+        "in_force_from",
+        "expires_on",
+        "until_terminated",
+        "status",
+        "extensions",
+        "amendments",
+        "renewal",
+        "current_term_ends",
+        "notice_by",
+        "supersedes",
+        "superseded_by",
+        "terminated_on",
+        "members",
+    ]
+    assert list(instrument["members"][0]) == [
+        "party",
+        "action",
+        "joined_on",
+        "joining_pending",
+        "bound_on",
+        "bound_by",
+        "withdrew_on",
+        "withdrawal_pending",
+    ]
+    assert list(state["projects"][0]) == [
+        "project",
+        "title",
+        "parties",
+        "multilateral",
+        "launched_on",
+        "planned_start",
+        "planned_end",
+        "status",
+        "scope_changes",
+        "funding",
+        "disbursed",
+        "spent",
+        "completed_on",
+        "terminated_on",
+        "members",
+        "participants",
+    ]
+    assert list(state["meetings"]["series"][0]) == [
+        "series",
+        "title",
+        "held",
+        "last_number",
+        "suspended_since",
+        "withdrawn_since",
+        "members",
+    ]
 
 
 def test_append_prints_position_and_id_and_a_duplicate_is_not_an_error(run) -> None:  # type: ignore[no-untyped-def]

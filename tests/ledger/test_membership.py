@@ -561,3 +561,21 @@ def test_a_joining_or_withdrawal_that_another_depends_on_is_retracted_last(ledge
     assert [m["party"] for m in members] == ["JPN", "KOR", "CHN"]
     assert status(ledger, "KOR", "VNM", "2016") is None
     assert [e["retracted"] for e in ledger.history("KOR", "VNM")] == [True, True, True]
+
+
+def test_a_term_that_would_end_beyond_the_calendar_has_no_end_shown(ledger: Ledger) -> None:
+    ledger.append(
+        event(
+            "InstrumentSigned",
+            "2020",
+            instrument="far",
+            kind="mou",
+            title="F",
+            parties=["KOR", "JPN"],
+            expires_on="2025",
+            renewal={"term": "P5000Y", "notice": "P6M"},
+        )
+    )
+    assert thing(ledger, "JPN", "KOR", "5000", "instrument", "far")["current_term_ends"] == "7025-12-31"
+    found = thing(ledger, "JPN", "KOR", "9999-12-31", "instrument", "far")
+    assert (found["status"], found["current_term_ends"], found["notice_by"]) == ("in_force", None, None)

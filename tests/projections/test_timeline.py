@@ -447,3 +447,16 @@ def test_a_superseded_instrument_ends_when_its_successor_takes_effect_and_a_plan
         planned_end="2017",
     )
     assert spans(lanes([planned])["p"]) == [("2014-03", "2015", "planned"), ("2015", "2017", "running")]
+
+
+def test_a_picture_as_of_the_calendar_s_last_year_is_drawn(tmp_path: Path) -> None:
+    renewing = signed(kind="mou", on="2010-01-01", expires_on="2012-12-31", renewal={"term": "P4000Y"})
+    timeline = build(
+        "KOR–CHN", [renewing], parse_edtf("9999"), None, False, pair=Pair.of("CHN~KOR", {}.get, False)
+    )
+    assert spans(timeline.lanes[0]) == [
+        ("2010-01-01", "2012-12-31", "in_force"),
+        ("2012-12-31", None, "renewal"),
+    ]
+    draw(timeline, tmp_path / "far.svg")
+    assert (tmp_path / "far.svg").read_bytes().startswith(b"<?xml")
