@@ -24,13 +24,8 @@ class Session:
     def ledger(self) -> Ledger:
         return Ledger(locate(self.db), actor=self.actor)
 
-    @property
-    def queries(self) -> Queries:
-        return self.ledger.queries
-
-    @property
-    def store(self) -> Store:
-        return self.ledger.store
+    queries: Queries = property(lambda self: self.ledger.queries)  # type: ignore[assignment]
+    store: Store = property(lambda self: self.ledger.store)  # type: ignore[assignment]
 
     def events(self) -> int:
         """How many events the ledger holds: a progress bar's length."""

@@ -8,18 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from ..events import (
-    Edtf,
-    MembershipChange,
-    Participant,
-    ProjectCompleted,
-    ProjectExtended,
-    ProjectFunded,
-    ProjectLaunched,
-    ProjectScopeChanged,
-    ProjectTerminated,
-    Recorded,
-)
+from ..events import Edtf, MembershipChange, Participant, Recorded
+from ..events import catalog as events
 from .instruments import Amendment, Extension
 from .membership import Members, Membership, evolve_members, founding
 
@@ -77,7 +67,7 @@ def _funded(funding: tuple[Total, ...], currency: str, amount: Decimal) -> tuple
 def evolve_project(state: Project | None, recorded: Recorded) -> Project | None:
     event, on = recorded.data, recorded.occurred_on
     assert on is not None  # every event but a retraction has its day
-    if isinstance(event, ProjectLaunched):
+    if isinstance(event, events.ProjectLaunched):
         funding: tuple[Total, ...] = ()
         for grant in event.funding:
             funding = _funded(funding, grant.currency, grant.amount)
@@ -98,18 +88,18 @@ def evolve_project(state: Project | None, recorded: Recorded) -> Project | None:
     if isinstance(event, MembershipChange):
         return evolve_members(state, recorded)
     match event:
-        case ProjectExtended():
+        case events.ProjectExtended():
             return replace(state, extensions=(*state.extensions, Extension(event.planned_end, on)))
-        case ProjectScopeChanged():
+        case events.ProjectScopeChanged():
             return replace(state, scope_changes=(*state.scope_changes, Amendment(event.summary, on)))
-        case ProjectFunded(kind="disbursement"):
+        case events.ProjectFunded(kind="disbursement"):
             return replace(state, disbursed=_funded(state.disbursed, event.currency, event.amount))
-        case ProjectFunded(kind="expenditure"):
+        case events.ProjectFunded(kind="expenditure"):
             return replace(state, spent=_funded(state.spent, event.currency, event.amount))
-        case ProjectFunded():
+        case events.ProjectFunded():
             return replace(state, funding=_funded(state.funding, event.currency, event.amount))
-        case ProjectCompleted():
+        case events.ProjectCompleted():
             return replace(state, ended_on=on, ending="completed")
-        case ProjectTerminated():
+        case events.ProjectTerminated():
             return replace(state, ended_on=on, ending="terminated")
     return state
