@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from .events.dates import today
+from .events.states import state_code
 from .ledger.errors import LedgerError
 from .projections.summary import ordinal, summary
 
@@ -883,9 +884,16 @@ def history_text(items: list[dict[str, Any]]) -> list[str]:
         f"{e['occurred_on']:<22} {e['position']:>6}  {e['type']:<26} {summary(e)}"
         + (" [multilateral]" if e["multilateral"] else "")
         + (f" [via {e['via']}]" if e.get("via") else "")
+        + _names_then(e)
         + (f"  [RETRACTED: {e['reason']}]" if e["retracted"] else "")
         for e in items
     ]
+
+
+def _names_then(event: dict[str, Any]) -> str:
+    """The names, on the event's day, of the organisations it names (states keep theirs)."""
+    named = [f"{p} = {n}" for p, n in (event.get("party_names") or {}).items() if not state_code(p)]
+    return f" [{'; '.join(named)}]" if named else ""
 
 
 def history_tables(items: list[dict[str, Any]]) -> Iterator[Any]:

@@ -206,7 +206,8 @@ def _(event: PartyRenamed, draft: Draft, get: Lookup) -> None:
     party: Party | None = get(("party", event.party))
     if party is None:
         raise Rejected("data.party", f"{event.party} is a state: its name is the one ISO 3166 gives it")
-    if party.succeeded_on:
+    renamed_on = draft.occurred_on
+    if party.succeeded_on and renamed_on and renamed_on.day > party.succeeded_on.day:
         raise Rejected(
             "data.party", f"{event.party} was succeeded on {party.succeeded_on}; it keeps its last name"
         )

@@ -105,3 +105,34 @@ def test_a_succession_names_registered_parties(ledger: Ledger, value: dict[str, 
         ledger.append(register(party))
     with pytest.raises(LedgerError, match=message):
         ledger.append(value)
+
+
+def test_export_then_import_keeps_names_successions_and_meeting_life_cycles(
+    succeeded: Ledger, tmp_path: Any
+) -> None:
+    for value in (
+        event("PartyRenamed", "2012", party="OLD-A", name="Agency A, renamed", names={"ko": "에이"}),
+        event("SeriesEstablished", "2011", series="jc", title="JC", parties=["OLD-A", "JPN"]),
+        event("SeriesSuspended", "2013", series="jc", reason="pause"),
+        event("MeetingScheduled", "2016-01", meeting="jc-1", parties=["NEW-C", "JPN"], planned_for="2016-06"),
+        event("MeetingPostponed", "2016-03", meeting="jc-1"),
+        event("MeetingScheduled", "2016-01", meeting="jc-2", parties=["NEW-C", "JPN"], planned_for="2016-09"),
+        event("MeetingCancelled", "2016-04", meeting="jc-2", reason="budget"),
+    ):
+        succeeded.append(value)
+    exported = tmp_path / "export.jsonl"
+    exported.write_bytes(b"".join(state + b"\n" for state in succeeded.export()))
+    from coopledger.ledger.store import locate
+
+    copy = Ledger(locate(str(tmp_path / "copy.sqlite")), actor="other")
+    try:
+        assert copy.import_lines(exported.open("rb")).recorded == succeeded.verify().events
+        for a, b in (("NEW-B", "JPN"), ("NEW-C", "JPN"), ("OLD-A", "JPN")):
+            for on in ("2016-05", "2019"):
+                assert copy.state(a, b, parse_edtf(on)) == succeeded.state(a, b, parse_edtf(on))
+            theirs = [(e["position"], e.get("via"), e.get("party_names")) for e in copy.history(a, b)]
+            assert theirs == [
+                (e["position"], e.get("via"), e.get("party_names")) for e in succeeded.history(a, b)
+            ]
+    finally:
+        copy.close()
