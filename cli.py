@@ -14,8 +14,10 @@ import click
 from . import render as view
 from .events import DateError, Edtf, FieldError, Funding, Names, Person, parse_edtf, parse_json, verbs
 from .events.dates import today
+from .events.fields import MAX_INT
 from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
 from .ledger.errors import LedgerError, Rejected
+from .ledger.files import ledger_files
 from .ledger.queries import Queries, known_at
 from .ledger.store import locate
 
@@ -158,9 +160,8 @@ def init(session: Session) -> None:
 
     Example: coopledger --db ledger.sqlite init
     """
-    created = session.ledger.init()
-    location = session.ledger.location
-    click.echo(f"created the ledger at {location}" if created else f"the ledger at {location} already exists")
+    done = session.ledger.init()
+    click.echo(view.initialised(done, session.ledger.location))
 
 
 @cli.command()
@@ -223,14 +224,14 @@ def export(session: Session, out: Path | None) -> None:
             lines = session.queries.export()
             with_progress("exporting", session.events, lambda p: view.json_lines(lines, target, p))
 
-    view.write_whole(out, write)
+    view.write_whole(out, write, ledger_files(session.queries.location))
 
 
 @cli.command()
 @click.option("--type", "type_", metavar="TYPE", help="Only events of this type.")
 @click.option("--party", metavar="PARTY", help="Only events naming this party (or its organisations).")
 @click.option(
-    "--since-position", type=click.IntRange(min=0), default=0, help="Only events after this position."
+    "--since-position", type=click.IntRange(0, MAX_INT), default=0, help="Only events after this position."
 )
 @output_options
 @pass_session
@@ -336,7 +337,7 @@ def timeline(
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: name the picture FILE.svg or FILE.png", param_hint="'--out'")
     picture = session.queries.timeline(party_a, party_b, as_of or today(), known, exact)
-    view.write_whole(out, lambda path: draw(picture, path))
+    view.write_whole(out, lambda path: draw(picture, path), ledger_files(session.queries.location))
     click.echo(view.drawn_text(picture, out))
 
 
@@ -374,12 +375,13 @@ def history(
 @pass_session
 @output_options
 def verify(session: Session, digest: str | None, as_json: bool) -> None:
-    """Recompute the hash chain and decode every event; exit 1 at the first bad position.
+    """Check the chain, every event, the rules replayed and the read model; exit 1 at a problem.
 
     Example: coopledger verify --digest 57:3f2a…
     """
     verified = with_progress("verifying", session.events, lambda p: session.queries.verify(digest, p))
     render(view.verified(verified), as_json, view.verified_text)
+    click.echo("".join(f"{line}\n" for line in view.warnings_text(verified)), err=True, nl=False)
 
 
 @cli.command()
@@ -404,10 +406,7 @@ def backup(session: Session, file: Path) -> None:
 
     Example: coopledger backup ledger-2024-03-29.jsonl
     """
-    try:
-        verified = session.queries.backup(file)
-    except OSError as error:
-        raise LedgerError(f"{file}: cannot write there ({error.strerror or error})") from None
+    verified = session.queries.backup(file)
     click.echo(f"backed up {verified.events} events to {file}; digest {verified.digest}")
 
 

@@ -9,12 +9,11 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from .ledger.errors import LedgerError
 from .projections.summary import ordinal, summary
 
 if TYPE_CHECKING:
     from .ledger.application import ImportReport
-    from .ledger.queries import Verified
+    from .ledger.verify import Verified
     from .ledger.writer import Outcome
     from .projections.timeline import Timeline
 
@@ -129,18 +128,11 @@ def size(source: IO[bytes]) -> int:
         return 0
 
 
-def write_whole(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file beside its destination and move it there: the whole file, or nothing."""
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
-        write(partial)
-        partial.replace(path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise LedgerError(f"--out {path}: cannot write there ({error.strerror or error})") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+def write_whole(path: Path, write: Callable[[Path], None], keep: Iterable[Path]) -> None:
+    """Write an --out file whole or not at all, never over the files to `keep` (the ledger's)."""
+    from .ledger.files import write_whole as whole
+
+    whole(path, write, f"--out {path}", keep)
 
 
 # --- rich tables and their cells
@@ -310,12 +302,37 @@ def show_text(value: dict[str, Any]) -> Iterator[str]:
         yield "not retracted"
 
 
+def initialised(done: str, location: object) -> str:
+    return {
+        "created": f"created the ledger at {location}",
+        "current": f"the ledger at {location} already exists",
+        "upgraded": f"brought the ledger at {location} up to this version: its tables and triggers,"
+        " and the rules of contract 2 from its next event on",
+    }[done]
+
+
 def verified(verified: Verified) -> dict[str, Any]:
-    return {"ok": True, "events": verified.events, "digest": verified.digest}
+    """What verify checked: events (chain, decoding, recording times, rules) and rows per table."""
+    return {
+        "ok": True,
+        "events": verified.events,
+        "digest": verified.digest,
+        "checked": verified.checked,
+        "warnings": [{"position": position, "warning": text} for position, text in verified.warnings],
+        "warned": verified.warned,
+    }
 
 
 def verified_text(value: dict[str, Any]) -> list[str]:
     return [f"ok: {value['events']} events verified; digest {value['digest']}"]
+
+
+def warnings_text(verified: Verified) -> list[str]:
+    """Warnings for stderr: events an earlier contract allowed and this one refuses."""
+    lines = [f"warning: position {position}: {text}" for position, text in verified.warnings]
+    if verified.warned > len(lines):
+        lines.append(f"warning: and {verified.warned - len(lines)} more")
+    return lines
 
 
 def head(digest: str) -> dict[str, Any]:
@@ -504,7 +521,9 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
             [[e["occurred_on"], e["type"], e["id"]] for e in state["possibly"]],
         )
     if state.get("party_names"):
-        yield "Parties: [dim]" + escape("; ".join(f"{p} {n}" for p, n in state["party_names"].items())) + "[/]"
+        yield (
+            "Parties: [dim]" + escape("; ".join(f"{p} {n}" for p, n in state["party_names"].items())) + "[/]"
+        )
 
 
 def history_text(items: list[dict[str, Any]]) -> list[str]:

@@ -29,7 +29,7 @@ from .catalog import (
     SeriesSuspended,
 )
 from .dates import DateError, Edtf, parse_edtf
-from .envelope import Draft, Recorded, decode, parse_event, parse_json
+from .envelope import Draft, Recorded, decode, parse_event, parse_json, parse_stored
 from .fields import FieldError, Names
 
 __all__ = [
@@ -69,4 +69,5 @@ __all__ = [
     "parse_edtf",
     "parse_event",
     "parse_json",
+    "parse_stored",
 ]

@@ -56,16 +56,20 @@ class Ledger:
 
     # --- setting up
 
-    def init(self) -> bool:
-        """Create the store; False when it was already there."""
+    def init(self) -> str:
+        """Create the store, or bring one made by an earlier version up to this one: `created`,
+        `upgraded` or `current`."""
         with self.store.writing() as cursor:
             return self._create(cursor)
 
-    def _create(self, cursor: Cursor) -> bool:
-        if self.store.has_schema(cursor):
-            return False
+    def _create(self, cursor: Cursor) -> str:
+        if not self.store.has_schema(cursor):
+            self.store.create(cursor)
+            return "created"
+        if self.store.current(cursor):
+            return "current"
         self.store.create(cursor)
-        return True
+        return "upgraded"
 
     @contextmanager
     def _writing(self) -> Iterator[Writer]:
@@ -119,13 +123,15 @@ class Ledger:
             )
         statements = self.store.appender_grants(role)
         if apply:
-            self.store.grant(statements)
+            self.store.grant(role, statements)
         return statements
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Recreate every read model table from the events; returns how many were replayed."""
         self.queries.require()
         with self.store.writing() as cursor:
+            self._create(cursor)
+            self.store.rebuilding(cursor)
             for table in sql.TABLES[1:]:
                 cursor.run(f"DELETE FROM {table}")
             cursor.run(sql.SET_HEAD, (0, GENESIS, ""))

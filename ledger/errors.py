@@ -17,6 +17,11 @@ class Rejected(LedgerError):
         self.field = field
 
 
+class Stricter(Rejected):
+    """A rule version 2 of the SPEC added: an event recorded before a store kept that version may
+    break it (`verify` warns, naming the position)."""
+
+
 class LineError(LedgerError):
     """A rejected line of an import: the message starts with `line N:`."""
 

@@ -65,6 +65,16 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
     ]
 
 
+def held_numbers(series: str, number: str) -> str:
+    """A unique index on the meetings held, by series and number, given a dialect's expressions
+    of a thing state's held series and number: the database holds the rule that a number is
+    taken once within its series, whatever becomes of the row the rule asks (kind `number`)."""
+    return (
+        f"CREATE UNIQUE INDEX IF NOT EXISTS coopledger_held_numbers ON coopledger_things ({series}, {number})"
+        f" WHERE kind = 'meeting' AND {number} IS NOT NULL"
+    )
+
+
 HEAD = "SELECT position, hash, recorded_at FROM coopledger_head WHERE singleton = 1"
 SET_HEAD = "UPDATE coopledger_head SET position = ?, hash = ?, recorded_at = ? WHERE singleton = 1"
 
@@ -134,7 +144,7 @@ def statements(events: str) -> dict[str, str]:
             f" ORDER BY ee.position"
         ),
         "relationship": (
-            f"SELECT r.exact, r.multilateral, l.retracted_by, e.state"
+            f"SELECT r.exact, r.multilateral, l.retracted_by, r.position, e.state"
             f" FROM coopledger_relationship_events r"
             f" JOIN coopledger_log l ON l.position = r.position"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = r.position"
@@ -142,14 +152,15 @@ def statements(events: str) -> dict[str, str]:
         ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (
-            f"SELECT state FROM {events} WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1"
+            f"SELECT originator_version, state FROM {events} WHERE originator_id = ?"
+            " ORDER BY originator_version DESC LIMIT 1"
         ),
         "events": (
             f"SELECT originator_version, topic, state FROM {events}"
             f" WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version LIMIT ?"
         ),
         "log": (
-            f"SELECT e.state FROM {events} e"
+            f"SELECT e.originator_version, e.state FROM {events} e"
             f" WHERE e.originator_id = ? AND e.originator_version > ? {{filters}}"
             f" ORDER BY e.originator_version LIMIT ?"
         ),
