@@ -340,12 +340,16 @@ def conninfo(url: str) -> str:
 
     Raises psycopg.ProgrammingError when libpq cannot read it.
     """
+    from psycopg import ProgrammingError
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     written = libpq_url(url)
-    if "connect_timeout" in conninfo_to_dict(written):
-        return written
-    return make_conninfo(written, connect_timeout=CONNECT_TIMEOUT)
+    given = str(conninfo_to_dict(written).get("connect_timeout", ""))
+    if not given:
+        return make_conninfo(written, connect_timeout=CONNECT_TIMEOUT)
+    if not (given.isascii() and given.isdigit()):
+        raise ProgrammingError(f"bad value for connect_timeout: {given!r}")
+    return written
 
 
 def libpq_url(url: str) -> str:

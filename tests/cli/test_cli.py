@@ -244,9 +244,9 @@ def test_verify_and_digest_speak_json_too(seeded) -> None:  # type: ignore[no-un
         "warned": 0,
     }
     # Every event through every check, and every row of every read-model table compared.
-    assert {name: checked[name] for name in ("chain", "decoded", "recording_times", "rules")} == dict.fromkeys(
-        ("chain", "decoded", "recording_times", "rules"), SEED_EVENTS
-    )
+    assert {
+        name: checked[name] for name in ("chain", "decoded", "recording_times", "rules")
+    } == dict.fromkeys(("chain", "decoded", "recording_times", "rules"), SEED_EVENTS)
     assert (checked["coopledger_head"], checked["coopledger_log"]) == (1, SEED_EVENTS)
     assert min(checked[table] for table in ("coopledger_relationship_events", "coopledger_things")) > 0
 
