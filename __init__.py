@@ -1,1 +1,28 @@
-"""coopledger: an event-sourced ledger of international cooperation."""
+"""coopledger: an event-sourced ledger of international cooperation.
+
+From Python, open a ledger and ask it what the command line asks::
+
+    import coopledger
+
+    with coopledger.open("example.sqlite") as ledger:
+        state = ledger.state("KOR", "CHN", as_of="2019-01")
+        state.meetings["next"]  # a field of the answer
+        state.to_dict()  # exactly what `coopledger state KOR CHN --as-of 2019-01 --json` prints
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .ledger.api import Ledger
+
+__all__ = ["open"]
+
+
+def open(url_or_path: str | Path | None = None, actor: str | None = None) -> Ledger:
+    """Open the ledger at a SQLite file path or a postgresql+psycopg:// URL."""
+    from .ledger.api import open_ledger
+
+    return open_ledger(url_or_path, actor)

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Callable
-from functools import cached_property, partial
+from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import click
 
 from . import render as view
-from .events import DateError, Edtf, FieldError, Funding, Names, Person, parse_edtf, parse_json, verbs
+from .events import DateError, Edtf, FieldError, parse_edtf, parse_json, verbs
 from .events.dates import today
-from .events.fields import MAX_INT
+from .events.fields import MAX_INT, Yes
 from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
 from .ledger.errors import LedgerError, Rejected
 from .ledger.files import ledger_files
-from .ledger.queries import Queries, known_at
-from .ledger.store import locate
-
-if TYPE_CHECKING:
-    from .ledger.application import Ledger
+from .ledger.queries import known_at
+from .ledger.session import Session
 
 _log_tables = view.log_tables  # the name tests/test_tables.py pages the log by
 
@@ -35,7 +31,7 @@ class Refused(click.ClickException):
 
 SECTIONS = {
     "Record": [*VERBS, "party", "append", "import"],
-    "Query": ["state", "history", "relationships", "timeline", "show"],
+    "Query": ["state", "history", "changes", "upcoming", "relationships", "timeline", "show", "serve"],
     "Audit": ["log", "verify", "digest"],
     "Maintenance": ["init", "export", "backup", "restore", "rebuild", "grant-appender"],
 }
@@ -47,50 +43,14 @@ class LedgerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except LedgerError as error:
-            raise (click.ClickException if error.exit_code == 1 else Refused)(str(error)) from None
+        except (LedgerError, DateError) as error:  # a DateError: dates that cannot go together
+            failed = getattr(error, "exit_code", 2) == 1
+            raise (click.ClickException if failed else Refused)(str(error)) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        listed = {name for names in SECTIONS.values() for name in names}
-        unlisted = [name for name in self.commands if name not in listed]
-        for section, names in [*SECTIONS.items(), ("Other", unlisted)]:
-            rows = [
-                (name, self.commands[name].get_short_help_str(formatter.width - 24))
-                for name in names
-                if name in self.commands
-            ]
-            if rows:
-                with formatter.section(f"{section} commands"):
-                    formatter.write_dl(rows)
-
-
-class Session:
-    """What the group's options select; the ledger opens on first use.
-
-    Queries read it with the database's own driver; only commands that write load
-    eventsourcing (and, for PostgreSQL, SQLAlchemy), which takes a noticeable part of a second.
-    """
-
-    def __init__(self, db: str | None, actor: str | None):
-        self.db = db
-        try:
-            self.actor = actor or getpass.getuser()
-        except (KeyError, OSError):
-            self.actor = "unknown"
-
-    @cached_property
-    def ledger(self) -> Ledger:
-        from .ledger.application import Ledger
-
-        return Ledger(locate(self.db), actor=self.actor)
-
-    @cached_property
-    def queries(self) -> Queries:
-        return Queries(locate(self.db))
-
-    def events(self) -> int:
-        """How many events the ledger holds: a progress bar's length."""
-        return int(self.queries.digest().split(":")[0])
+        for section, rows in view.sections(SECTIONS, self.commands, formatter.width - 24):
+            with formatter.section(f"{section} commands"):
+                formatter.write_dl(rows)
 
 
 class Parsed(click.ParamType):
@@ -110,6 +70,8 @@ class Parsed(click.ParamType):
 
 EDTF = Parsed("EDTF", parse_edtf)
 KNOWN_AT = Parsed("TIME", known_at)
+MOMENT = Parsed("TIME", partial(known_at, day_ends=False))
+WITHIN = Parsed("DURATION", verbs.parse_within)
 
 
 pass_session = click.make_pass_decorator(Session)
@@ -120,23 +82,16 @@ dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Check the event and show it, without recording it."
 )
 render = partial(view.render, echo=click.echo)
+DB_HELP = (
+    "SQLite file or postgresql+psycopg:// URL [env COOPLEDGER_DB; default: a file in your data directory]."
+)
+ACTOR_HELP = "Who records events [env COOPLEDGER_ACTOR; default: your user name]."
 with_progress = partial(view.with_progress, bar=click.progressbar)
 
 
 @click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    envvar="COOPLEDGER_DB",
-    metavar="PATH_OR_URL",
-    help="SQLite file or postgresql+psycopg:// URL "
-    "[env COOPLEDGER_DB; default: a file in your data directory].",
-)
-@click.option(
-    "--actor",
-    envvar="COOPLEDGER_ACTOR",
-    metavar="NAME",
-    help="Who records events [env COOPLEDGER_ACTOR; default: your user name].",
-)
+@click.option("--db", envvar="COOPLEDGER_DB", metavar="PATH_OR_URL", help=DB_HELP)
+@click.option("--actor", envvar="COOPLEDGER_ACTOR", metavar="NAME", help=ACTOR_HELP)
 @click.version_option(package_name="coopledger")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
@@ -160,8 +115,7 @@ def init(session: Session) -> None:
 
     Example: coopledger --db ledger.sqlite init
     """
-    done = session.ledger.init()
-    click.echo(view.initialised(done, session.ledger.location))
+    click.echo(view.initialised(session.store.init(), session.store.location))
 
 
 @cli.command()
@@ -182,7 +136,7 @@ def append(session: Session, event: str | None, file: IO[bytes] | None, as_json:
         value = parse_json(text)
     except FieldError as error:
         raise Rejected("event", error.message) from None
-    render(view.appended(session.ledger.append(value)), as_json, view.appended_text)
+    render(view.appended(session.store.append(value)), as_json, view.appended_text)
 
 
 @cli.command(name="import")
@@ -198,33 +152,32 @@ def import_(session: Session, source: IO[bytes], as_json: bool) -> None:
     Example: coopledger import examples/seeds.jsonl
     """
     report = with_progress(
-        "importing", lambda: view.size(source), partial(session.ledger.import_lines, source)
+        "importing", lambda: view.size(source), partial(session.store.import_lines, source)
     )
     render(view.imported(report), as_json, view.imported_text)
 
 
 @cli.command()
+@click.option("--format", "format_", type=click.Choice(view.EXPORT_FORMATS), default="jsonl")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to a file (whole, or not at all) instead of stdout.",
+    type=click.Path(path_type=Path),
+    help="The file (whole, or not at all; jsonl: stdout without it), or for csv the directory.",
 )
+@as_of_option
+@click.option("--reporting-org", metavar="REF", help="iati: the reporting organisation's IATI identifier.")
+@click.option("--reporting-org-type", metavar="CODE", default="10", help="iati: its type [10: government].")
+@click.option("--reporting-org-name", metavar="NAME", help="iati: its name [default: REF].")
 @pass_session
-def export(session: Session, out: Path | None) -> None:
-    """Print every event as JSON Lines, in position order (import reads it back).
+def export(session: Session, format_: str, out: Path | None, as_of: Edtf | None, **iati: str | None) -> None:
+    """Every event as JSON Lines in position order (import reads it back), or the things as of a
+    day as CSV tables (--format csv --out DIR) or IATI 2.03 activities (--format iati).
 
-    Example: coopledger export --out backup.jsonl
+    Example: coopledger export --format csv --as-of 2024-12-31 --out tables
     """
-    if out is None or str(out) == "-":  # no progress on stdout: it would mix with the events
-        view.json_lines(session.queries.export(), sys.stdout.buffer)
-        return
-
-    def write(path: Path) -> None:
-        with path.open("wb") as target:
-            lines = session.queries.export()
-            with_progress("exporting", session.events, lambda p: view.json_lines(lines, target, p))
-
-    view.write_whole(out, write, ledger_files(session.queries.location))
+    exported = view.export(session.queries, format_, out, as_of, with_progress, **iati)
+    if exported:
+        click.echo(exported)
 
 
 @cli.command()
@@ -251,9 +204,9 @@ def log(session: Session, type_: str | None, party: str | None, since_position: 
 @output_options
 @pass_session
 def show(session: Session, event: str, as_json: bool) -> None:
-    """One event in full (by id or position), its source, and whether it was retracted.
+    """One event in full (by position, id or key), its source, and whether it was retracted.
 
-    Example: coopledger show 12
+    Example: coopledger show rok-china-jcec-23/held
     """
     render(view.shown(*session.queries.show(event)), as_json, view.show_text)
 
@@ -264,23 +217,25 @@ def show(session: Session, event: str, as_json: bool) -> None:
 @output_options
 @pass_session
 def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bool) -> None:
-    """Every relationship with counts of what counts in it as of a day.
+    """Every relationship with counts of what counts in it as of a day, first and last dates as entered.
 
     Example: coopledger relationships --as-of 2019-01-31
     """
-    found = session.queries.relationships(verbs.as_of_day(as_of), exact)
+    found = [row.to_dict() for row in session.ledger.relationships(as_of, exact)]
     render(found, as_json, view.relationships_text, view.relationships_tables, empty="no relationships yet")
 
 
 def relationship_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """PARTY_A PARTY_B, --known-at, --exact and --json: what state and history share."""
     known = click.option(
-        "--known-at",
-        "known",
-        type=KNOWN_AT,
-        help="Use the ledger as it stood at this time (UTC unless given).",
+        "--known-at", "known", type=KNOWN_AT, help="Use the ledger as it stood at this time (UTC)."
     )
-    return click.argument("party_a")(click.argument("party_b")(known(exact_option(output_options(command)))))
+    lang = click.option(
+        "--lang", metavar="TAG", help="Name parties in this language where recorded (e.g. ko)."
+    )
+    return click.argument("party_a")(
+        click.argument("party_b")(known(lang(exact_option(output_options(command)))))
+    )
 
 
 @cli.command()
@@ -292,6 +247,7 @@ def state(
     party_a: str,
     party_b: str,
     known: str | None,
+    lang: str | None,
     exact: bool,
     as_json: bool,
     as_of: Edtf | None,
@@ -300,8 +256,42 @@ def state(
 
     Example: coopledger state KOR CHN --as-of 2019-01-31
     """
-    found = session.queries.state(party_a, party_b, as_of or today(), known, exact)
+    found = session.ledger.state(party_a, party_b, as_of, known, exact, lang).to_dict()
     render(found, as_json, view.state_text, view.state_tables)
+
+
+@cli.command()
+@click.argument("party_a")
+@click.argument("party_b")
+@click.option("--since", required=True, type=MOMENT, help="From this time (a date: its start; UTC).")
+@click.option("--until", type=MOMENT, help="To this time (a date: its start) [default: now].")
+@as_of_option
+@exact_option
+@output_options
+@pass_session
+def changes(session: Session, as_json: bool, **asked: Any) -> None:
+    """What changed in the answer to `state A B --as-of D` between two times, and the events
+    recorded or retracted in between, with who recorded them.
+
+    Example: coopledger changes KOR CHN --since 2024-01-01 --as-of 2019-01
+    """
+    render(session.queries.changes(**asked), as_json, view.changes_text)
+
+
+@cli.command()
+@click.option("--within", type=WITHIN, default="180d", show_default=True, help="How far ahead: 26w, 6m, 1y.")
+@click.option("--party", metavar="PARTY", help="Only things of this party (or its organisations).")
+@as_of_option
+@output_options
+@pass_session
+def upcoming(session: Session, as_json: bool, **asked: Any) -> None:
+    """What falls due: instruments expiring or up for renewal notice, projects reaching their
+    planned end, meetings planned, and meetings overdue, by date.
+
+    Example: coopledger upcoming --within 6m --party CHN --as-of 2019-01
+    """
+    rows = session.queries.upcoming(**asked)
+    render(rows, as_json, view.upcoming_text, empty=f"nothing falls due within {asked['within'].text}")
 
 
 @cli.command()
@@ -351,6 +341,7 @@ def history(
     party_a: str,
     party_b: str,
     known: str | None,
+    lang: str | None,
     exact: bool,
     as_json: bool,
     start: Edtf | None,
@@ -360,12 +351,23 @@ def history(
 
     Example: coopledger history KOR JPN --from 2017 --to 2019
     """
-    try:
-        since, until = verbs.period(start, end)
-    except DateError as error:
-        raise LedgerError(str(error)) from None
-    events = session.queries.history(party_a, party_b, since, until, known, exact)
+    events = [e.to_dict() for e in session.ledger.history(party_a, party_b, start, end, known, exact, lang)]
     render(events, as_json, view.history_text, view.history_tables, empty="no events")
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@pass_session
+def serve(session: Session, port: int, host: str) -> None:
+    """A read-only web page of the ledger on this machine: relationships, states as of a day,
+    histories with sources, timelines, events; the same as JSON under /api/.
+
+    Example: coopledger --db example.sqlite serve --port 8000
+    """
+    from .web import serve as run
+
+    run(session.ledger.location, host, port, click.echo)
 
 
 @cli.command()
@@ -406,8 +408,7 @@ def backup(session: Session, file: Path) -> None:
 
     Example: coopledger backup ledger-2024-03-29.jsonl
     """
-    verified = session.queries.backup(file)
-    click.echo(f"backed up {verified.events} events to {file}; digest {verified.digest}")
+    click.echo(view.backed_up(session.queries, file))
 
 
 @cli.command()
@@ -418,7 +419,7 @@ def restore(session: Session, source: IO[bytes]) -> None:
 
     Example: coopledger --db restored.sqlite restore ledger-2024-03-29.jsonl
     """
-    verified = with_progress("restoring", lambda: view.size(source), partial(session.ledger.restore, source))
+    verified = with_progress("restoring", lambda: view.size(source), partial(session.store.restore, source))
     click.echo(f"restored {verified.events} events; digest {verified.digest}")
 
 
@@ -435,7 +436,7 @@ def grant_appender(session: Session, role: str, print_only: bool) -> None:
 
     Example: coopledger --db postgresql+psycopg://owner@db/ledger grant-appender coop_clerk
     """
-    statements = session.ledger.grant_appender(role, apply=not print_only)
+    statements = session.store.grant_appender(role, apply=not print_only)
     for statement in statements:
         click.echo(f"{statement};")
 
@@ -447,7 +448,7 @@ def rebuild(session: Session) -> None:
 
     Example: coopledger rebuild
     """
-    count = with_progress("rebuilding", session.events, lambda p: session.ledger.rebuild(p))
+    count = with_progress("rebuilding", session.events, lambda p: session.store.rebuild(p))
     click.echo(f"rebuilt the read model from {count} events")
 
 
@@ -455,23 +456,22 @@ def rebuild(session: Session) -> None:
 TYPES: dict[Any, click.ParamType] = {
     int: click.INT,
     Edtf: Parsed("EDTF", str),  # text here: checked with the event, where an error names its field
-    Person: Parsed("NAME|TITLE|PARTY", verbs.parse_person),
-    Funding: Parsed("AMOUNT CURRENCY [SOURCE]", verbs.parse_funding),
-    Names: Parsed("TAG=NAME", verbs.parse_name_in),
+    **{kind: Parsed(metavar, parse) for kind, (metavar, parse) in verbs.WRITTEN.items()},
 }
 
 
 def _verb(group: click.Group, name: str, type_: str, subject: str, help_text: str) -> None:
     @pass_session
     def command(session: Session, dry_run: bool, as_json: bool, **given: Any) -> None:
-        outcome = session.ledger.append(verbs.event_value(type_, subject, given), dry_run=dry_run)
+        outcome = session.store.append(verbs.event_value(type_, subject, given), dry_run=dry_run)
         render(view.recorded(outcome, dry_run), as_json, lambda value: view.recorded_text(value, dry_run))
+        if outcome.envelope and verbs.warning(outcome.envelope):  # said on stderr, after the answer
+            click.echo(verbs.warning(outcome.envelope), err=True)
 
     for spec in reversed(verbs.options(type_, subject)):
         kind = click.Choice(spec.kind) if isinstance(spec.kind, tuple) else TYPES.get(spec.kind, click.STRING)
-        command = click.option(
-            spec.flag, spec.name, type=kind, multiple=spec.many, required=spec.required, help=spec.help
-        )(command)
+        read = {"is_flag": True} if spec.kind is Yes else {"type": kind, "multiple": spec.many}
+        command = click.option(spec.flag, spec.name, required=spec.required, help=spec.help, **read)(command)
     command = click.argument(subject)(output_options(dry_run_option(command)))
     example = EXAMPLES[name if group is cli else f"{group.name} {name}"]
     group.command(name=name, help=f"{help_text}\n\nExample: {example}")(command)

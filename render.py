@@ -9,11 +9,15 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
+from .events.dates import today
+from .ledger.errors import LedgerError
+from .ledger.files import ledger_files
 from .projections.summary import ordinal, summary
 
 if TYPE_CHECKING:
+    from .events import Edtf
     from .ledger.application import ImportReport
-    from .ledger.verify import Verified
+    from .ledger.queries import Queries, Verified
     from .ledger.writer import Outcome
     from .projections.timeline import Timeline
 
@@ -21,8 +25,12 @@ T = TypeVar("T")
 
 STATUS_STYLES = {
     "in_force": "bold green",
+    "adopted": "green",
     "signed": "yellow",
+    "planned": "yellow",
     "expired": "dim",
+    "superseded": "dim",
+    "withdrawn": "magenta",
     "terminated": "bold red",
     "active": "bold green",
     "completed": "cyan",
@@ -135,6 +143,109 @@ def write_whole(path: Path, write: Callable[[Path], None], keep: Iterable[Path])
     whole(path, write, f"--out {path}", keep)
 
 
+def sections(listed: dict[str, list[str]], commands: dict[str, Any], width: int) -> list[tuple[str, Any]]:
+    """The commands by section for --help, each with its short help; those not listed under Other."""
+    short = {name: command.get_short_help_str(width) for name, command in commands.items()}
+    others = [name for name in short if not any(name in names for names in listed.values())]
+    found = [(section, [(n, short[n]) for n in names if n in short]) for section, names in listed.items()]
+    return [(section, rows) for section, rows in [*found, ("Other", [(n, short[n]) for n in others])] if rows]
+
+
+def backed_up(queries: Queries, file: Path) -> str:
+    """Take a backup into a file: what was written, or why it could not be."""
+    try:
+        verified = queries.backup(file)
+    except OSError as error:
+        raise LedgerError(f"{file}: cannot write there ({error.strerror or error})") from None
+    return f"backed up {verified.events} events to {file}; digest {verified.digest}"
+
+
+# --- exports
+
+EXPORT_FORMATS = ("jsonl", "csv", "iati")
+
+
+def export(
+    queries: Queries,
+    format_: str,
+    out: Path | None,
+    as_of: Edtf | None,
+    progress: Callable[..., Any],
+    reporting_org: str | None = None,
+    reporting_org_type: str | None = None,
+    reporting_org_name: str | None = None,
+) -> str | None:
+    """Write an export (jsonl to stdout without --out); what was written, for a file or directory."""
+    if as_of is not None and format_ == "jsonl":
+        raise LedgerError("--as-of: a jsonl export holds every event; give it with --format csv or iati")
+    if (reporting_org is None) != (format_ != "iati"):
+        raise LedgerError("--reporting-org REF: give it with --format iati, and only there")
+    if format_ == "csv":
+        if out is None or str(out) == "-":
+            raise LedgerError("--format csv writes one file per kind: name a directory with --out DIR")
+        return write_csv(queries, out, as_of or today())
+    if format_ == "iati":
+        assert reporting_org is not None and reporting_org_type is not None
+        for option, value in (
+            ("--reporting-org", reporting_org),
+            ("--reporting-org-type", reporting_org_type),
+        ):
+            if not value or value != "".join(value.split()) or not value.isprintable():
+                raise LedgerError(f"{option} {value!r}: expected an identifier without spaces")
+        from .exports import IATI_VERSION, iati_activities
+
+        day = as_of or today()
+        entries = queries.ledger_entries()
+        xml = iati_activities(
+            entries,
+            day,
+            reporting_org,
+            reporting_org_type,
+            reporting_org_name or reporting_org,
+            queries.namer(),
+        )
+        if out is None or str(out) == "-":
+            sys.stdout.buffer.write(xml)
+            return None
+        write_whole(out, lambda path: path.write_bytes(xml), ledger_files(queries.location))
+        return f"wrote the projects as of {day.text} as IATI {IATI_VERSION} activities to {out}"
+    if out is None or str(out) == "-":  # no progress on stdout: it would mix with the events
+        json_lines(queries.export(), sys.stdout.buffer)
+        return None
+
+    def write(path: Path) -> None:
+        with path.open("wb") as target:
+            lines = queries.export()
+            total = lambda: int(queries.digest().split(":")[0])
+            progress("exporting", total, lambda p: json_lines(lines, target, p))
+
+    write_whole(out, write, ledger_files(queries.location))
+    return None
+
+
+def write_csv(queries: Queries, out: Path, as_of: Edtf) -> str:
+    """One CSV file per kind in a directory (created if missing), each written whole; UTF-8 with
+    a byte order mark, so that spreadsheets read its non-Latin text as such."""
+    from .exports import KINDS, csv_tables, csv_text
+
+    if out.exists() and not out.is_dir():
+        raise LedgerError(f"--out {out}: not a directory; --format csv writes one file per kind there")
+    tables = csv_tables(queries.ledger_entries(), as_of, queries.namer())
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LedgerError(f"--out {out}: cannot write there ({error.strerror or error})") from None
+    for kind in KINDS:
+        text = csv_text(kind, tables[kind])
+        write_whole(
+            out / f"{kind}.csv",
+            lambda path, text=text: path.write_text(text, encoding="utf-8-sig"),
+            ledger_files(queries.location),
+        )
+    counts = ", ".join(f"{len(tables[kind])} {kind}" for kind in KINDS)
+    return f"wrote {len(KINDS)} CSV files as of {as_of.text} to {out}: {counts}"
+
+
 # --- rich tables and their cells
 
 
@@ -185,11 +296,6 @@ def status_cell(status: str) -> str:
     return f"[{style}]{words}[/]" if style else words
 
 
-def dates_cell(*labelled: tuple[str, str | None]) -> str:
-    """Dates as entered, one per line with its label; those not given are left out."""
-    return "\n".join(f"{label} {value}" for label, value in labelled if value)
-
-
 # --- recording
 
 
@@ -229,16 +335,19 @@ def imported(report: ImportReport) -> dict[str, Any]:
     return {
         "recorded": report.recorded,
         "duplicates": report.duplicates,
+        "retracted_earlier": report.retracted,
         "first": report.first,
         "last": report.last,
     }
 
 
 def imported_text(value: dict[str, Any]) -> list[str]:
+    retracted = value["retracted_earlier"]
     return [
         f"imported {value['recorded']} events"
         + (f" (positions {value['first']}-{value['last']})" if value["recorded"] else "")
         + f", {value['duplicates']} duplicates skipped"
+        + (f", {retracted} retracted earlier (skipped)" if retracted else "")
     ]
 
 
@@ -376,36 +485,116 @@ def relationships_tables(rows: list[dict[str, Any]]) -> Iterator[Any]:
     )
 
 
+# The fields of a state answer that the text shows in its own words; any other field (one added
+# since) is shown by `_fields`, so that the text never hides what the JSON holds.
+STATE_SHOWN = {"relationship", "as_of", "known_at", "instruments", "projects", "meetings", "possibly"}
+STATE_SHOWN |= {"party_names"}
+INSTRUMENT_SHOWN = {
+    *("instrument", "kind", "title", "parties", "multilateral", "status", "signed_on", "in_force_from"),
+    *("expires_on", "extensions", "amendments", "terminated_on", "until_terminated", "renewal"),
+    *("current_term_ends", "notice_by", "supersedes", "superseded_by", "members"),
+}
+PROJECT_SHOWN = {
+    *("project", "title", "parties", "multilateral", "status", "launched_on", "planned_end"),
+    *("scope_changes", "funding", "ended_on", "completed_on", "terminated_on", "planned_start"),
+    *("disbursed", "spent", "members", "participants"),
+}
+MEETINGS_SHOWN = {"held", "last", "next", "overdue", "postponed", "series"}
+LAST_SHOWN = {"meeting", "occurred_on", "number", "series", "venue"}
+NEXT_SHOWN = {"meeting", "planned_for", "host"}
+WAITING_SHOWN = {"meeting", "planned_for", "announced_on", "postponed_on"}
+SERIES_SHOWN = {"series", "title", "held", "last_number", "suspended_since", "withdrawn_since", "members"}
+POSSIBLY_SHOWN = {"type", "id", "occurred_on"}
+DETAIL = " " * 13  # the indent of a thing's details under its status
+
+
+def plain(value: Any) -> str:
+    """Any JSON value in words: a list item by item, an object's fields as `name value`."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(
+            _words(name) if field is True else f"{_words(name)} {plain(field)}"
+            for name, field in value.items()
+            if field is not None and field is not False
+        )
+    if isinstance(value, list):
+        return "; ".join(plain(item) for item in value) or "none"
+    return str(value)
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _fields(thing: dict[str, Any], shown: set[str]) -> list[str]:
+    """The fields the text has no words of its own for, one a line (a list of objects, one item a line)."""
+    lines = []
+    for name, value in thing.items():
+        if name in shown or value is None or value == [] or value == {}:
+            continue
+        items = value if isinstance(value, list) and all(isinstance(i, dict) for i in value) else [value]
+        lines += [f"{_words(name)}: {plain(item)}" for item in items]
+    return lines
+
+
+def _also(item: dict[str, Any], shown: set[str]) -> str:
+    """An item's fields the line has no words for, after it."""
+    extra = _fields(item, shown)
+    return f" ({'; '.join(extra)})" if extra else ""
+
+
+def _header(thing: dict[str, Any], kind: str | None) -> str:
+    """A thing's id, kind, whether multilateral, parties and title."""
+    about = ", ".join(word for word in (kind, "multilateral" if thing["multilateral"] else None) if word)
+    return f"{f' ({about})' if about else ''} {', '.join(thing['parties'])}: {thing['title']}"
+
+
+def _instrument_details(i: dict[str, Any]) -> list[str]:
+    """Below an instrument's title: its dates and terms, each extension and amendment, its members,
+    and any other field."""
+    lines = list(instrument_lines(i))
+    return [
+        lines[0],
+        *(f"extended {e['occurred_on']}: expires {e['expires_on']}" for e in i["extensions"]),
+        *lines[1:],
+        *_fields(i, INSTRUMENT_SHOWN),
+    ]
+
+
+_INSTRUMENT_DATES = (
+    ("in_force_from", "in force from"),
+    ("expires_on", "expires"),
+    ("terminated_on", "terminated"),
+)
+_PROJECT_ENDS = (("ended_on", None), ("completed_on", "completed"), ("terminated_on", "terminated"))
+
+
+def _project_details(p: dict[str, Any]) -> list[str]:
+    """Below a project's title: its dates, money, each scope change, members and participants,
+    and any other field."""
+    ended = [f"{p['status']} {p[name]}" for name, label in _PROJECT_ENDS if not label and p.get(name)]
+    lines = list(project_lines(p))
+    return [", ".join([lines[0], *ended]), *lines[1:], *_fields(p, PROJECT_SHOWN)]
+
+
 def state_text(state: dict[str, Any]) -> Iterator[str]:
     known = f", as known at {state['known_at']}" if state["known_at"] else ""
     yield f"{state['relationship']} as of {state['as_of']}{known}"
     yield "Instruments:" if state["instruments"] else "Instruments: none"
     for i in state["instruments"]:
-        dates = f"signed {i['signed_on']}"
-        if i["in_force_from"]:
-            dates += f", in force from {i['in_force_from']}"
-        if i["expires_on"]:
-            dates += f", expires {i['expires_on']}"
-        if i["extensions"]:
-            dates += f" (extended {len(i['extensions'])}x)"
-        parties = ", ".join(i["parties"])
-        yield f"  {i['status'].upper():<10} {i['instrument']} ({i['kind']}) {parties}: {i['title']}"
-        yield f"             {dates}"
+        yield f"  {i['status'].upper():<10} {i['instrument']}{_header(i, i['kind'])}"
+        yield from (DETAIL + line for line in _instrument_details(i))
     yield "Projects:" if state["projects"] else "Projects: none"
     for p in state["projects"]:
-        funding = ", ".join(f"{total} {currency}" for currency, total in p["funding"].items())
-        end = f" to {p['planned_end']}" if p["planned_end"] else ""
-        yield f"  {p['status'].upper():<10} {p['project']} {', '.join(p['parties'])}: {p['title']}"
-        yield f"             launched {p['launched_on']}{end}" + (f"; funding {funding}" if funding else "")
-        for change in p["scope_changes"]:
-            yield f"             scope {change['occurred_on']}: {change['summary']}"
+        yield f"  {p['status'].upper():<10} {p['project']}{_header(p, None)}"
+        yield from (DETAIL + line for line in _project_details(p))
     meetings = state["meetings"]
     yield f"Meetings: {meetings['held']} held"
     if meetings["last"]:
-        last = meetings["last"]
-        number = f" ({ordinal(last['number'])} of {last['series']})" if last["number"] else ""
-        venue = f" at {last['venue']}" if last["venue"] else ""
-        yield f"  last: {last['meeting']}{number} on {last['occurred_on']}{venue}"
+        yield f"  last: {_last(meetings['last'])}{_also(meetings['last'], LAST_SHOWN)}"
     if meetings["next"]:
         upcoming = meetings["next"]
         host = f", host {upcoming['host']}" if upcoming["host"] else ""
@@ -415,16 +604,141 @@ def state_text(state: dict[str, Any]) -> Iterator[str]:
     for waiting in meetings["postponed"]:
         yield f"  postponed: {_waiting(waiting)}, postponed {waiting['postponed_on']} with no new date"
     for series in meetings["series"]:
+        title = f" ({series['title']})" if series["title"] else ""
         last_number = f", last number {series['last_number']}" if series["last_number"] else ""
         suspended = f", suspended since {series['suspended_since']}" if series["suspended_since"] else ""
-        yield f"  series {series['series']}: {series['held']} held{last_number}{suspended}"
+        withdrawn = f", withdrawn since {series['withdrawn_since']}" if series.get("withdrawn_since") else ""
+        yield f"  series {series['series']}{title}: {series['held']} held{last_number}{suspended}{withdrawn}"
+        if series.get("members"):
+            yield f"{'':13}members: {members_text(series['members'])}"
+        yield from (f"    {line}" for line in _fields(series, SERIES_SHOWN))
+    yield from (f"  {line}" for line in _fields(meetings, MEETINGS_SHOWN))
     yield from _possibly_text(state)
     if state.get("party_names"):
         yield "Parties: " + "; ".join(f"{party} {name}" for party, name in state["party_names"].items())
+    yield from (line[0].upper() + line[1:] for line in _fields(state, STATE_SHOWN))
+
+
+def _last(last: dict[str, Any]) -> str:
+    if last["number"]:
+        of = f" ({ordinal(last['number'])} of {last['series']})"
+    else:
+        of = f" (of {last['series']})" if last["series"] else ""
+    return f"{last['meeting']}{of} on {last['occurred_on']}" + (
+        f" at {last['venue']}" if last["venue"] else ""
+    )
+
+
+def instrument_lines(i: dict[str, Any]) -> Iterator[str]:
+    """An instrument's dates, terms, successions, amendments and members, a line each."""
+    extended = f"{len(i['extensions'])}x" if i["extensions"] else None
+    yield _labelled(
+        ("signed", i.get("signed_on")),
+        ("in force from", i.get("in_force_from")),
+        (
+            "expires",
+            f"{i['expires_on']} (extended {extended})"
+            if i.get("expires_on") and extended
+            else i.get("expires_on"),
+        ),
+        ("extended", None if i.get("expires_on") else extended),
+        (
+            "then" if i.get("expires_on") else "in force",
+            "until terminated" if i.get("until_terminated") else None,
+        ),
+        ("terminated", i.get("terminated_on")),
+    )
+    renewal = i.get("renewal")
+    if renewal:
+        notice = f" unless notice is given {renewal['notice']} before" if renewal["notice"] else ""
+        term = f"renews itself every {renewal['term']}{notice}"
+        if i.get("current_term_ends"):
+            term += f": current term ends {i['current_term_ends']}"
+        if i.get("notice_by"):
+            term += f", notice by {i['notice_by']}"
+        yield term
+    if i.get("supersedes"):
+        yield f"supersedes {i['supersedes']}"
+    if i.get("superseded_by"):
+        yield f"superseded by {i['superseded_by']}"
+    for change in i.get("amendments", ()):
+        yield f"amended {change['occurred_on']}: {change['summary']}"
+    if i.get("members"):
+        yield f"members: {members_text(i['members'])}"
+
+
+def project_lines(p: dict[str, Any]) -> Iterator[str]:
+    """A project's dates, money, scope changes, members and participants, a line each."""
+    yield _labelled(
+        ("launched", p.get("launched_on")),
+        ("to start", p.get("planned_start")),
+        ("to end", p.get("planned_end")),
+        ("completed", p.get("completed_on")),
+        ("terminated", p.get("terminated_on")),
+    )
+    money = "; ".join(
+        f"{label} {', '.join(f'{total} {currency}' for currency, total in p[name].items())}"
+        for name, label in (("funding", "funding"), ("disbursed", "disbursed"), ("spent", "spent"))
+        if p.get(name)
+    )
+    if money:
+        yield money
+    for change in p.get("scope_changes", ()):
+        yield f"scope {change['occurred_on']}: {change['summary']}"
+    if p.get("members"):
+        yield f"members: {members_text(p['members'])}"
+    if p.get("participants"):
+        yield "participants: " + ", ".join(f"{x['party']} ({x['role']})" for x in p["participants"])
+
+
+def dates_cell(*labelled: tuple[str, str | None]) -> str:
+    """Dates as entered, one per line with its label; those not given are left out."""
+    return "\n".join(f"{label} {value}" for label, value in labelled if value)
+
+
+def _labelled(*parts: tuple[str, str | None]) -> str:
+    """Values as entered after their labels, those not given left out: `signed 2012-01-23, in force
+    from 2012-03-15`."""
+    return ", ".join(f"{label} {value}" for label, value in parts if value)
+
+
+def members_text(members: list[dict[str, Any]]) -> str:
+    """Membership periods, those alike in one group: `KOR, JPN: signature 2012-01-23, bound 2012-03-15
+    by entry_into_force`; a party withdrawing, joining later or not yet bound said so."""
+    groups: dict[str, list[str]] = {}
+    for m in members:
+        groups.setdefault(_period_text(m), []).append(m["party"])
+    return "; ".join(f"{', '.join(parties)}: {period}" for period, parties in groups.items())
+
+
+def _period_text(m: dict[str, Any]) -> str:
+    text = f"{m['action']} {m['joined_on']}" + (
+        " (joining pending: not yet in effect)" if m.get("joining_pending") else ""
+    )
+    if m.get("bound_on") is None:
+        text += ", not yet bound"
+    elif (m.get("bound_on"), m.get("bound_by")) != (m["joined_on"], m["action"]):
+        text += f", bound {m['bound_on']} by {m['bound_by']}"
+    if m.get("withdrew_on"):
+        text += (
+            f", withdrawal pending: withdrawing {m['withdrew_on']} (notice given)"
+            if m.get("withdrawal_pending")
+            else ""
+        )
+        text += "" if m.get("withdrawal_pending") else f", withdrew {m['withdrew_on']}"
+    return text
+
+
+def _joined_later(members: list[dict[str, Any]]) -> bool:
+    """Whether a series' membership changed since it was established."""
+    return any(m["withdrew_on"] or m["joined_on"] != members[0]["joined_on"] for m in members)
 
 
 def _waiting(meeting: dict[str, Any]) -> str:
-    return f"{meeting['meeting']} planned for {meeting['planned_for']} (announced {meeting['announced_on']})"
+    return (
+        f"{meeting['meeting']} planned for {meeting['planned_for']} (announced {meeting['announced_on']})"
+        + _also(meeting, WAITING_SHOWN)
+    )
 
 
 def _possibly_text(state: dict[str, Any]) -> Iterator[str]:
@@ -432,7 +746,11 @@ def _possibly_text(state: dict[str, Any]) -> Iterator[str]:
     if state["possibly"]:
         yield f"Possibly by {state['as_of']} (dates that may or may not have come; not counted above):"
         for event in state["possibly"]:
-            yield f"  {event['occurred_on']:<12} {event['type']} {event['id']}"
+            yield f"  {event['occurred_on']:<12} {event['type']} {event['id']}{_also(event, POSSIBLY_SHOWN)}"
+
+
+def _dim(lines: list[str]) -> str:
+    return "".join(f"\n[dim]{escape(line)}[/]" for line in lines)
 
 
 def state_tables(state: dict[str, Any]) -> Iterator[Any]:
@@ -444,32 +762,33 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
         [
             [
                 status_cell(i["status"]),
-                f"{i['instrument']}\n[dim]{i['kind']}: {', '.join(i['parties'])}[/]",
+                f"{i['instrument']}\n[dim]{i['kind']}{', multilateral' * i['multilateral']}: "
+                f"{', '.join(i['parties'])}[/]",
                 dates_cell(
                     ("signed", i["signed_on"]),
                     ("in force", i["in_force_from"]),
                     ("expires", i["expires_on"]),
-                    ("extended", f"{len(i['extensions'])}x" if i["extensions"] else None),
+                    ("terminated", i.get("terminated_on")),
                 ),
-                escape(i["title"]),
+                escape(i["title"]) + _dim(_instrument_details(i)[1:]),
             ]
             for i in state["instruments"]
         ],
     )
     yield table(
         "Projects",
-        ["status", "project", "dates", "funding", "title"],
+        ["status", "project", "dates", "title"],
         [
             [
                 status_cell(p["status"]),
-                f"{p['project']}\n[dim]{', '.join(p['parties'])}[/]",
-                dates_cell(("launched", p["launched_on"]), ("ends", p["planned_end"])),
-                "\n".join(f"{total} {currency}" for currency, total in p["funding"].items()),
-                escape(p["title"])
-                + "".join(
-                    f"\n[dim]scope {change['occurred_on']}: {escape(change['summary'])}[/]"
-                    for change in p["scope_changes"]
+                f"{p['project']}\n[dim]{'multilateral: ' * p['multilateral']}{', '.join(p['parties'])}[/]",
+                dates_cell(
+                    ("launched", p["launched_on"]),
+                    ("ends", p["planned_end"]),
+                    *((label or p["status"], p.get(name)) for name, label in _PROJECT_ENDS),
                 ),
+                "\n".join(f"{total} {currency}" for currency, total in p["funding"].items()),
+                escape(p["title"]) + _dim(_project_details(p)[1:]),
             ]
             for p in state["projects"]
         ],
@@ -479,23 +798,31 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
     if meetings["last"]:
         last = meetings["last"]
         of = f"\n[dim]{ordinal(last['number'])} of {last['series']}[/]" if last["number"] else ""
-        rows.append(["last held", f"{last['meeting']}{of}", last["occurred_on"], escape(last["venue"] or "")])
+        of = of or (f"\n[dim]of {last['series']}[/]" if last["series"] else "")
+        rows.append(
+            [
+                "last held",
+                f"{last['meeting']}{of}",
+                last["occurred_on"],
+                escape((last["venue"] or "") + _also(last, LAST_SHOWN)),
+            ]
+        )
     if meetings["next"]:
         upcoming = meetings["next"]
         host = f"host {upcoming['host']}" if upcoming["host"] else ""
         rows.append(["next", upcoming["meeting"], upcoming["planned_for"], host])
     for waiting in meetings["overdue"]:
+        announced = f"announced {waiting['announced_on']}" + _also(waiting, WAITING_SHOWN)
+        rows.append(["[yellow]overdue[/]", waiting["meeting"], waiting["planned_for"], escape(announced)])
+    for waiting in meetings["postponed"]:
+        postponed = f"on {waiting['postponed_on']} (announced {waiting['announced_on']})"
         rows.append(
             [
-                "[yellow]overdue[/]",
+                "postponed",
                 waiting["meeting"],
                 waiting["planned_for"],
-                f"announced {waiting['announced_on']}",
+                escape(postponed + _also(waiting, WAITING_SHOWN)),
             ]
-        )
-    for waiting in meetings["postponed"]:
-        rows.append(
-            ["postponed", waiting["meeting"], waiting["planned_for"], f"on {waiting['postponed_on']}"]
         )
     held = f"Meetings: {meetings['held']} held"
     yield table(held, ["", "meeting", "when", "venue / host"], rows) if rows else held
@@ -508,28 +835,73 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
                 s["held"],
                 s["last_number"],
                 escape(s["title"] or "")
-                + (f"\n[yellow]suspended since {s['suspended_since']}[/]" if s["suspended_since"] else ""),
+                + (f"\n[yellow]suspended since {s['suspended_since']}[/]" if s["suspended_since"] else "")
+                + _dim(_fields(s, SERIES_SHOWN)),
             ]
             for s in meetings["series"]
         ],
         justify=RIGHT,
     )
+    yield from (escape(f"Meetings {line}") for line in _fields(meetings, MEETINGS_SHOWN))
     if state["possibly"]:
         yield table(
             f"Possibly by {state['as_of']} (not counted above)",
             ["occurred", "type", "id"],
-            [[e["occurred_on"], e["type"], e["id"]] for e in state["possibly"]],
+            [[e["occurred_on"], e["type"], e["id"] + _also(e, POSSIBLY_SHOWN)] for e in state["possibly"]],
         )
     if state.get("party_names"):
+        names = "; ".join(f"{party} {name}" for party, name in state["party_names"].items())
+        yield f"Parties: [dim]{escape(names)}[/]"
+    yield from (escape(line[0].upper() + line[1:]) for line in _fields(state, STATE_SHOWN))
+
+
+def changes_text(found: dict[str, Any]) -> Iterator[str]:
+    """What changed in a state answer between two times, and the events recorded and retracted then."""
+    until = found["until"] or "now"
+    yield f"{found['relationship']} as of {found['as_of']}: changes from {found['since']} to {until}"
+    for heading, things in (("Added", found["added"]), ("Removed", found["removed"])):
+        yield f"{heading}: " + (", ".join(f"{t['kind']} {t['id']}" for t in things) or "none")
+    yield "Changed:" if found["changed"] else "Changed: none"
+    for change in found["changed"]:
+        thing = "meetings" if change["id"] is None else f"{change['kind']} {change['id']}"
+        yield f"  {thing} {_words(change['field'])}: {plain(change['before'])} -> {plain(change['after'])}"
+    yield "Recorded:" if found["recorded"] else "Recorded: none"
+    yield from (f"  {line}" for line in log_text(found["recorded"]))
+    yield "Retracted:" if found["retracted"] else "Retracted: none"
+    for envelope in found["retracted"]:
+        retraction = envelope["retraction"]
+        yield f"  {envelope['position']:>6}  {envelope['type']}  {summary(envelope)}"
         yield (
-            "Parties: [dim]" + escape("; ".join(f"{p} {n}" for p, n in state["party_names"].items())) + "[/]"
+            f"          retracted by position {retraction['position']} at {retraction['recorded_at']} "
+            f"by {retraction['recorded_by']}: {retraction['data']['reason']}"
         )
+
+
+# What each row of the watch list says of its date as entered.
+DUE = {
+    "expiry": "expires {}",
+    "renewal": "term ends (expires {}, renews itself)",
+    "notice_by": "notice of termination due (expires {}, renews itself)",
+    "project_end": "planned to end {}",
+    "meeting": "planned for {}",
+    "overdue": "planned for {}, not known to have been held",
+}
+
+
+def upcoming_text(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{row['date']}  {row['what']:<11} {row['id']} ({row['relationship'] or ', '.join(row['parties'])}) "
+        + DUE[row["what"]].format(row["as_entered"])
+        + (f": {row['title']}" if row["title"] else "")
+        for row in rows
+    ]
 
 
 def history_text(items: list[dict[str, Any]]) -> list[str]:
     return [
         f"{e['occurred_on']:<22} {e['position']:>6}  {e['type']:<26} {summary(e)}"
         + (" [multilateral]" if e["multilateral"] else "")
+        + (f" [via {e['via']}]" if e.get("via") else "")
         + (f"  [RETRACTED: {e['reason']}]" if e["retracted"] else "")
         for e in items
     ]
@@ -540,6 +912,7 @@ def history_tables(items: list[dict[str, Any]]) -> Iterator[Any]:
     rows, styles = [], []
     for e in items:
         notes = ["multilateral"] if e["multilateral"] else []
+        notes += [f"via {e['via']}"] if e.get("via") else []
         if e["retracted"]:
             notes.append(f"[bold red]RETRACTED[/]: {escape(e['reason'])}")
         rows.append([e["occurred_on"], e["position"], e["type"], escape(summary(e)), "; ".join(notes)])

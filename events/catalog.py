@@ -7,13 +7,26 @@ from decimal import Decimal
 from typing import ClassVar, Literal
 
 from .dates import Edtf
-from .fields import Currency, EventRef, Names, NewPartyId, PartyRef, Slug, StateRef, Text
+from .fields import Currency, Duration, EventRef, Names, NewPartyId, PartyRef, Slug, StateRef, Text, Yes
 
 PartyKind = Literal["agency", "organisation", "framework", "other"]
 MeetingFormat = Literal["in_person", "online", "hybrid"]
-InstrumentKind = Literal["mou", "agreement", "treaty", "protocol", "arrangement", "declaration", "communique"]
-# Instruments of these kinds are in force from signing unless they say otherwise.
-IN_FORCE_ON_SIGNING = frozenset({"mou", "arrangement", "declaration", "communique"})
+InstrumentKind = Literal[
+    "mou", "agreement", "treaty", "protocol", "arrangement", "declaration", "communique", "action_plan"
+]
+# Instruments of these kinds are in force from signing unless they say otherwise, and bind
+# their signatories at once.
+IN_FORCE_ON_SIGNING = frozenset({"mou", "arrangement", "action_plan"})
+# Statements: adopted on signing, never "in force", binding nobody to anything.
+STATEMENTS = frozenset({"declaration", "communique"})
+# How a party joins an instrument, series or project; the acts after `signature` bind it.
+JoiningAction = Literal["signature", "ratification", "acceptance", "approval", "accession", "membership"]
+BINDING_ACTS = frozenset({"ratification", "acceptance", "approval", "accession", "membership"})
+# Acts that upgrade a signatory's membership (or, for a party that is not a member, open one).
+CONFIRMING_ACTS = frozenset({"ratification", "acceptance", "approval"})
+# IATI organisation roles and transaction types.
+ParticipantRole = Literal["funding", "accountable", "extending", "implementing"]
+FundingKind = Literal["commitment", "disbursement", "expenditure"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,21 @@ class Funding:
     amount: Decimal
     currency: Currency
     source: Text | None = None
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """An instrument that renews itself for `term` at each expiry, unless notice is given
+    `notice` before a term ends (ISO 8601 durations: P5Y, P6M)."""
+
+    term: Duration
+    notice: Duration | None = None
+
+
+@dataclass(frozen=True)
+class Participant:
+    party: PartyRef
+    role: ParticipantRole
 
 
 @dataclass(frozen=True)
@@ -64,6 +92,13 @@ class PartyRenamed(Event):
 
 
 @dataclass(frozen=True)
+class PartySucceeded(Event):
+    party: PartyRef  # the predecessor
+    successors: tuple[PartyRef, ...]  # one for a reorganisation or merger, several for a split
+    subject = "party"
+
+
+@dataclass(frozen=True)
 class InstrumentSigned(Event):
     instrument: Slug
     kind: InstrumentKind
@@ -73,6 +108,8 @@ class InstrumentSigned(Event):
     in_force_from: Edtf | None = None
     expires_on: Edtf | None = None
     extension_terms: Text | None = None
+    renewal: Renewal | None = None
+    supersedes: Slug | None = None
     areas: tuple[Text, ...] = ()
     place: Text | None = None
     under: Slug | None = None
@@ -84,13 +121,15 @@ class InstrumentSigned(Event):
 @dataclass(frozen=True)
 class InstrumentEnteredIntoForce(Event):
     instrument: Slug
+    parties: tuple[PartyRef, ...] = ()  # the signatories it binds; none given: every one not yet bound
     subject = "instrument"
 
 
 @dataclass(frozen=True)
 class InstrumentExtended(Event):
     instrument: Slug
-    expires_on: Edtf
+    expires_on: Edtf | None = None
+    until_terminated: Yes | None = None  # continues in force until terminated by notice
     basis: Text | None = None
     subject = "instrument"
 
@@ -106,7 +145,43 @@ class InstrumentAmended(Event):
 class InstrumentTerminated(Event):
     instrument: Slug
     reason: Text | None = None
+    effective_on: Edtf | None = None  # default: the day it occurred
     subject = "instrument"
+
+
+@dataclass(frozen=True)
+class MembershipChange(Event):
+    """Base of PartyJoined and PartyWithdrew: a party, exactly one thing it is a member of, and
+    the day it takes effect when that is not the day it occurred (a notice given a year ahead)."""
+
+    party: PartyRef
+    instrument: Slug | None = None
+    series: Slug | None = None
+    project: Slug | None = None
+    effective_on: Edtf | None = None
+
+    @property
+    def things(self) -> list[tuple[str, str]]:
+        """The (kind, id) of each thing it names: exactly one when the event is well formed."""
+        return [(kind, slug) for kind in ("instrument", "series", "project") if (slug := getattr(self, kind))]
+
+    @property
+    def subject(self) -> str | None:  # type: ignore[override]
+        things = self.things
+        return things[0][0] if len(things) == 1 else None
+
+    def effective(self, occurred_on: Edtf) -> Edtf:
+        return self.effective_on or occurred_on
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartyJoined(MembershipChange):
+    action: JoiningAction
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartyWithdrew(MembershipChange):
+    reason: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +262,9 @@ class ProjectLaunched(Event):
     title: Text
     parties: tuple[PartyRef, ...]
     under: Slug | None = None
+    planned_start: Edtf | None = None
     planned_end: Edtf | None = None
+    participants: tuple[Participant, ...] = ()
     funding: tuple[Funding, ...] = ()
     titles: Names | None = None
     subject = "project"
@@ -213,6 +290,7 @@ class ProjectFunded(Event):
     project: Slug
     amount: Decimal
     currency: Currency
+    kind: FundingKind | None = None  # a commitment unless it says otherwise
     source: Text | None = None
     subject = "project"
 
@@ -242,11 +320,14 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         PartyRegistered,
         PartyRenamed,
+        PartySucceeded,
         InstrumentSigned,
         InstrumentEnteredIntoForce,
         InstrumentExtended,
         InstrumentAmended,
         InstrumentTerminated,
+        PartyJoined,
+        PartyWithdrew,
         SeriesEstablished,
         SeriesSuspended,
         SeriesResumed,

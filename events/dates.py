@@ -43,6 +43,16 @@ _UNSPECIFIED_YEAR = re.compile(r"(\d{2}[\dX]X)[~?%]?")
 _UNSPECIFIED_MONTH = re.compile(r"(\d{4})-(XX|0[1-9]|1[0-2])-XX[~?%]?|(\d{4})-XX[~?%]?")
 
 
+# What a date looks like, for messages that refuse one.
+_FORMS = (
+    "EDTF dates: 2024-03-19, 2017-05 for a month, 2019 for a year, 2019-41 for the second half "
+    "of 2019, 2012~ for approximate, 2017-06-29/2017-06-30 for an interval"
+)
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name} | {
+    name.lower(): number for number, name in enumerate(calendar.month_abbr) if name
+}
+
+
 class DateError(ValueError):
     """A value that is not an EDTF date or interval this ledger accepts."""
 
@@ -87,7 +97,7 @@ def _parse(text: str) -> Edtf:
     if not isinstance(text, str) or not text:
         raise DateError("an EDTF date is required, for example 2024-03-19, 2017-05 or 2019")
     if text != "".join(text.split()):
-        raise DateError(f"{text!r} contains white space")
+        raise DateError(_refusal(text, f"{text!r} contains white space"))
     if text[0] in "[{":
         raise DateError(f"{text!r} is a set of dates; give one date or an interval")
     if "/" not in text:
@@ -179,10 +189,69 @@ def _library_parse(text: str):  # type: ignore[no-untyped-def]
     try:
         return library_parse(text)
     except (EDTFParseException, ValueError, TypeError):
-        raise DateError(
-            f"{text!r} is not an EDTF date (write 2024-03-19, 2017-05, 2019, 2019-41 for the "
-            "second half of 2019, 2012~ for approximate, or an interval like 2017-06-29/2017-06-30)"
-        ) from None
+        raise DateError(_refusal(text, f"{text!r} is not an EDTF date")) from None
+
+
+def _refusal(text: str, problem: str) -> str:
+    """Why a date is refused, with the forms accepted, and the date meant where it can be read."""
+    meant = _as_written(text)
+    return f"{text!r} is not an EDTF date: write {meant} ({_FORMS})" if meant else f"{problem} ({_FORMS})"
+
+
+def _as_written(text: str) -> str | None:
+    """The EDTF of a date written with a month's name: 'January 2019' is 2019-01, '23 Jan 2019' 2019-01-23."""
+    words = re.findall(r"[^\W\d_]+|\d+", text)
+    months = [_MONTHS[word.lower()] for word in words if word.lower() in _MONTHS]
+    numbers = [word for word in words if word.isdigit()]
+    years = [number for number in numbers if len(number) == 4]
+    days = [int(number) for number in numbers if len(number) <= 2]
+    if len(months) != 1 or len(years) != 1 or len(days) > 1 or len(words) != len(months) + len(numbers):
+        return None
+    meant = f"{years[0]}-{months[0]:02d}"
+    if days:
+        if not 1 <= days[0] <= calendar.monthrange(int(years[0]), months[0])[1]:
+            return None
+        meant += f"-{days[0]:02d}"
+    return meant
+
+
+_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """An ISO 8601 duration of whole years, months, weeks and days (`P5Y`, `P6M`, `P180D`), as entered."""
+
+    text: str
+    months: int
+    days: int
+
+    def after(self, day: date, times: int = 1) -> date:
+        """The day this long (`times` over) after a day; a month end is clamped (31 Jan + P1M: 28 Feb)."""
+        return _shift(day, self.months * times, self.days * times)
+
+    def before(self, day: date) -> date:
+        return _shift(day, -self.months, -self.days)
+
+
+def _shift(day: date, months: int, days: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    try:
+        shifted = date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+        return shifted + timedelta(days=days)
+    except (ValueError, OverflowError):  # beyond the calendar: as far as it goes
+        return date.max if months + days > 0 else date.min
+
+
+def parse_duration(text: str) -> Duration:
+    """An ISO 8601 duration of whole years, months, weeks and days: P5Y, P6M, P1Y6M, P2W, P180D."""
+    found = _DURATION.fullmatch(text) if isinstance(text, str) else None
+    if not found or text == "P":
+        raise DateError(f"{text!r} is not a duration: write P5Y (5 years), P6M (6 months), P2W or P180D")
+    years, months, weeks, days = (int(part or 0) for part in found.groups())
+    if not years + months + weeks + days:
+        raise DateError(f"{text!r} is no time at all: a duration is at least a day")
+    return Duration(text, years * 12 + months, weeks * 7 + days)
 
 
 # The calendar furthest ahead (Kiribati, UTC+14): a meeting held this morning in Seoul is
@@ -213,3 +282,27 @@ def _latest_day_at_hour(hour: str) -> date:
         return (datetime.fromisoformat(f"{hour}:00:00+00:00").astimezone(_FURTHEST_AHEAD)).date()
     except ValueError:
         raise DateError(f"{hour!r} is not a recording time") from None
+
+
+_DURATION_PARTS = re.compile(r"(\d+)([YMWD])")
+
+
+def shifted(day: date, duration: str, times: int = 1) -> date:
+    """A day moved by `times` an ISO 8601 duration (P5Y, P6M, P1Y6M, P90D; negative: back),
+    counted from that day in one step, a month end clamped: 2024-01-31 + 1 x P1M is 2024-02-29
+    and + 2 x P1M is 2024-03-31."""
+    parts = {unit: int(count) for count, unit in _DURATION_PARTS.findall(duration)}
+    months = day.year * 12 + day.month - 1 + times * (12 * parts.get("Y", 0) + parts.get("M", 0))
+    year, month = divmod(months, 12)
+    if not 1 <= year <= 9999:
+        raise DateError(f"{day.isoformat()} moved by {times} x {duration} leaves the calendar (0001-9999)")
+    moved = date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return moved + timedelta(days=times * (7 * parts.get("W", 0) + parts.get("D", 0)))
+
+
+def rough_days(duration: str) -> int:
+    """About how many days a duration lasts (a year 365 days, a month 30): enough to skip ahead."""
+    parts = {unit: int(count) for count, unit in _DURATION_PARTS.findall(duration)}
+    return max(
+        1, 365 * parts.get("Y", 0) + 30 * parts.get("M", 0) + 7 * parts.get("W", 0) + parts.get("D", 0)
+    )

@@ -22,6 +22,8 @@ Currency = NewType("Currency", str)  # an ISO 4217 code
 Text = NewType("Text", str)  # free text, not blank
 EventRef = int | str  # an event by position or id
 Names = NewType("Names", dict)  # {BCP 47 language tag: name or title}, e.g. {"ko": "환경부"}
+Duration = NewType("Duration", str)  # an ISO 8601 duration in years, months, weeks and days: P5Y, P6M
+Yes = NewType("Yes", bool)  # a flag that is given as true or left out
 
 MAX_TEXT = 20_000
 MAX_INT = 2**53  # larger integers do not survive RFC 8785 canonical JSON
@@ -29,6 +31,7 @@ MAX_NUMBER = 1_000_000
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._:-]{0,127}")
 _PARTY_ID = re.compile(r"[A-Z][A-Z0-9_.-]{1,31}")
 _LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Z]{2}|[0-9]{3}))?")
+_DURATION = re.compile(r"P(?=\d)(\d{1,4}Y)?(\d{1,5}M)?(\d{1,5}W)?(\d{1,6}D)?")
 _AMOUNT = re.compile(r"[0-9]{1,18}(\.[0-9]{1,12})?")
 
 
@@ -144,6 +147,22 @@ def _edtf(value: Any, path: str, _: PartyResolver) -> tuple[Edtf, str]:
         raise FieldError(path, str(error)) from None
 
 
+def _duration(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
+    if not isinstance(value, str) or not _DURATION.fullmatch(value) or value.strip("P0YMWD") == "":
+        raise FieldError(
+            path,
+            f"{value!r} is not an ISO 8601 duration of years, months, weeks or days (e.g. P5Y, P6M, P90D)",
+        )
+    return value, value
+
+
+def _yes(value: Any, path: str, _: PartyResolver) -> tuple[bool, bool]:
+    if value is not True:
+        got = "false" if value is False else type_name(value)
+        raise FieldError(path, f"expected true, or leave the field out; got {got}")
+    return True, True
+
+
 def _amount(value: Any, path: str, _: PartyResolver) -> tuple[Decimal, str]:
     if isinstance(value, float):
         raise FieldError(path, f'{value!r} is a float; write amounts as a string, e.g. "{value}"')
@@ -202,6 +221,8 @@ _SCALARS: dict[Any, Converter] = {
     Text: _text,
     Names: _names,
     Edtf: _edtf,
+    Duration: _duration,
+    Yes: _yes,
     Decimal: _amount,
     int: _number,
     EventRef: _event_ref,
@@ -287,7 +308,12 @@ def _loader(cls: type) -> Callable[[dict[str, Any]], Any]:
     def load_stored(data: dict[str, Any]) -> Any:
         if not casts:
             return cls(**data)
-        return cls(**{name: casts[name](value) if name in casts else value for name, value in data.items()})
+        return cls(
+            **{
+                name: casts[name](value) if name in casts and value is not None else value
+                for name, value in data.items()
+            }
+        )
 
     return load_stored
 

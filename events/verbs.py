@@ -3,14 +3,16 @@ they make; the days a query's dates stand for; the names of event types."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, fields
 from datetime import date
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from .catalog import EVENT_TYPES, Funding, Person
-from .dates import DateError, Edtf, today
-from .fields import Names
+from .catalog import EVENT_TYPES, IN_FORCE_ON_SIGNING, STATEMENTS, Funding, Participant, Person, Renewal
+from .dates import DateError, Duration, Edtf, parse_duration, today
+from .fields import Names, Yes
 
 # verb: (event type, the field given as the argument, help)
 VERBS: dict[str, tuple[str, str, str]] = {
@@ -22,7 +24,23 @@ VERBS: dict[str, tuple[str, str, str]] = {
     ),
     "extend": ("InstrumentExtended", "instrument", "Record an instrument extended to a new expiry."),
     "amend": ("InstrumentAmended", "instrument", "Record an amendment of an instrument."),
-    "terminate": ("InstrumentTerminated", "instrument", "Record an instrument terminated."),
+    "terminate": (
+        "InstrumentTerminated",
+        "instrument",
+        "Record an instrument terminated (for everyone; a party leaving it withdraws).",
+    ),
+    "join": (
+        "PartyJoined",
+        "party",
+        "Record a party joining an instrument, series or project: its signature, ratification, "
+        "acceptance, approval, accession or membership (a signatory's ratification binds it).",
+    ),
+    "withdraw": (
+        "PartyWithdrew",
+        "party",
+        "Record a party withdrawing from an instrument, series or project, given notice on --on "
+        "and taking effect on --effective-on; the others carry on.",
+    ),
     "establish-series": ("SeriesEstablished", "series", "Record a series of meetings established."),
     "suspend-series": ("SeriesSuspended", "series", "Record a series of meetings suspended."),
     "resume-series": ("SeriesResumed", "series", "Record a suspended series of meetings resumed."),
@@ -54,14 +72,24 @@ PARTY_VERBS: dict[str, tuple[str, str, str]] = {
         "party",
         "Record a party's new name (the id stays; the old name holds before).",
     ),
+    "succeed": (
+        "PartySucceeded",
+        "party",
+        "Record a party succeeded by others (a merger or reorganisation): they take over its relationships.",
+    ),
 }
 EXAMPLES = {
     "sign": "coopledger sign nies-nier-mou-2024 --kind mou --title 'MOU on waste recycling' "
-    "--party NIES --party NIER --on 2024-03-19 --expires-on 2029-03-31",
+    "--party NIES --party NIER --on 2024-03-19 --expires-on 2029-03-31 --renewal P5Y,P6M",
     "enter-into-force": "coopledger enter-into-force kor-usa-agreement --on 2012-03-15",
     "extend": "coopledger extend nies-nier-mou-2024 --expires-on 2034-03-31 --on 2029-05",
     "amend": "coopledger amend nies-nier-mou-2024 --summary 'Adds plastics' --on 2025-02",
-    "terminate": "coopledger terminate nies-nier-mou-2024 --reason 'Superseded' --on 2030",
+    "terminate": "coopledger terminate nies-nier-mou-2024 --reason 'Notice given' --on 2030-01 "
+    "--effective-on 2030-07",
+    "join": "coopledger join VNM --instrument minamata-convention --action ratification --on 2017-06-23 "
+    "--effective-on 2017-09-21",
+    "withdraw": "coopledger withdraw USA --instrument paris-agreement --on 2019-11-04 "
+    "--effective-on 2020-11-04 --reason 'Notice under Article 28'",
     "establish-series": "coopledger establish-series rok-china-jcec --title 'ROK-China Joint Committee' "
     "--party KOR --party CHN --on 199X",
     "suspend-series": "coopledger suspend-series rok-china-jcec --reason 'Paused' --on 2020-03",
@@ -73,9 +101,9 @@ EXAMPLES = {
     "meet": "coopledger meet rok-china-jcec-23 --party KOR --party CHN --series rok-china-jcec --number 23 "
     "--venue 'Lotte Hotel, Seoul' --head 'Kwon Sei-joong|Director-General|KOR' --on 2019-01-23",
     "launch": "coopledger launch clean-sky-project --title 'Clean Sky Project' --party KOR --party CHN "
-    "--funding '600000 USD' --on 2017-05",
+    "--participant NIER:implementing --funding '600000 USD' --planned-start 2017-06 --on 2017-05",
     "fund": "coopledger fund korea-asean-forest-restoration --amount 300000 --currency USD "
-    "--on 2012-07/2013-06",
+    "--kind disbursement --on 2012-07/2013-06",
     "rescope": "coopledger rescope clean-sky-project --summary 'Adds fine dust trajectories' --on 2019-01-23",
     "extend-project": "coopledger extend-project clean-sky-project --planned-end 2025 --on 2022",
     "complete": "coopledger complete clean-sky-project --summary 'Final report published' --on 2025-06",
@@ -83,6 +111,7 @@ EXAMPLES = {
     "retract": "coopledger retract 12 --reason 'Recorded twice'",
     "party rename": "coopledger party rename MEP --name 'Ministry of Ecology and Environment' "
     "--name-in 'zh=生态环境部' --alias MEE --on 2018-03",
+    "party succeed": "coopledger party succeed KOEM --successor KECO --on 2020-04",
     "party add": "coopledger party add NIER --name 'National Institute of Environmental Research' "
     "--kind agency --country KOR --on 2024-03-29",
 }
@@ -100,6 +129,8 @@ SINGULAR = {
     "observers": "observer",
     "names": "name_in",
     "titles": "title_in",
+    "successors": "successor",
+    "participants": "participant",
 }
 FIELD_HELP = {
     "kind": "What it is",
@@ -136,8 +167,19 @@ FIELD_HELP = {
     "format": "How it met",
     "chairs": "A chair",
     "observers": "An observing party",
+    "successors": "A party that succeeds it",
     "names": "Its name in another language, written TAG=NAME (e.g. ko=환경부)",
     "titles": "Its title in another language, written TAG=TITLE (e.g. ko=…)",
+    "renewal": "It renews itself for TERM at each expiry unless notice is given NOTICE before, "
+    "written TERM[,NOTICE] in ISO 8601 (e.g. P5Y,P6M)",
+    "supersedes": "The instrument it replaces (superseded once this one takes effect)",
+    "until_terminated": "It continues in force until terminated (after --expires-on, if given)",
+    "effective_on": "When it takes effect, if not on the day it occurred (EDTF)",
+    "instrument": "The instrument",
+    "project": "The project",
+    "action": "How the party joins (signature binds an agreement, treaty or protocol only once ratified)",
+    "planned_start": "When it is to start (EDTF)",
+    "participants": "A participant and its IATI role, written PARTY:ROLE (e.g. KOICA:funding)",
 }
 # The source's fields, in the order the options are listed.
 SOURCE = ("title", "url", "publisher", "published_on", "page")
@@ -148,7 +190,7 @@ class Option:
     """One option of a verb: the keyword it fills and how it is written.
 
     `kind` is how the value is read: str, int, Edtf (a date, checked when the event is),
-    Person, Funding, or the tuple of words a field allows.
+    Person, Funding, Renewal, Participant, Names, Yes (a flag), or the tuple of words a field allows.
     """
 
     flag: str
@@ -200,7 +242,9 @@ def _field(field: Field[Any], hint: Any) -> Option:
         "--" + SINGULAR.get(name, name).replace("_", "-"),
         name,
         f"{explained}{' (repeat the option for each)' if many else ''}.",
-        kind if isinstance(kind, tuple) or kind in (int, Edtf, Person, Funding, Names) else str,
+        kind
+        if isinstance(kind, tuple) or kind in (int, Edtf, Person, Funding, Names, Renewal, Participant, Yes)
+        else str,
         many or inner is Names,
         field.default is MISSING and field.default_factory is MISSING,
     )
@@ -214,7 +258,7 @@ def event_value(type_: str, subject: str, given: dict[str, Any]) -> dict[str, An
     data = {subject: given.pop(subject), **given}
     value: dict[str, Any] = {
         "type": type_,
-        "data": {k: _json(k, v) for k, v in data.items() if v not in (None, ())},
+        "data": {k: _json(k, v) for k, v in data.items() if v is not None and v is not False and v != ()},
     }
     value.update((name, field) for name, field in envelope.items() if field is not None)
     source = {name: field for name, field in source.items() if field is not None}
@@ -238,6 +282,38 @@ def parse_name_in(text: str) -> tuple[str, str]:
     return tag.strip(), name.strip()
 
 
+def parse_renewal(text: str) -> dict[str, str]:
+    """A renewal written TERM[,NOTICE], e.g. 'P5Y,P6M' (checked with the event)."""
+    term, _, notice = (part.strip() for part in text.partition(","))
+    if not term:
+        raise ValueError(f"{text!r}: write TERM[,NOTICE], e.g. 'P5Y,P6M'")
+    return {"term": term} | ({"notice": notice} if notice else {})
+
+
+def parse_participant(text: str) -> dict[str, str]:
+    """A participant written PARTY:ROLE, e.g. 'KOICA:funding' (checked with the event)."""
+    party, colon, role = (part.strip() for part in text.rpartition(":"))
+    if not colon or not party or not role:
+        raise ValueError(f"{text!r}: write PARTY:ROLE, e.g. 'KOICA:funding'")
+    return {"party": party, "role": role}
+
+
+def warning(event: dict[str, Any]) -> str | None:
+    """What a recorded event leaves open that the person recording it should know."""
+    data = event["data"]
+    kind = data.get("kind")
+    if (
+        event["type"] == "InstrumentSigned"
+        and kind not in IN_FORCE_ON_SIGNING | STATEMENTS
+        and not data.get("in_force_from")
+    ):
+        return (
+            f"note: {data['instrument']} ({kind}) stays signed, not in force, until its entry into force "
+            f"is recorded (coopledger enter-into-force {data['instrument']} --on DATE)"
+        )
+    return None
+
+
 def parse_person(text: str) -> dict[str, str]:
     """A signatory or head of delegation written NAME|TITLE|PARTY (title and party may be left out)."""
     parts = text.split("|")
@@ -255,6 +331,16 @@ def parse_funding(text: str) -> dict[str, str]:
     return grant | ({"source": parts[2]} if len(parts) == 3 else {})
 
 
+# How the options of structured fields are written, and read.
+WRITTEN: dict[Any, tuple[str, Callable[[str], Any]]] = {
+    Person: ("NAME|TITLE|PARTY", parse_person),
+    Funding: ("AMOUNT CURRENCY [SOURCE]", parse_funding),
+    Names: ("TAG=NAME", parse_name_in),
+    Renewal: ("TERM[,NOTICE]", parse_renewal),
+    Participant: ("PARTY:ROLE", parse_participant),
+}
+
+
 def as_of_day(as_of: Edtf | None) -> date:
     """The day a count "as of" a date runs to: the day it had certainly happened; today if none."""
     return (as_of or today()).day
@@ -266,6 +352,15 @@ def period(start: Edtf | None, end: Edtf | None) -> tuple[date | None, date | No
     if since and until and since > until:
         raise DateError(f"--from {start} is after --to {end}")
     return since, until
+
+
+def parse_within(text: str) -> Duration:
+    """--within: days, weeks, months or years (180d, 26w, 6m, 1y), or an ISO 8601 duration (P6M)."""
+    short = re.fullmatch(r"(\d+)([dwmy])", text.strip().lower())
+    try:
+        return parse_duration(f"P{short[1]}{short[2].upper()}" if short else text.strip().upper())
+    except DateError as error:
+        raise DateError(f"{text!r}: write days, weeks, months or years, e.g. 180d, 26w, 6m or 1y") from error
 
 
 def unknown_type(name: str) -> str | None:

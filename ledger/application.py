@@ -45,6 +45,8 @@ class Ledger:
         self.state = self.queries.state
         self.timeline = self.queries.timeline
         self.history = self.queries.history
+        self.changes = self.queries.changes
+        self.upcoming = self.queries.upcoming
         self.relationships = self.queries.relationships
         self.digest = self.queries.digest
         self.verify = self.queries.verify
@@ -63,13 +65,20 @@ class Ledger:
             return self._create(cursor)
 
     def _create(self, cursor: Cursor) -> str:
+        """Create the store if it is not there, or bring it up to this version: its read model
+        laid out anew and refilled, its triggers, and the contract it keeps from its next event."""
         if not self.store.has_schema(cursor):
             self.store.create(cursor)
             return "created"
         if self.store.current(cursor):
             return "current"
-        self.store.create(cursor)
+        self._upgrade(cursor)
         return "upgraded"
+
+    def _upgrade(self, cursor: Cursor, progress: Progress | None = None) -> int:
+        """Lay the read model out anew, as this version does, and fill it from the events."""
+        self.store.lay_out_anew(cursor)
+        return self._replay(cursor, progress)
 
     @contextmanager
     def _writing(self) -> Iterator[Writer]:
@@ -116,7 +125,7 @@ class Ledger:
 
     def grant_appender(self, role: str, apply: bool = True) -> list[str]:
         """Grant a PostgreSQL role what it needs to append and nothing that rewrites history."""
-        self.queries.require()
+        self.queries.require(read_model=False)
         if not isinstance(self.store, PostgresDatabase):
             raise LedgerError(
                 "roles are a PostgreSQL matter: on a SQLite file, file permissions decide who writes"
@@ -128,22 +137,25 @@ class Ledger:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Recreate every read model table from the events; returns how many were replayed."""
-        self.queries.require()
+        self.queries.require(read_model=False)
         with self.store.writing() as cursor:
-            self._create(cursor)
+            if not self.store.current(cursor):
+                return self._upgrade(cursor, progress)
             self.store.rebuilding(cursor)
             for table in sql.TABLES[1:]:
                 cursor.run(f"DELETE FROM {table}")
-            cursor.run(sql.SET_HEAD, (0, GENESIS, ""))
-            writer = Writer(self.store, cursor)
-            count = 0
-            for _, _, state in self.queries.stored_states():
-                envelope = orjson.loads(state)
-                writer.apply(decode(envelope))
-                count += 1
-                if count % PAGE == 0:
-                    writer.flush()
-                if progress:
-                    progress(1)
-            writer.finish()
+            return self._replay(cursor, progress)
+
+    def _replay(self, cursor: Cursor, progress: Progress | None) -> int:
+        cursor.run(sql.SET_HEAD, (0, GENESIS, ""))
+        writer = Writer(self.store, cursor)
+        count = 0
+        for _, _, state in self.queries.stored_states():
+            writer.apply(decode(orjson.loads(state)))
+            count += 1
+            if count % PAGE == 0:
+                writer.flush()
+            if progress:
+                progress(1)
+        writer.finish()
         return count

@@ -164,6 +164,19 @@ def postgres_guards(events_table: str, ledger: str, fixed: Sequence[str]) -> lis
         " IF EXISTS (SELECT 1 FROM added a WHERE NOT EXISTS ("
         + mine.format(position="a.position")
         + f")) AND NOT coopledger_rebuilding(TG_RELID) THEN {refused}; END IF; RETURN NULL; END $$",
+        # A successor's rows may copy an earlier event's, for a succession of this transaction.
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_succeeded() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
+        " IF EXISTS (SELECT 1 FROM added a WHERE NOT EXISTS ("
+        + mine.format(position="a.position")
+        + ") AND (a.succession IS NULL OR NOT EXISTS ("
+        + mine.format(position="a.succession")
+        + f"))) AND NOT coopledger_rebuilding(TG_RELID) THEN {refused}; END IF; RETURN NULL; END $$",
+        # They go only with the retraction of their succession, in this transaction.
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_unsucceeded() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
+        " IF coopledger_rebuilding(TG_RELID) OR OLD.succession IS NOT NULL AND EXISTS ("
+        "SELECT 1 FROM coopledger_log l WHERE l.position = OLD.succession AND EXISTS ("
+        + mine.format(position="l.retracted_by")
+        + f")) THEN RETURN OLD; END IF; {refused}; END $$",
         f"CREATE OR REPLACE FUNCTION coopledger_guard_removed() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
         f" IF NOT coopledger_rebuilding(TG_RELID) THEN {refused}; END IF; RETURN NULL; END $$",
         f"CREATE OR REPLACE FUNCTION coopledger_guard_fixed() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
@@ -210,7 +223,7 @@ def postgres_guards(events_table: str, ledger: str, fixed: Sequence[str]) -> lis
     ]
 
     def trigger(name: str, when: str, table: str, each: str, function: str) -> str:
-        added = " REFERENCING NEW TABLE AS added" if function == "added" else ""
+        added = " REFERENCING NEW TABLE AS added" if function in ("added", "succeeded") else ""
         return (
             f"CREATE OR REPLACE TRIGGER coopledger_guard_{name} {when} ON {table}{added}"
             f" FOR EACH {each} EXECUTE FUNCTION coopledger_guard_{function}()"
@@ -231,12 +244,20 @@ def postgres_guards(events_table: str, ledger: str, fixed: Sequence[str]) -> lis
         trigger("things_removed", "BEFORE TRUNCATE", things, "STATEMENT", "removed"),
         *(
             trigger(f"{table}_added", "AFTER INSERT", table, "STATEMENT", "added")
-            for table in (log, relationships, thing_events)
+            for table in (log, thing_events)
         ),
+        trigger(f"{relationships}_added", "AFTER INSERT", relationships, "STATEMENT", "succeeded"),
         trigger("log_removed", "BEFORE DELETE OR TRUNCATE", log, "STATEMENT", "removed"),
-        *(
-            trigger(f"{table}_removed", "BEFORE UPDATE OR DELETE OR TRUNCATE", table, "STATEMENT", "removed")
-            for table in (relationships, thing_events)
+        trigger(
+            f"{relationships}_removed", "BEFORE UPDATE OR TRUNCATE", relationships, "STATEMENT", "removed"
+        ),
+        trigger(f"{relationships}_unsucceeded", "BEFORE DELETE", relationships, "ROW", "unsucceeded"),
+        trigger(
+            f"{thing_events}_removed",
+            "BEFORE UPDATE OR DELETE OR TRUNCATE",
+            thing_events,
+            "STATEMENT",
+            "removed",
         ),
         *(
             trigger(f"{table}_fixed", "BEFORE UPDATE OR DELETE OR TRUNCATE", table, "STATEMENT", "fixed")
@@ -380,4 +401,6 @@ def appender_grants(
         f"GRANT INSERT ON coopledger_log, coopledger_relationship_events, coopledger_thing_events TO {role}",
         f"GRANT UPDATE (retracted_by, retracted_at) ON coopledger_log TO {role}",
         f"GRANT INSERT, UPDATE, DELETE ON coopledger_things TO {role}",
+        # A succession's rows go with its retraction (the guards let only those go).
+        f"GRANT DELETE ON coopledger_relationship_events TO {role}",
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LedgerError(Exception):
     """Bad input, an unknown party or a rejected event: nothing was written."""
@@ -22,12 +24,37 @@ class Stricter(Rejected):
     break it (`verify` warns, naming the position)."""
 
 
+class RetractedKey(Rejected):
+    """A key (or id) of an event that was retracted: the correction needs a key of its own."""
+
+    def __init__(self, kind: str, value: str, position: int, retraction: dict[str, Any]):
+        LedgerError.__init__(
+            self,
+            f"{kind} {value!r} is event #{position}, retracted on {retraction['recorded_at']} "
+            f"({retraction['data']['reason']}); record the correction under a new {kind}",
+        )
+        self.field = kind
+
+
 class LineError(LedgerError):
     """A rejected line of an import: the message starts with `line N:`."""
 
     def __init__(self, line: int, message: str):
         super().__init__(f"line {line}: {message}")
         self.line = line
+
+
+class BadLines(LineError):
+    """The rejected lines of an import, one a line (the first says `line N:`); nothing was imported."""
+
+    def __init__(self, errors: list[LineError], stopped: bool):
+        lines = [str(error) for error in errors]
+        if stopped:
+            lines.append(f"stopped reading at {len(errors)} bad lines; nothing was imported")
+        elif len(errors) > 1:
+            lines.append(f"{len(errors)} bad lines; nothing was imported")
+        LedgerError.__init__(self, "\n".join(lines))
+        self.line, self.errors = errors[0].line, errors
 
 
 class StoreMissing(LedgerError):

@@ -10,7 +10,7 @@ from typing import Any
 from ..events import FieldError, parse_event, parse_json
 from ..events.envelope import CONTENT_FIELDS
 from .chain import ENVELOPE_FIELDS
-from .errors import LineError, Rejected
+from .errors import BadLines, LineError, Rejected
 from .queries import PAGE, Progress
 from .writer import Writer
 
@@ -19,31 +19,47 @@ from .writer import Writer
 class ImportReport:
     recorded: int
     duplicates: int
+    retracted: int  # lines of events retracted since they were recorded: skipped, counted apart
     first: int | None  # position of the first event recorded
     last: int | None
 
 
+MAX_BAD_LINES = 20  # reported by one import before it stops reading
+
+
 def import_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
-    """Append every event, one JSON object a line; blank lines are skipped."""
-    recorded = duplicates = 0
+    """Append every event, one JSON object a line; blank lines are skipped.
+
+    A bad line does not stop the reading: up to MAX_BAD_LINES are reported together, and then
+    nothing is recorded (the caller's transaction is rolled back).
+    """
+    recorded = duplicates = retracted = 0
     first = last = None
+    bad: list[LineError] = []
     for number, line in enumerate(lines, start=1):
         if progress:
             progress(len(line))
         if not line.strip():
             continue
         try:
-            outcome = writer.append(parse_event(parse_json(line), writer.resolver()))
+            outcome = writer.append(parse_event(parse_json(line), writer.resolver()), skip_retracted=True)
         except (FieldError, Rejected) as error:
-            raise LineError(number, str(error)) from None
-        if outcome.duplicate:
+            bad.append(LineError(number, str(error)))
+            if len(bad) == MAX_BAD_LINES:
+                break
+            continue
+        if outcome.retracted:
+            retracted += 1
+        elif outcome.duplicate:
             duplicates += 1
         else:
             recorded += 1
             first, last = first or outcome.position, outcome.position
         if number % PAGE == 0:
             writer.flush()
-    return ImportReport(recorded, duplicates, first, last)
+    if bad:
+        raise BadLines(bad, stopped=len(bad) == MAX_BAD_LINES)
+    return ImportReport(recorded, duplicates, retracted, first, last)
 
 
 def restore_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | None = None) -> None:

@@ -50,7 +50,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 ),
                 CONTRACTS_SCHEMA,
                 *postgres_triggers(table, str(LEDGER_ID)),
-                *postgres_guards(table, str(LEDGER_ID), (CONTRACTS,)),
+                *postgres_guards(table, str(LEDGER_ID), (CONTRACTS, readmodel.READ_MODEL)),
             )
         ]
 

@@ -13,10 +13,12 @@ from typing import Any
 
 import orjson
 
-from ..events import Edtf, FieldError, Recorded, parse_stored
+from ..events import Edtf, EventRetracted, FieldError, Recorded, decode, parse_stored
+from ..events.dates import Duration, today
+from ..projections import changes as changed
 from ..projections import readmodel as sql
 from ..projections import relationship as folds
-from ..projections import things
+from ..projections import things, upcoming
 from ..projections import timeline as timelines
 from ..projections.membership import relationship_id
 from ..projections.parties import party_name
@@ -25,7 +27,7 @@ from .chain import GENESIS
 from .errors import LedgerError, NotFound, VerificationFailed
 from .files import ledger_files, write_whole
 from .store import Location, Reader, missing, reader
-from .verify import Verification, Verified, check_stored
+from .verify import Verification, Verified, check_stored, parse_digest
 
 PAGE = 1000  # rows of the audit log read at a time
 SCAN = 10_000  # events read at a time by export, verify, backup and rebuild
@@ -67,11 +69,14 @@ def _thing(cursor: Any, key: tuple[str, str]) -> Any:
         ) from None
 
 
-def known_at(text: str) -> str:
-    """--known-at: an ISO 8601 date (the end of that day) or timestamp, UTC without an offset."""
+def known_at(text: str, day_ends: bool = True) -> str:
+    """--known-at: an ISO 8601 date (the end of that day; its start unless `day_ends`) or
+    timestamp, UTC without an offset."""
     try:
         if len(text) == 10:
-            return timestamp(datetime.combine(date.fromisoformat(text), time.max, UTC))
+            return timestamp(
+                datetime.combine(date.fromisoformat(text), time.max if day_ends else time.min, UTC)
+            )
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise LedgerError(
@@ -84,17 +89,27 @@ def known_at(text: str) -> str:
 class Queries:
     """What can be asked of a ledger without changing it."""
 
-    def __init__(self, location: Location):
+    def __init__(self, location: Location, read_only: bool = False):
         self.location = location
-        self.db: Reader = reader(location)
+        self.db: Reader = reader(location, read_only)
 
     def close(self) -> None:
         self.db.close()
 
-    def require(self) -> None:
-        """Queries need a store: they never create one."""
+    def require(self, read_model: bool = True) -> None:
+        """Queries need a store (they never create one) and, most of them, its read model as this
+        version lays it out (they never rebuild it)."""
         if not self.db.exists():
             raise missing(self.location)
+        if read_model:
+            with self.db.reading() as cursor:
+                current = self.db.current(cursor)
+            if not current:
+                raise LedgerError(
+                    f"the ledger at {self.location} was written by an earlier version of coopledger; "
+                    "`coopledger rebuild` brings its read model up to date (it replays the events: "
+                    "nothing recorded changes)"
+                )
 
     def stored_states(self, after: int = 0) -> Iterator[tuple[int, str, bytes]]:
         """(position, topic, stored JSON) of every event after a position, page by page.
@@ -115,7 +130,7 @@ class Queries:
     def export(self) -> Iterator[bytes]:
         """Every stored event, each checked against the chain as it is read: nothing unreadable
         or altered is written out (the first such event raises, naming its position)."""
-        self.require()
+        self.require(read_model=False)
         previous = GENESIS
         for position, topic, state in self.stored_states():
             previous = check_stored(position, topic, state, previous)[0]
@@ -145,15 +160,19 @@ class Queries:
                 return
 
     def show(self, reference: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """One event by id or position, and the retraction of it if there is one."""
+        """One event by position, id or key, and the retraction of it if there is one."""
         self.require()
         position = reference.isascii() and reference.isdigit()
         if position and len(reference) > 15:
             raise NotFound(f"no event {reference} in the ledger")
-        column = "position" if position else "id"
-        value: int | str = int(reference) if position else reference.lower()
+        # A number is a position; anything else an id (any case), else a key (as written).
+        lookups = (
+            [("position", int(reference))] if position else [("id", reference.lower()), ("key", reference)]
+        )
         with self.db.reading() as cursor:
-            rows = cursor.rows(sql.LOG_ROW.format(column=column), (value,))
+            rows: list[sql.Row] = []
+            for column, value in lookups:
+                rows = rows or cursor.rows(sql.LOG_ROW.format(column=column), (value,))
             if not rows:
                 raise NotFound(f"no event {reference if position else repr(reference)} in the ledger")
             position, _, _, retracted_by = rows[0]
@@ -193,11 +212,14 @@ class Queries:
     def entries(self, rel: str, until: date | None) -> list[folds.Entry]:
         """The relationship's events that possibly happened by a day (all when None), with their
         retractions: those certainly done by then count, the others are listed as possible."""
+        day = (until or date.max).isoformat()
+        return self._entries(self.db.statements["relationship"], (rel, day, day))
+
+    def _entries(self, statement: str, params: tuple[Any, ...]) -> list[folds.Entry]:
+        """Events as a relationship sees them: rows of (exact, multilateral, retracted_by,
+        position, state, via)."""
         with self.db.reading() as cursor:
-            rows = cursor.rows(
-                self.db.statements["relationship"],
-                (self.db.ledger_id, rel, (until or date.max).isoformat()),
-            )
+            rows = cursor.rows(statement, (self.db.ledger_id, *params))
             retractions = {
                 position: self._event(cursor, position) for position in {row[2] for row in rows if row[2]}
             }
@@ -207,9 +229,37 @@ class Queries:
                 bool(exact),
                 bool(multilateral),
                 retractions.get(retracted_by) if retracted_by else None,
+                via,
             )
-            for exact, multilateral, retracted_by, position, state in rows
+            for exact, multilateral, retracted_by, position, state, via in rows
         ]
+
+    def whole(self, until: date) -> folds.Things:
+        """The events that shape one thing by a day, whichever pairs they belong to: read only when
+        the pair does not have them all already."""
+        day = until.isoformat()
+
+        def thing(key: things.Key, mine: list[folds.Entry]) -> list[folds.Entry]:
+            with self.db.reading() as cursor:
+                (count,) = cursor.rows(self.db.statements["thing_count"], (*key, day))[0]
+            if count == len(mine):
+                return mine
+            return self._entries(self.db.statements["thing"], (*key, day))
+
+        return thing
+
+    def country_of(self) -> Callable[[str], str | None]:
+        """The state each registered party belongs to (None for a state or a party with none)."""
+        countries: dict[str, str | None] = {}
+
+        def country(party: str) -> str | None:
+            if party not in countries:
+                with self.db.reading() as cursor:
+                    state = _thing(cursor, ("party", party))
+                countries[party] = state.country if state else None
+            return countries[party]
+
+        return country
 
     def state(
         self,
@@ -221,19 +271,117 @@ class Queries:
         lang: str | None = None,
     ) -> dict[str, Any]:
         rel = self.relationship(a, b)
-        return folds.state(rel, self.entries(rel, as_of.day), as_of, known, exact, self.namer(lang))
+        entries = self.entries(rel, as_of.day)
+        whole, countries, heirs = self.whole(as_of.day), self.country_of(), self.heirs(as_of.day)
+        return folds.state(
+            rel, entries, as_of, known, exact, self.namer(lang, known), whole, countries, heirs
+        )
 
-    def namer(self, lang: str | None = None) -> folds.Namer:
-        """Names of parties on a day (in a language, where one was recorded)."""
+    def heirs(self, day: date) -> Callable[[str], set[str]]:
+        """The parties that had taken over a party by a day: its successors, theirs, and so on."""
+        found: dict[str, set[str]] = {}
+
+        def heirs_of(party: str) -> set[str]:
+            if party not in found:
+                with self.db.reading() as cursor:
+                    state = _thing(cursor, ("party", party))
+                found[party] = set()
+                if state is not None and state.succeeded_on is not None and state.succeeded_on.day <= day:
+                    for successor in state.successors:
+                        found[party] |= {successor, *heirs_of(successor)}
+            return found[party]
+
+        return heirs_of
+
+    def ledger_entries(self) -> list[folds.Entry]:
+        """Every event of the ledger with its retraction, as a relationship's entries are: what the
+        exports fold, as of a day, into all the ledger's things."""
+        self.require()
+        recorded = [decode(orjson.loads(state)) for _, _, state in self.stored_states()]
+        retractions = {r.data.event: r for r in recorded if isinstance(r.data, EventRetracted)}
+        return [
+            folds.Entry(r, True, len(getattr(r.data, "parties", ())) > 2, retractions.get(r.id))
+            for r in recorded
+        ]
+
+    def namer(self, lang: str | None = None, known: str | None = None) -> folds.Namer:
+        """Names of parties on a day (in a language, where one was recorded), as known at a time."""
         parties: dict[str, Any] = {}
 
         def name(party: str, day: date) -> str:
             if party not in parties:
-                with self.db.reading() as cursor:
-                    parties[party] = _thing(cursor, ("party", party))
+                parties[party] = self._party(party, known)
             return party_name(party, parties[party], day, lang)
 
         return name
+
+    def _party(self, party: str, known: str | None) -> Any:
+        """A registered party's state (None for a state or an unknown id), as known at a time."""
+        with self.db.reading() as cursor:
+            if known is None:
+                return _thing(cursor, ("party", party))
+            rows = cursor.rows(self.db.statements["known_shaping"], (self.db.ledger_id, "party", party))
+        standing = (
+            decode(orjson.loads(state))
+            for state, recorded_at, retracted_at in rows
+            if recorded_at <= known and (retracted_at is None or retracted_at > known)
+        )
+        return things.refold(("party", party), standing)
+
+    def changes(
+        self,
+        party_a: str,
+        party_b: str,
+        since: str,
+        until: str | None = None,
+        as_of: Edtf | None = None,
+        exact: bool = False,
+    ) -> dict[str, Any]:
+        """What changed in the answer to `state` as of a day (default today) between the ledger as
+        known at two times (default: now), and the events of the pair and of its parties recorded
+        or retracted in between (SPEC section 6)."""
+        if until is not None and until <= since:
+            raise LedgerError(f"--since {since} is not before --until {until}")
+        as_of = as_of or today()
+        rel = self.relationship(party_a, party_b)
+        entries = self.entries(rel, None)
+        before, after = (
+            folds.state(rel, entries, as_of, known, exact, self.namer(None, known))
+            for known in (since, until)
+        )
+        window = lambda moment: since < moment and (until is None or moment <= until)
+        recorded = [
+            e.event.envelope for e in entries if (e.exact or not exact) and window(e.event.recorded_at)
+        ]
+        retracted = [
+            {**e.event.envelope, "retraction": e.retraction.envelope}
+            for e in entries
+            if (e.exact or not exact) and e.retraction is not None and window(e.retraction.recorded_at)
+        ]
+        pair = rel.split("~")
+        with self.db.reading() as cursor:
+            rows = cursor.rows(
+                self.db.statements["party_events"],
+                (self.db.ledger_id, *map(sql.naming, pair), *(since, until or "~") * 2),
+            )
+            for retracted_by, state in rows:
+                envelope = orjson.loads(state)
+                if exact and envelope["data"]["party"] not in pair:
+                    continue
+                if window(envelope["recorded_at"]):
+                    recorded.append(envelope)
+                retraction = self._envelope(cursor, retracted_by) if retracted_by else None
+                if retraction and window(retraction["recorded_at"]):
+                    retracted.append({**envelope, "retraction": retraction})
+        return {
+            "relationship": rel,
+            "as_of": as_of.text,
+            "since": since,
+            "until": until,
+            **changed.difference(before, after),
+            "recorded": sorted(recorded, key=lambda envelope: envelope["position"]),
+            "retracted": sorted(retracted, key=lambda envelope: envelope["retraction"]["position"]),
+        }
 
     def timeline(
         self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False
@@ -241,7 +389,9 @@ class Queries:
         """The relationship's picture as of a day, titled with the parties in the order asked."""
         rel = self.relationship(a, b)
         named = f"{self.party(a)}–{self.party(b)}"
-        return timelines.build(named, self.entries(rel, as_of.day), as_of, known, exact)
+        entries = self.entries(rel, as_of.day)
+        pair = folds.Pair.of(rel, self.country_of(), exact)
+        return timelines.build(named, entries, as_of, known, exact, self.whole(as_of.day), pair)
 
     def history(
         self,
@@ -257,18 +407,21 @@ class Queries:
         return folds.history(self.entries(rel, end), start, end, known, exact, self.namer(lang))
 
     def relationships(self, as_of: date, exact: bool = False) -> list[dict[str, Any]]:
-        """Every relationship with what counts in it as of a day."""
+        """Every relationship with what counts in it as of a day, and its first and last dates as entered."""
         self.require()
-        statement = self.db.statements["relationships"].format(filters="AND r.exact = 1" if exact else "")
+        filters = {"filters": "AND r.exact = 1" if exact else ""}
         with self.db.reading() as cursor:
-            rows = cursor.rows(statement, (as_of.isoformat(),))
+            rows = cursor.rows(self.db.statements["relationships"].format(**filters), (as_of.isoformat(),))
+            ends = cursor.rows(
+                self.db.statements["ends"].format(**filters), (as_of.isoformat(), self.db.ledger_id)
+            )
         found: dict[str, dict[str, Any]] = {}
         counted = {
             "InstrumentSigned": "instruments",
             "ProjectLaunched": "projects",
             "MeetingHeld": "meetings",
         }
-        for rel, type_, count, first, last in rows:
+        for rel, type_, count, _, _ in rows:
             item = found.setdefault(
                 rel,
                 {
@@ -277,19 +430,54 @@ class Queries:
                     "instruments": 0,
                     "projects": 0,
                     "meetings": 0,
-                    "first": first,
-                    "last": last,
+                    "first": None,
+                    "last": None,
                 },
             )
             item["events"] += count
             if type_ in counted:
                 item[counted[type_]] += count
-            item["first"], item["last"] = min(item["first"], first), max(item["last"], last)
+        for rel, first, last, state in ends:
+            occurred_on = orjson.loads(state)["occurred_on"]
+            for end, is_it in (("first", first), ("last", last)):
+                if is_it:
+                    found[rel][end] = occurred_on
         return [found[rel] for rel in sorted(found)]
+
+    def upcoming(
+        self, within: Duration, party: str | None = None, as_of: Edtf | None = None
+    ) -> list[dict[str, Any]]:
+        """The watch list from a day (default today) to `within` after it, across every relationship
+        (or a party's, with its organisations'): each thing that may fall due, folded as of the day."""
+        self.require()
+        as_of = as_of or today()
+        wanted = self.party(party) if party else None
+        with self.db.reading() as cursor:
+            stored = [
+                (kind, slug, things.decode(kind, state)) for kind, slug, state in cursor.rows(sql.WATCHED)
+            ]
+            countries = {slug: state.country for kind, slug, state in stored if kind == "party"}
+            due = [
+                self._as_of(cursor, (kind, slug), as_of.day)
+                for kind, slug, state in stored
+                if kind in ("instrument", "project", "meeting")
+                and upcoming.may_fall_due(state, as_of.day)
+                and (wanted is None or any(wanted in (p, countries.get(p)) for p in state.parties))
+            ]
+        titles = {slug: state.title for kind, slug, state in stored if kind == "series"}
+        return upcoming.upcoming(
+            (thing for thing in due if thing), as_of.day, within.after(as_of.day), titles
+        )
+
+    def _as_of(self, cursor: Any, key: things.Key, day: date) -> Any:
+        """A thing as of a day: folded from its events that count by then, by day then position."""
+        rows = cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
+        events = sorted((decode(orjson.loads(row[0])) for row in rows), key=lambda e: (e.day, e.position))
+        return things.refold(key, (event for event in events if event.day is not None and event.day <= day))
 
     def digest(self) -> str:
         """POSITION:HASH of the last recorded event."""
-        self.require()
+        self.require(read_model=False)
         with self.db.reading() as cursor:
             last = cursor.rows(self.db.statements["last"], (self.db.ledger_id,))
         if not last:
@@ -298,14 +486,33 @@ class Queries:
         return f"{position}:{readable(position, state).envelope['hash']}"
 
     def verify(self, digest: str | None = None, progress: Progress | None = None) -> Verified:
-        """Check the events and the read model (see `ledger.verify`); raise at the first problem."""
-        self.require()
+        """Check the events and the read model (see `ledger.verify`); raise at the first problem.
+        A read model of an earlier version (queries refuse it until `rebuild`) is not compared:
+        the chain and every event's decoding are."""
+        self.require(read_model=False)
         with self.db.reading() as cursor:
-            return Verification(self.db, cursor, digest, progress).run()
+            if self.db.current(cursor):
+                return Verification(self.db, cursor, digest, progress).run()
+        expected = parse_digest(digest) if digest else None
+        previous, position = GENESIS, 0
+        for version, topic, state in self.stored_states():
+            position += 1
+            if version != position:
+                raise VerificationFailed(f"position {position}: missing (the next stored event is {version})")
+            previous = check_stored(position, topic, state, previous)[0]
+            if expected and expected[0] == position and expected[1] != previous:
+                raise VerificationFailed(f"position {position}: does not match the digest {digest}")
+            if progress:
+                progress(1)
+        if expected and expected[0] > position:
+            raise VerificationFailed(
+                f"position {position + 1}: missing; the digest {digest} names a longer ledger"
+            )
+        return Verified(position, f"{position}:{previous}", {"chain": position, "decoded": position})
 
     def backup(self, path: Path) -> Verified:
         """Write every event up to the head as it is now, checked, to a file (written whole or not at all)."""
-        self.require()
+        self.require(read_model=False)
         last = int(self.digest().split(":")[0])
         previous = GENESIS
 

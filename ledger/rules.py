@@ -9,6 +9,7 @@ from functools import singledispatch
 from typing import Any
 
 from ..events import (
+    CONFIRMING_ACTS,
     Draft,
     Edtf,
     Event,
@@ -21,14 +22,18 @@ from ..events import (
     MeetingHeld,
     MeetingPostponed,
     MeetingScheduled,
+    PartyJoined,
     PartyRegistered,
     PartyRenamed,
+    PartySucceeded,
+    PartyWithdrew,
     ProjectCompleted,
     ProjectExtended,
     ProjectFunded,
     ProjectLaunched,
     ProjectScopeChanged,
     ProjectTerminated,
+    Recorded,
     SeriesEstablished,
     SeriesResumed,
     SeriesSuspended,
@@ -37,6 +42,7 @@ from ..events.dates import latest_today
 from ..events.states import state_by_name, state_candidates, state_code, state_suggestions
 from ..projections.instruments import Instrument
 from ..projections.meetings import Meeting, Series, number_key
+from ..projections.membership import Members, dependent, members_on, withdrew
 from ..projections.parties import Party
 from ..projections.projects import Project
 from ..projections.things import Lookup
@@ -120,9 +126,23 @@ def check(draft: Draft, get: Lookup, today: date | None = None, contract: int = 
             f"{occurred_on} has not happened yet; record what happened, and date an announcement "
             "on the day it was made",
         )
+    for field, party in _party_fields(draft.data):
+        named: Party | None = get(("party", party))
+        if (
+            named
+            and named.succeeded_on
+            and occurred_on is not None
+            and occurred_on.day > named.succeeded_on.day
+        ):
+            raise Rejected(
+                field,
+                f"{party} was succeeded by {', '.join(named.successors)} on {named.succeeded_on}; "
+                "name its successor",
+            )
     parties = getattr(draft.data, "parties", None)
     if parties is not None:
-        _distinct_parties(parties)
+        # An entry into force lists the members it binds (any number); the others, two or more parties.
+        _distinct_parties(parties, 0 if isinstance(draft.data, InstrumentEnteredIntoForce) else 2)
     try:
         _check(draft.data, draft, get)
     except Stricter:
@@ -131,22 +151,34 @@ def check(draft: Draft, get: Lookup, today: date | None = None, contract: int = 
 
 
 def check_retraction(
-    position: int, type_: str, retracted: bool, dependent: Callable[[], tuple[int, str, str] | None]
+    position: int, type_: str, retracted: bool, dependent: Callable[[], tuple[int, str] | None]
 ) -> None:
     """Raise Rejected when the event at a position cannot be retracted: a retraction, one
     retracted already, or one an unretracted event depends on (`dependent` gives its position and
-    the kind and id of the thing that makes it depend)."""
+    what it depends on: `event 12`, `party 'x'`)."""
     if type_ == "EventRetracted":
         raise Rejected("data.event", f"event {position} is a retraction; retractions cannot be retracted")
     if retracted:
         raise Rejected("data.event", f"event {position} is already retracted")
     found = dependent()
     if found:
-        raise Rejected("data.event", f"event {found[0]} depends on {found[1]} {found[2]!r}; retract it first")
+        raise Rejected("data.event", f"event {found[0]} depends on {found[1]}; retract it first")
 
 
-def _distinct_parties(parties: tuple[str, ...]) -> None:
-    if len(parties) < 2:
+def _party_fields(event: Event) -> list[tuple[str, str]]:
+    """The fields of an event that name a party, with the party each names."""
+    fields = [(f"data.parties[{i}]", party) for i, party in enumerate(getattr(event, "parties", ()))]
+    fields += [(f"data.observers[{i}]", party) for i, party in enumerate(getattr(event, "observers", ()))]
+    if getattr(event, "host", None):
+        fields.append(("data.host", event.host))  # type: ignore[attr-defined]
+    for name in ("signatories", "chairs", "heads_of_delegation"):
+        people = getattr(event, name, ())
+        fields += [(f"data.{name}[{i}].party", p.party) for i, p in enumerate(people) if p.party]
+    return fields
+
+
+def _distinct_parties(parties: tuple[str, ...], at_least: int) -> None:
+    if len(parties) < at_least:
         raise Rejected("data.parties", "needs two or more parties")
     seen: set[str] = set()
     for index, party in enumerate(parties):
@@ -221,8 +253,33 @@ def _(event: PartyRenamed, draft: Draft, get: Lookup) -> None:
     party: Party | None = get(("party", event.party))
     if party is None:
         raise Rejected("data.party", f"{event.party} is a state: its name is the one ISO 3166 gives it")
+    if party.succeeded_on:
+        raise Rejected(
+            "data.party", f"{event.party} was succeeded on {party.succeeded_on}; it keeps its last name"
+        )
     _new_ids(_aliases(event.aliases), get)
     _not_a_state(event.name)
+
+
+@_check.register
+def _(event: PartySucceeded, draft: Draft, get: Lookup) -> None:
+    predecessor: Party | None = get(("party", event.party))
+    if predecessor is None:
+        raise Rejected("data.party", f"{event.party} is a state; a succession is between registered parties")
+    if predecessor.succeeded_on:
+        raise Rejected(
+            "data.party",
+            f"{event.party} was already succeeded by {', '.join(predecessor.successors)} "
+            f"on {predecessor.succeeded_on}",
+        )
+    for index, successor in enumerate(event.successors):
+        field = f"data.successors[{index}]"
+        if successor == event.party:
+            raise Rejected(field, f"{successor} is the predecessor itself")
+        if successor in event.successors[:index]:
+            raise Rejected(field, f"names {successor} twice")
+        if get(("party", successor)) is None:
+            raise Rejected(field, f"{successor} is a state; a succession is between registered parties")
 
 
 @_check.register
@@ -235,6 +292,23 @@ def _(event: InstrumentSigned, draft: Draft, get: Lookup) -> None:
             raise Rejected("data.in_force_from", f"{event.in_force_from.text} is after expires_on")
     if event.under:
         _existing(get, "instrument", event.under, "data.under")
+    if event.renewal and not event.expires_on:
+        raise Rejected("data.renewal", "needs expires_on: the day its first term ends")
+    if event.supersedes:
+        _supersedable(event, draft, get)
+
+
+def _supersedable(event: InstrumentSigned, draft: Draft, get: Lookup) -> None:
+    """The instrument a new one replaces: recorded before it, sharing a party, still live."""
+    field = "data.supersedes"
+    old: Instrument = _existing(get, "instrument", event.supersedes, field)  # type: ignore[arg-type]
+    _not_before(draft, old.signed_on, f"the signing of {old.instrument!r}")
+    if not {*old.parties, *(m.party for m in old.members)} & set(event.parties):
+        raise Rejected(field, f"instrument {old.instrument!r} has no party in common with this one")
+    if old.terminated_on is not None:
+        raise Rejected(field, f"instrument {old.instrument!r} was terminated ({old.terminated_on})")
+    if old.superseded_by is not None:
+        raise Rejected(field, f"instrument {old.instrument!r} is already superseded by {old.superseded_by!r}")
 
 
 def _live_instrument(
@@ -250,20 +324,43 @@ def _live_instrument(
 @_check.register
 def _(event: InstrumentEnteredIntoForce, draft: Draft, get: Lookup) -> None:
     instrument = _live_instrument(event, draft, get)
-    if instrument.in_force_from is not None:
+    assert draft.occurred_on is not None
+    if instrument.statement:
         raise Rejected(
             "data.instrument",
-            f"instrument {event.instrument!r} is already in force (from its in_force_from, an "
-            f"earlier entry into force, or its signing as a {instrument.kind})",
+            f"instrument {event.instrument!r} is a {instrument.kind}: adopted when signed, never in force",
         )
+    if instrument.entered:
+        raise Rejected(
+            "data.instrument",
+            f"instrument {event.instrument!r} is already in force from {instrument.in_force_from} "
+            "(its in_force_from, or an earlier entry into force)",
+        )
+    for index, party in enumerate(event.parties):
+        if instrument.period_of(party, draft.occurred_on.day) is None:
+            raise Rejected(
+                f"data.parties[{index}]",
+                f"{party} is not a member of instrument {event.instrument!r} on {draft.occurred_on}",
+            )
 
 
 @_check.register
 def _(event: InstrumentExtended, draft: Draft, get: Lookup) -> None:
     instrument = _live_instrument(event, draft, get)
-    if instrument.expiry is None:
-        raise Rejected("data.instrument", f"instrument {event.instrument!r} has no expiry to extend")
-    _after(event.expires_on, instrument.expiry.day, "data.expires_on", "the current expiry")
+    assert draft.occurred_on is not None
+    if event.expires_on is None:
+        if not event.until_terminated:
+            raise Rejected("data.expires_on", "required: the new expiry, or until_terminated: true, or both")
+        if instrument.until_terminated:
+            raise Rejected(
+                "data.until_terminated", f"instrument {event.instrument!r} already runs until terminated"
+            )
+        return
+    term_ends = instrument.current_term_ends(draft.occurred_on.day)
+    if term_ends is not None:  # a self-renewing instrument: terms restart from the new expiry
+        _after(event.expires_on, term_ends, "data.expires_on", "the end of its current term")
+    elif instrument.expiry is not None:
+        _after(event.expires_on, instrument.expiry.day, "data.expires_on", "the current expiry")
 
 
 @_check.register
@@ -274,7 +371,13 @@ def _(event: InstrumentAmended, draft: Draft, get: Lookup) -> None:
 
 @_check.register
 def _(event: InstrumentTerminated, draft: Draft, get: Lookup) -> None:
-    _live_instrument(event, draft, get)
+    instrument = _live_instrument(event, draft, get)
+    _effective_not_before(event.effective_on, instrument.signed_on, "its signing")
+
+
+def _effective_not_before(effective_on: Edtf | None, start: Edtf, what: str) -> None:
+    if effective_on is not None and effective_on.latest < start.earliest:
+        raise Rejected("data.effective_on", f"{effective_on} is before {what} ({start.earliest.isoformat()})")
 
 
 @_check.register
@@ -368,8 +471,16 @@ def _(event: ProjectLaunched, draft: Draft, get: Lookup) -> None:
     _new(get, "project", event.project, "data.project")
     if event.planned_end:
         _after(event.planned_end, draft.occurred_on.day, "data.planned_end", "the launch day")
+        if event.planned_start:
+            _after(event.planned_end, event.planned_start.day, "data.planned_end", "the planned start")
     if event.under:
         _existing(get, "instrument", event.under, "data.under")
+    for index, participant in enumerate(event.participants):
+        if participant.party not in event.parties:
+            raise Rejected(
+                f"data.participants[{index}].party",
+                f"{participant.party} is not one of the project's parties",
+            )
 
 
 def _live_project(
@@ -403,3 +514,109 @@ def _(event: ProjectExtended, draft: Draft, get: Lookup) -> None:
 def _(event: ProjectFunded, draft: Draft, get: Lookup) -> None:
     project: Project = _existing(get, "project", event.project, "data.project")
     _not_before(draft, project.launched_on, "its launch")
+
+
+# --- membership: each rule asked of the thing's membership on the day the change takes effect
+
+_FOUNDED = {
+    "instrument": ("signed_on", "its signing"),
+    "series": ("established_on", "the series was established"),
+    "project": ("launched_on", "its launch"),
+}
+
+
+def _member_thing(event: PartyJoined | PartyWithdrew, draft: Draft, get: Lookup) -> tuple[Members, Edtf]:
+    """The one thing a joining or withdrawal names, live on the day it takes effect; and that day."""
+    named = event.things
+    if len(named) != 1:
+        raise Rejected("data", "give exactly one of instrument, series or project")
+    (kind, slug), on = named[0], draft.occurred_on
+    assert on is not None
+    thing: Any = _existing(get, kind, slug, f"data.{kind}")
+    effective = event.effective(on)
+    attribute, what = _FOUNDED[kind]
+    _not_before(draft, getattr(thing, attribute), what)
+    _effective_not_before(event.effective_on, getattr(thing, attribute), what)
+    ended = _ended_by(thing, kind, effective.day, get)
+    if ended:
+        raise Rejected(f"data.{kind}", f"{kind} {slug!r} {ended} before {effective}")
+    return thing, effective
+
+
+def _ended_by(thing: Any, kind: str, day: date, get: Lookup) -> str | None:
+    """How a thing had ended by a day, if it had: terminated, expired, superseded, completed."""
+    if isinstance(thing, Instrument):
+        successor = get(("instrument", thing.superseded_by)) if thing.superseded_by else None
+        effect = successor.effective_from() if successor else None
+        status = thing.status(day, effect.day if effect else None)
+        return f"was {status}" if status in ("terminated", "expired", "superseded") else None
+    if isinstance(thing, Project) and thing.ended_on is not None and thing.ended_on.day <= day:
+        return f"was {thing.ending} on {thing.ended_on}"
+    return None
+
+
+@_check.register
+def _(event: PartyJoined, draft: Draft, get: Lookup) -> None:
+    thing, effective = _member_thing(event, draft, get)
+    kind, slug = event.things[0]
+    current = thing.period_of(event.party, effective.day)
+    since = f"since {current.joined_on} by {current.action}, position {current.position}" if current else ""
+    if current is not None and event.action in CONFIRMING_ACTS:
+        if not current.signatory:
+            bound = f", bound by its {current.act}" if current.act else ""
+            raise Rejected(
+                "data.action",
+                f"{event.party} is a member of {kind} {slug!r} on {effective} ({since}{bound}), not a "
+                f"signatory whose {event.action} is still to come",
+            )
+        return
+    if current is not None:
+        raise Rejected(
+            "data.party",
+            f"{event.party} is already a member of {kind} {slug!r} on {effective} ({since}); "
+            "a party joins again once its withdrawal has taken effect",
+        )
+    later = [m for m in thing.members if m.party == event.party and m.joined_on.day > effective.day]
+    if later:
+        raise Rejected(
+            "data.effective_on",
+            f"{event.party} joins {kind} {slug!r} on {later[0].joined_on} (position {later[0].position}); "
+            f"a joining on {effective} before it would leave two memberships open",
+        )
+
+
+@_check.register
+def _(event: PartyWithdrew, draft: Draft, get: Lookup) -> None:
+    thing, effective = _member_thing(event, draft, get)
+    kind, slug = event.things[0]
+    current = thing.period_of(event.party, effective.day)
+    if current is None:
+        raise Rejected("data.party", f"{event.party} is not a member of {kind} {slug!r} on {effective}")
+    if current.withdrew_on is not None:
+        raise Rejected(
+            "data.party",
+            f"{event.party} has already given notice ({current.notice_on}) of its withdrawal from "
+            f"{kind} {slug!r}, effective {current.withdrew_on}",
+        )
+    if effective.day <= current.joined_on.day or (current.act_on and effective.day <= current.act_on.day):
+        joined_on = current.act_on or current.joined_on
+        raise Rejected("data.effective_on", f"{effective} is not after its joining ({joined_on})")
+    assert draft.occurred_on is not None
+    after = withdrew(thing.members, event.party, effective, draft.occurred_on, 0)
+    ends = sorted({effective.day, *(m.withdrew_on.day for m in after if m.withdrew_on)})
+    for day in (end for end in ends if end >= effective.day):
+        if len(members_on(after, day)) < 2:
+            raise Rejected(
+                "data.party",
+                f"{kind} {slug!r} would have fewer than two members from {day.isoformat()}; "
+                f"record its end instead",
+            )
+
+
+def membership_dependent(target: Recorded, get: Lookup) -> int | None:
+    """The event that depends on a joining or withdrawal about to be retracted, if one does."""
+    event = target.data
+    if not isinstance(event, PartyJoined | PartyWithdrew) or len(event.things) != 1:
+        return None
+    thing = get(event.things[0])
+    return dependent(thing.members, target) if thing is not None else None

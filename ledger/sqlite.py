@@ -34,7 +34,7 @@ class LedgerRecorder(SQLiteApplicationRecorder):
             ),
             CONTRACTS_SCHEMA,
             *sqlite_triggers(self.events_table_name),
-            *sqlite_guards(readmodel.TABLES, (CONTRACTS,)),
+            *sqlite_guards(readmodel.TABLES, (CONTRACTS, readmodel.READ_MODEL)),
         ]
 
     def create(self, cursor: Cursor) -> None:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
 from uuid import NAMESPACE_URL, uuid5
 
 if TYPE_CHECKING:
@@ -230,8 +231,9 @@ class Reader:
 
     dialect: str
 
-    def __init__(self, location: Location):
+    def __init__(self, location: Location, read_only: bool = False):
         self.location = location
+        self.read_only = read_only  # the database itself refuses writes on the connection
         self.events_table = EVENTS_TABLES[self.dialect]
         self.statements = readmodel.statements(self.events_table)
         self._connection: Any = None
@@ -240,7 +242,7 @@ class Reader:
     def ledger_id(self) -> Any:
         return LEDGER_ID
 
-    _table_probe = ""
+    _table_probe = ""  # finds a table by its name
 
     def has_table(self, cursor: Cursor, name: str) -> bool:
         return bool(cursor.rows(self._table_probe, (name,)))
@@ -253,6 +255,12 @@ class Reader:
         if not self.has_table(cursor, CONTRACTS):
             return {}
         return {int(contract): int(start) for contract, start in cursor.rows(f"SELECT * FROM {CONTRACTS}")}
+
+    def current(self, cursor: Cursor) -> bool:
+        """Whether the read model's tables are of this version's layout."""
+        if not self.has_table(cursor, "coopledger_read_model"):
+            return False
+        return bool(cursor.rows(readmodel.READ_MODEL_VERSION)[0][0] == readmodel.VERSION)
 
     def exists(self) -> bool:
         """Whether the store has been created (queries never create it)."""
@@ -305,8 +313,11 @@ class SQLiteReader(Reader):
 
     def _connect(self) -> Any:
         # Autocommit, so `reading` can open one explicit read transaction: one snapshot.
+        target, uri = (
+            (f"file:{quote(str(self.path))}?mode=ro", True) if self.read_only else (self.path, False)
+        )
         return sqlite3.connect(
-            self.path, timeout=lock_timeout(), check_same_thread=False, isolation_level=None
+            target, timeout=lock_timeout(), check_same_thread=False, isolation_level=None, uri=uri
         )
 
     @contextmanager
@@ -334,7 +345,7 @@ class PostgresReader(Reader):
         connection = psycopg.connect(beyond.conninfo(self.location.url))
         # One snapshot for every statement of a read: verify compares tables read one by one.
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        connection.read_only = True
+        connection.read_only = self.read_only  # every transaction READ ONLY
         return connection
 
     @contextmanager
@@ -390,8 +401,9 @@ class Database(Reader):
         assert self.recorder.events_table_name == self.events_table
 
     def current(self, cursor: Cursor) -> bool:
-        """Whether the store has every table and trigger of this version (see `create`)."""
-        return CONTRACT in self.contracts(cursor)
+        """Whether the store has the read model, the triggers and the contract of this version
+        (see `create`)."""
+        return super().current(cursor) and CONTRACT in self.contracts(cursor)
 
     def create(self, cursor: Cursor) -> None:
         """Create, or bring up to this version, the event store table, the read model, the
@@ -399,6 +411,14 @@ class Database(Reader):
         position from which this contract's rules apply (its next one)."""
         self.recorder.create(cursor)
         cursor.run(RECORD_CONTRACT, (CONTRACT, CONTRACT))
+
+    def lay_out_anew(self, cursor: Cursor) -> None:
+        """Drop the read model (its version row too, never changed once written) and create the
+        store's tables as this version lays them out: `Ledger._upgrade` then fills them."""
+        self.rebuilding(cursor)
+        for table in (*readmodel.TABLES[1:], readmodel.READ_MODEL, *readmodel.LEGACY_TABLES):
+            cursor.run(f"DROP TABLE IF EXISTS {table}")
+        self.create(cursor)
 
     def rebuilding(self, cursor: Cursor) -> None:
         """Let this transaction empty and refill the read model (see `beyond_library` guards)."""
@@ -451,10 +471,19 @@ class PostgresDatabase(Database, PostgresReader):
             yield PostgresCursor(cursor)
 
     def create(self, cursor: Cursor) -> None:
+        with self._owner_only():
+            super().create(cursor)
+
+    def lay_out_anew(self, cursor: Cursor) -> None:
+        with self._owner_only():
+            super().lay_out_anew(cursor)
+
+    @contextmanager
+    def _owner_only(self) -> Iterator[None]:
         import psycopg
 
         try:
-            super().create(cursor)
+            yield
         except psycopg.errors.InsufficientPrivilege:
             raise LedgerError(
                 f"the ledger at {self.location} was made by an earlier coopledger: its owner must "
@@ -466,7 +495,9 @@ class PostgresDatabase(Database, PostgresReader):
 
     def appender_grants(self, role: str) -> list[str]:
         """What a role needs to append, and no more (see `beyond_library.appender_grants`)."""
-        return beyond.appender_grants(role, self.events_table, self._schema(), readmodel.TABLES, (CONTRACTS,))
+        return beyond.appender_grants(
+            role, self.events_table, self._schema(), readmodel.TABLES, (CONTRACTS, readmodel.READ_MODEL)
+        )
 
     def _schema(self) -> str:
         with self.reading() as cursor:
@@ -483,8 +514,9 @@ class PostgresDatabase(Database, PostgresReader):
 _WRITE_LOCK = int.from_bytes(LEDGER_ID.bytes[:8], "big", signed=True)
 
 
-def reader(location: Location) -> Reader:
-    return SQLiteReader(location) if location.path is not None else PostgresReader(location)
+def reader(location: Location, read_only: bool = False) -> Reader:
+    """A reader; `read_only` opens a connection on which the database refuses every write."""
+    return (SQLiteReader if location.path is not None else PostgresReader)(location, read_only)
 
 
 def database(location: Location) -> Database:

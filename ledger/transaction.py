@@ -9,9 +9,10 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from ..events import EventRetracted, Recorded, decode
+from ..events import EventRetracted, PartySucceeded, Recorded, decode
 from ..projections import readmodel as sql
 from ..projections import things
+from ..projections.membership import relationship_id
 from ..projections.things import Key, evolve, refold, subjects
 from .store import LEDGER_ID, Cursor, Database
 
@@ -45,7 +46,7 @@ class Transaction:
         self._thing_events: list[tuple[Any, ...]] = []
         self._retractions: list[tuple[Any, ...]] = []
         self.recent: dict[int | str, Recorded] = {}  # events not yet flushed, by position and id
-        self.retracted: set[int] = set()  # positions retracted in this transaction
+        self.retracted: dict[int, int] = {}  # positions retracted in this transaction: by which
 
     # --- things, as they stand at this point of the transaction
 
@@ -87,10 +88,6 @@ class Transaction:
             country = self._countries[party] = state.country if state else None
         return country
 
-    def _parties(self, key: Key) -> tuple[str, ...]:
-        state = self.get(key)
-        return state.parties if state else ()
-
     # --- recording and projecting
 
     def record(self, recorded: Recorded, state: bytes) -> None:
@@ -111,7 +108,7 @@ class Transaction:
         self.position, self.hash = recorded.position, envelope["hash"]
         self.recorded_at = envelope["recorded_at"]
         self.recent[recorded.position] = self.recent[recorded.id] = recorded
-        rows = sql.event_rows(recorded, self._parties, self._country)
+        rows = sql.event_rows(recorded, self.get, self._country, self._successions)
         self._log.append(rows.log)
         self._relationships.extend(rows.relationships)
         self._thing_events.extend(rows.thing_events)
@@ -120,6 +117,35 @@ class Transaction:
             return
         for key in subjects(recorded.data):
             self._put(key, evolve(key, self.get(key), recorded))
+        if isinstance(recorded.data, PartySucceeded):
+            self._succeed(recorded.data, recorded)
+
+    def _successions(self, party: str) -> list[sql.Succession]:
+        """Who took over a party's relationships, and from when: its successors, theirs, and so on."""
+        state = self.get(("party", party))
+        if state is None or state.succeeded_on is None:
+            return []
+        since = state.succeeded_on.day.isoformat()
+        found: list[sql.Succession] = []
+        for successor in state.successors:
+            found.append((successor, since, state.succeeded_by))
+            found += [(heir, max(since, later), by) for heir, later, by in self._successions(successor)]
+        return found
+
+    def _succeed(self, event: PartySucceeded, recorded: Recorded) -> None:
+        """The successors take over the predecessor's relationships (with any it had taken over)."""
+        self.flush()
+        since = recorded.day.isoformat()  # type: ignore[union-attr]
+        relationships = [row[0] for row in self.cursor.rows(sql.RELATIONSHIPS_OF, sql.sides(event.party))]
+        for rel in relationships:
+            a, b = rel.split("~")
+            other = b if a == event.party else a
+            if other in event.successors:
+                continue  # successors form no pair with each other through it
+            for successor in event.successors:
+                if successor != other:
+                    new = relationship_id(successor, other)
+                    self.cursor.run(sql.SUCCEED, (new, event.party, since, since, recorded.position, rel))
 
     def envelope_at(self, position: int) -> dict[str, Any]:
         if position in self.recent:
@@ -132,15 +158,15 @@ class Transaction:
         return self.recent.get(position) or decode(self.envelope_at(position))
 
     def log_row(self, column: str, value: int | str) -> tuple[int, str, str, int | None] | None:
-        """position, id, type and retracting position (-1: in this transaction) of an event."""
+        """position, id, type and retracting position (None: not retracted) of an event."""
         recent = self.recent.get(value)
         if recent is not None:
-            return recent.position, recent.id, recent.type, -1 if recent.position in self.retracted else None
+            return recent.position, recent.id, recent.type, self.retracted.get(recent.position)
         rows = self.cursor.rows(sql.LOG_ROW.format(column=column), (value,))
         if not rows:
             return None
         position, event_id, type_, retracted_by = rows[0]
-        return position, event_id, type_, -1 if position in self.retracted else retracted_by
+        return position, event_id, type_, self.retracted.get(position, retracted_by)
 
     def _retract(self, retraction: Recorded) -> None:
         """Take an event back out: the things it shaped are folded again without it."""
@@ -148,8 +174,10 @@ class Transaction:
         assert row is not None  # the retraction was checked against the ledger
         target = self.event(row[0])
         self._retractions.append((retraction.position, retraction.recorded_at, target.position))
-        self.retracted.add(target.position)
+        self.retracted[target.position] = retraction.position
         self.flush()
+        if isinstance(target.data, PartySucceeded):
+            self.cursor.run(sql.UNSUCCEED, (target.position,))
         for key in subjects(target.data):
             rows = self.cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
             self._put(key, refold(key, (decode(orjson.loads(row[0])) for row in rows)))

@@ -17,10 +17,20 @@ from typing import Any, NoReturn
 
 import orjson
 
-from ..events import EVENT_TYPES, Draft, EventRetracted, FieldError, Recorded, decode, parse_stored
+from ..events import (
+    EVENT_TYPES,
+    Draft,
+    EventRetracted,
+    FieldError,
+    PartySucceeded,
+    Recorded,
+    decode,
+    parse_stored,
+)
 from ..events.dates import RECORDING_TIME, latest_day_at
 from ..projections import readmodel as sql
 from ..projections import things
+from ..projections.membership import relationship_id
 from ..projections.things import Key, evolve, refold, subjects
 from . import rules
 from .chain import ENVELOPE_FIELDS, GENESIS, unseal
@@ -138,6 +148,10 @@ class Verification:
         self.countries: dict[str, str | None] = {}
         self.salt = secrets.token_hex(8)  # row hashes no one can aim at
         self.relationships: dict[str, int] = {}
+        # The relationships of parties that succeed or are succeeded, row by row: a succession
+        # copies them, and its retraction takes the copies away.
+        self.succeeding = self._succession_parties()
+        self.full: dict[str, dict[tuple[Any, int], tuple[Any, ...]]] = {}
         self.thing_rows = [0] * _BUCKETS
         self.rows = dict.fromkeys(COMPARED, 0)
         self.warnings: list[tuple[int, str]] = []
@@ -227,6 +241,20 @@ class Verification:
                     f"the table of events holds a row that is not the ledger's (version {rows[0][0]})"
                 )
 
+    def _succession_parties(self) -> set[str]:
+        """Every party a succession names, predecessor or successor (an event that cannot be
+        read fails on its way)."""
+        parties: set[str] = set()
+        statement = f"SELECT state FROM {self.db.events_table} WHERE originator_id = ? AND topic = ?"
+        for (state,) in self.cursor.rows(statement, (self.db.ledger_id, "events:PartySucceeded")):
+            try:
+                data = orjson.loads(_bytes(state))["data"]
+                parties.add(str(data["party"]))
+                parties.update(str(successor) for successor in data["successors"])
+            except (orjson.JSONDecodeError, LookupError, TypeError):
+                continue
+        return parties
+
     def _repeated(self) -> dict[int, str]:
         """Later positions whose id or key an earlier event holds (the log is compared with the
         events position by position, so a log that hides one differs at or before it)."""
@@ -250,7 +278,7 @@ class Verification:
         recorded = Recorded(self.position, draft.type, draft.occurred_on, draft.data, envelope)
         if self.position in self.repeated:
             self._fail(self.repeated[self.position])
-        rows = sql.event_rows(recorded, self._parties, self._country)
+        rows = sql.event_rows(recorded, self.get, self._country, self._successions)
         self._rows(rows, next(log, None))
         if isinstance(recorded.data, EventRetracted):
             self._retraction(recorded)
@@ -258,6 +286,8 @@ class Verification:
         self._rules(draft, recorded_at, older)
         for key in subjects(recorded.data):
             self._put(key, evolve(key, self.get(key), recorded))
+        if isinstance(recorded.data, PartySucceeded):
+            self._succeed(recorded.data, recorded)
         if len(self.things) > THINGS_KEPT:
             self._drop_finished()
 
@@ -303,13 +333,20 @@ class Verification:
             self._fail(f"the rules refuse it: {error}")
         self.retracted[position] = (self.position, retraction.recorded_at)
         target = self._stored(position)
+        if isinstance(target.data, PartySucceeded):  # as `Transaction._retract`
+            for rel in list(self.full):
+                kept = {at: row for at, row in self.full[rel].items() if row[9] != position}
+                self.full[rel] = kept
         for key in subjects(target.data):
             shaping = (row[0] for row in self.cursor.rows(SHAPED_BEFORE, (*key, self.position)))
             self._put(key, refold(key, (self._stored(p) for p in shaping if p not in self.retracted)))
 
-    def _dependent(self, position: int) -> tuple[int, str, str] | None:
+    def _dependent(self, position: int) -> tuple[int, str] | None:
         """As `Writer._dependent`, among the events before this one, with their retractions then."""
         target = self._stored(position)
+        depending = rules.membership_dependent(target, self.get)
+        if depending is not None:
+            return depending, f"event {position}"
         if not target.data.creates:
             return None
         kind, slug = target.data.subject, target.data.subject_id
@@ -319,7 +356,7 @@ class Verification:
         else:
             rows = self.cursor.rows(NAMED_BEFORE, (kind, slug, position, self.position))
         later = next((row[0] for row in rows if row[0] not in self.retracted), None)
-        return (later, kind, slug) if later else None
+        return (later, f"{kind} {slug!r}") if later else None
 
     def _stored(self, position: int) -> Recorded:
         rows = self.cursor.rows(self.db.statements["event"], (self.db.ledger_id, position))
@@ -350,9 +387,43 @@ class Verification:
             self.things[key] = state
         self.seen.add(hash(key))
 
-    def _parties(self, key: Key) -> tuple[str, ...]:
-        state = self.get(key)
-        return state.parties if state else ()
+    def _successions(self, party: str) -> list[sql.Succession]:
+        """As `Transaction._successions`, from the fold."""
+        state = self.get(("party", party))
+        if state is None or state.succeeded_on is None:
+            return []
+        since = state.succeeded_on.day.isoformat()
+        found: list[sql.Succession] = []
+        for successor in state.successors:
+            found.append((successor, since, state.succeeded_by))
+            found += [(heir, max(since, later), by) for heir, later, by in self._successions(successor)]
+        return found
+
+    def _succeed(self, event: PartySucceeded, recorded: Recorded) -> None:
+        """As `Transaction._succeed` (readmodel.SUCCEED): the predecessor's rows again for each
+        successor, from the succession's day, unless the successor's pair has them already."""
+        since = recorded.day.isoformat()  # type: ignore[union-attr]
+        for rel in sorted(rel for rel, rows in self.full.items() if rows and event.party in rel.split("~")):
+            a, b = rel.split("~")
+            other = b if a == event.party else a
+            if other in event.successors:
+                continue
+            for successor in event.successors:
+                if successor == other:
+                    continue
+                target = self.full.setdefault(relationship_id(successor, other), {})
+                for at, row in list(self.full[rel].items()):
+                    via = row[7] if row[7] is not None else event.party
+                    started = since if row[8] is None or row[8] < since else row[8]
+                    target.setdefault(
+                        at, (relationship_id(successor, other), *row[1:7], via, started, recorded.position)
+                    )
+
+    def _relationship_row(self, row: tuple[Any, ...]) -> None:
+        if self.succeeding.intersection(row[0].split("~")):
+            self.full.setdefault(row[0], {}).setdefault((row[1], row[2]), row)
+        else:
+            self.relationships[row[0]] = (self.relationships.get(row[0], 0) + self._hash(row)) & _MASK
 
     def _country(self, party: str) -> str | None:
         if party not in self.countries:
@@ -399,7 +470,7 @@ class Verification:
             self.logged_retractions[self.position] = (logged[7], logged[8])
         self.rows["coopledger_log"] += 1
         for row in rows.relationships:
-            self.relationships[row[0]] = (self.relationships.get(row[0], 0) + self._hash(row)) & _MASK
+            self._relationship_row(tuple(row))
         for row in rows.thing_events:
             bucket = self._bucket(row[0], row[1])
             self.thing_rows[bucket] = (self.thing_rows[bucket] + self._hash(row)) & _MASK
@@ -423,6 +494,9 @@ class Verification:
         self.rows["coopledger_head"] = 1
 
     def _tables(self, log: Iterator[Any]) -> None:
+        versions = self.cursor.rows(sql.READ_MODEL_VERSION)
+        if [tuple(row) for row in versions] != [(sql.VERSION,)]:
+            self._differs(f"coopledger_read_model does not say version {sql.VERSION} alone")
         extra = next(log, None)
         if extra is not None:
             self._differs(f"coopledger_log has a row for position {extra[0]}, which no event has")
@@ -435,6 +509,9 @@ class Verification:
                 compare()
 
     def _relationship_rows(self) -> None:
+        for rel, rows in self.full.items():
+            for row in rows.values():
+                self.relationships[rel] = (self.relationships.get(rel, 0) + self._hash(row)) & _MASK
         found: dict[str, int] = {}
         for row in self._stream(RELATIONSHIP_ROWS):
             found[row[0]] = (found.get(row[0], 0) + self._hash(tuple(row))) & _MASK
@@ -463,7 +540,7 @@ class Verification:
         expected: dict[Key, int] = {}
         for _, _, state in self._stream(self.db.statements["events"], (self.db.ledger_id, 0, 1 << 62)):
             recorded = decode(orjson.loads(_bytes(state)))
-            for row in sql.event_rows(recorded, lambda key: (), lambda party: None).thing_events:
+            for row in sql.event_rows(recorded, lambda key: None, lambda party: None).thing_events:
                 if self._bucket(row[0], row[1]) in buckets:
                     expected[row[:2]] = (expected.get(row[:2], 0) + self._hash(row)) & _MASK
         found: dict[Key, int] = {}

@@ -14,7 +14,7 @@ from ..events.dates import latest_day_at
 from ..projections import readmodel as sql
 from . import rules
 from .chain import fingerprint, link, seal
-from .errors import Rejected
+from .errors import Rejected, RetractedKey
 from .store import Cursor, Database
 from .transaction import Transaction
 
@@ -27,6 +27,7 @@ class Outcome:
     id: str
     duplicate: bool = False
     envelope: dict[str, Any] | None = None  # as recorded (None for a duplicate)
+    retracted: bool = False  # a duplicate of an event retracted since (skipped by an import)
 
 
 class Writer:
@@ -56,22 +57,36 @@ class Writer:
     def resolver(self) -> Callable[[str], str]:
         return rules.party_resolver(self.tx.get, self.registered)
 
-    def append(self, draft: Draft) -> Outcome:
-        """Decide and record one event; a duplicate (same key or id, same content) is skipped."""
+    def append(self, draft: Draft, skip_retracted: bool = False) -> Outcome:
+        """Decide and record one event; a duplicate (same key or id, same content) is skipped.
+
+        The key or id of a retracted event is refused, so that a correction is never skipped
+        as a duplicate; with `skip_retracted` (re-importing an export) the same content is skipped.
+        """
         if isinstance(draft.data, EventRetracted):
             draft = self._normalise_retraction(draft)
         for kind, value in (("key", draft.key), ("id", draft.id)):
             earlier = self._earlier(kind, value) if value is not None else None
-            if earlier:
-                position, event_id = earlier
-                if fingerprint(self.tx.envelope_at(position)) != fingerprint(draft.content):
-                    raise Rejected(
-                        kind, f"{value!r} is already recorded at position {position} with different content"
-                    )
-                return Outcome(position, event_id, duplicate=True)
+            if value is not None and earlier:
+                return self._again(kind, value, *earlier, draft, skip_retracted)
         self._decide(draft, latest_day_at(self.tx.recorded_at))
         recorded = self._record(draft, self._envelope(draft))
         return Outcome(recorded.position, recorded.id, envelope=recorded.envelope)
+
+    def _again(
+        self, kind: str, value: str, position: int, event_id: str, draft: Draft, skip_retracted: bool
+    ) -> Outcome:
+        """An event whose key or id is already recorded: a duplicate, or an error saying why not."""
+        same = fingerprint(self.tx.envelope_at(position)) == fingerprint(draft.content)
+        row = self.tx.log_row("position", position)
+        retracted_by = row[3] if row else None
+        if retracted_by is not None and not (same and skip_retracted):
+            raise RetractedKey(kind, value, position, self.tx.envelope_at(retracted_by))
+        if not same:
+            raise Rejected(
+                kind, f"{value!r} is already recorded at position {position} with different content"
+            )
+        return Outcome(position, event_id, duplicate=True, retracted=retracted_by is not None)
 
     def restore(self, draft: Draft, envelope: dict[str, Any]) -> None:
         """Record an event of a backup as it was: same id, position, time, actor and hash."""
@@ -159,9 +174,12 @@ class Writer:
         position, _, type_, retracted_by = self._target("id", retraction.event)
         rules.check_retraction(position, type_, retracted_by is not None, lambda: self._dependent(position))
 
-    def _dependent(self, position: int) -> tuple[int, str, str] | None:
+    def _dependent(self, position: int) -> tuple[int, str] | None:
         """An unretracted event that depends on what the event at a position creates."""
         target = self.tx.event(position)
+        depending = rules.membership_dependent(target, self.tx.get)
+        if depending is not None:
+            return depending, f"event {position}"
         if not target.data.creates:
             return None
         self.flush()
@@ -170,4 +188,4 @@ class Writer:
         statement = sql.PARTY_DEPENDENT if kind == "party" else sql.DEPENDENT
         params = (sql.naming(slug), position) if kind == "party" else (kind, slug, position)
         rows = self.tx.cursor.rows(statement, params)
-        return (rows[0][0], kind, slug) if rows else None
+        return (rows[0][0], f"{kind} {slug!r}") if rows else None

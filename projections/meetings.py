@@ -12,21 +12,24 @@ from ..events import (
     MeetingHeld,
     MeetingPostponed,
     MeetingScheduled,
+    MembershipChange,
     Recorded,
     SeriesEstablished,
     SeriesResumed,
     SeriesSuspended,
 )
+from .membership import Members, Membership, evolve_members, founding
 
 
 @dataclass(frozen=True)
-class Series:
+class Series(Members):
     series: str
     title: str
-    parties: tuple[str, ...]
+    parties: tuple[str, ...]  # the parties named when it was established: its first members
     established_on: Edtf
     position: int
     suspended_on: Edtf | None = None  # while suspended
+    members: tuple[Membership, ...] = ()
 
     @property
     def suspended(self) -> bool:
@@ -113,9 +116,12 @@ def evolve_series(state: Series | None, recorded: Recorded) -> Series | None:
     event, on = recorded.data, recorded.occurred_on
     assert on is not None  # every event but a retraction has its day
     if isinstance(event, SeriesEstablished):
-        return Series(event.series, event.title, event.parties, on, recorded.position)
+        members = founding(event.parties, "membership", on, recorded.position)
+        return Series(event.series, event.title, event.parties, on, recorded.position, members=members)
     if state is None:  # an event of a series whose establishment does not count (yet)
         return None
+    if isinstance(event, MembershipChange):
+        return evolve_members(state, recorded)
     match event:
         case SeriesSuspended():
             return replace(state, suspended_on=on)

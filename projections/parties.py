@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from ..events import Edtf, Event, PartyRegistered, PartyRenamed, Recorded
+from ..events import Edtf, Event, MembershipChange, PartyRegistered, PartyRenamed, PartySucceeded, Recorded
 from ..events.states import state_code, state_name
 
 
@@ -33,6 +33,9 @@ class Party:
     aliases: tuple[str, ...] = ()
     names: dict[str, str] | None = None  # the registered name in other languages
     renames: tuple[Name, ...] = ()
+    successors: tuple[str, ...] = ()  # the parties that succeeded it, from `succeeded_on`
+    succeeded_on: Edtf | None = None
+    succeeded_by: int | None = None  # the position of the succession
 
     def name_on(self, day: date, lang: str | None = None) -> str:
         """The name current on a day: the last rename whose day has come, else the registered one."""
@@ -57,6 +60,13 @@ def evolve_party(state: Party | None, recorded: Recorded) -> Party | None:
         return Party(
             event.party, event.name, event.kind, recorded.position, event.country, event.aliases, event.names
         )
+    if isinstance(event, PartySucceeded) and state is not None:
+        return replace(
+            state,
+            successors=event.successors,
+            succeeded_on=recorded.occurred_on,
+            succeeded_by=recorded.position,
+        )
     if isinstance(event, PartyRenamed) and state is not None:
         renamed = Name(event.name, recorded.occurred_on, event.names)
         renames = sorted((*state.renames, renamed), key=lambda n: n.since.day if n.since else date.min)
@@ -72,10 +82,12 @@ def evolve_alias(state: Alias | None, recorded: Recorded) -> Alias | None:
 
 
 def named(event: Event) -> set[str]:
-    """The parties an event names: its parties, host, observers, and signatories' or delegates' parties."""
+    """The parties an event names: its parties (or the party joining or withdrawing), host,
+    observers, and signatories' or delegates' parties."""
     parties = set(getattr(event, "parties", ()))
     parties.update(getattr(event, "observers", ()))
-    if isinstance(event, PartyRegistered | PartyRenamed):
+    parties.update(getattr(event, "successors", ()))
+    if isinstance(event, PartyRegistered | PartyRenamed | PartySucceeded | MembershipChange):
         parties.add(event.party)
     host = getattr(event, "host", None)
     if host:

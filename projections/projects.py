@@ -1,13 +1,17 @@
-"""A joint project as its events shape it: its planned end, scope changes, funding and end."""
+"""A joint project as its events shape it: its planned start and end, members and participants,
+scope changes, money promised, paid out and spent, and its end."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from ..events import (
     Edtf,
+    MembershipChange,
+    Participant,
     ProjectCompleted,
     ProjectExtended,
     ProjectFunded,
@@ -17,6 +21,7 @@ from ..events import (
     Recorded,
 )
 from .instruments import Amendment, Extension
+from .membership import Members, Membership, evolve_members, founding
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ class Total:
 
 
 @dataclass(frozen=True)
-class Project:
+class Project(Members):
     project: str
     title: str
     parties: tuple[str, ...]  # the parties named at its launch: its first members
@@ -35,9 +40,14 @@ class Project:
     planned_end: Edtf | None = None  # as launched; extensions follow
     extensions: tuple[Extension, ...] = ()
     scope_changes: tuple[Amendment, ...] = ()
-    funding: tuple[Total, ...] = ()  # per currency, in currency order
+    funding: tuple[Total, ...] = ()  # commitments per currency, in currency order
     ended_on: Edtf | None = None
     ending: Literal["completed", "terminated"] | None = None
+    planned_start: Edtf | None = None
+    participants: tuple[Participant, ...] = ()
+    members: tuple[Membership, ...] = ()
+    disbursed: tuple[Total, ...] = ()
+    spent: tuple[Total, ...] = ()
 
     @property
     def end(self) -> Edtf | None:
@@ -48,9 +58,14 @@ class Project:
     def ended(self) -> bool:
         return self.ended_on is not None
 
-    @property
-    def status(self) -> str:
-        return self.ending or "active"
+    def status(self, as_of: date) -> str:
+        """planned (its start certainly still to come), active (also past its planned end),
+        completed or terminated, on a day."""
+        if self.ending:
+            return self.ending
+        if self.planned_start is not None and self.planned_start.day > as_of:
+            return "planned"
+        return "active"
 
 
 def _funded(funding: tuple[Total, ...], currency: str, amount: Decimal) -> tuple[Total, ...]:
@@ -73,17 +88,24 @@ def evolve_project(state: Project | None, recorded: Recorded) -> Project | None:
             on,
             recorded.position,
             event.planned_end,
-            (),
-            (),
-            funding,
+            funding=funding,
+            planned_start=event.planned_start,
+            participants=event.participants,
+            members=founding(event.parties, "membership", on, recorded.position),
         )
     if state is None:  # an event of a project whose launch does not count (yet)
         return None
+    if isinstance(event, MembershipChange):
+        return evolve_members(state, recorded)
     match event:
         case ProjectExtended():
             return replace(state, extensions=(*state.extensions, Extension(event.planned_end, on)))
         case ProjectScopeChanged():
             return replace(state, scope_changes=(*state.scope_changes, Amendment(event.summary, on)))
+        case ProjectFunded(kind="disbursement"):
+            return replace(state, disbursed=_funded(state.disbursed, event.currency, event.amount))
+        case ProjectFunded(kind="expenditure"):
+            return replace(state, spent=_funded(state.spent, event.currency, event.amount))
         case ProjectFunded():
             return replace(state, funding=_funded(state.funding, event.currency, event.amount))
         case ProjectCompleted():

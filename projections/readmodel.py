@@ -8,14 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
-from ..events import EventRetracted, PartyRegistered, PartyRenamed, Recorded
-from .membership import relationships
+from ..events import (
+    EventRetracted,
+    InstrumentEnteredIntoForce,
+    MembershipChange,
+    PartyRegistered,
+    PartyRenamed,
+    PartySucceeded,
+    Recorded,
+)
+from .membership import Members, relationship_id, relationships
 from .parties import named as parties_named
-from .things import Key, references, subjects
+from .things import Lookup, references, subjects
 
 Row = Sequence[Any]
+# Events that belong to no relationship: they change how parties are named (SPEC section 3).
+UNPAIRED = (PartyRegistered, PartyRenamed, PartySucceeded)
 
 
 class Sql(Protocol):
@@ -24,6 +35,12 @@ class Sql(Protocol):
     def many(self, statement: str, params: Iterable[Sequence[Any]]) -> None: ...
     def add(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None: ...
 
+
+# The read model's layout: a store whose tables are of another version has them rebuilt from
+# the events (by the first write, or `coopledger rebuild`); queries ask for that first.
+VERSION = 2
+# Tables of earlier layouts, dropped when a store is brought up to date.
+LEGACY_TABLES = ("coopledger_entities", "coopledger_entity_events")
 
 TABLES = (
     "coopledger_head",
@@ -55,7 +72,14 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
         " relationship TEXT NOT NULL, day TEXT NOT NULL, position BIGINT NOT NULL,"
         " exact SMALLINT NOT NULL, multilateral SMALLINT NOT NULL, type TEXT NOT NULL,"
         " earliest TEXT NOT NULL,"
+        # A successor's row of its predecessor's event: `via` the party the event names, from
+        # `since` (the succession's day), added by the succession at position `succession`.
+        " via TEXT, since TEXT, succession BIGINT,"
         f" PRIMARY KEY (relationship, day, position)){without_rowid}",
+        "CREATE TABLE IF NOT EXISTS coopledger_read_model ("
+        " singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)",
+        f"INSERT INTO coopledger_read_model (singleton, version) VALUES (1, {VERSION})"
+        " ON CONFLICT (singleton) DO NOTHING",
         "CREATE TABLE IF NOT EXISTS coopledger_things ("
         " kind TEXT NOT NULL, slug TEXT NOT NULL, state TEXT NOT NULL,"
         f" PRIMARY KEY (kind, slug)){without_rowid}",
@@ -75,6 +99,24 @@ def held_numbers(series: str, number: str) -> str:
     )
 
 
+# A successor takes over its predecessor's relationships: each row of a pair of the
+# predecessor again for the successor, from the succession's day (relationship id, via,
+# since, succession position, the predecessor's relationship).
+SUCCEED = (
+    "INSERT INTO coopledger_relationship_events"
+    " (relationship, day, position, exact, multilateral, type, earliest, via, since, succession)"
+    " SELECT ?, day, position, exact, multilateral, type, earliest, COALESCE(via, ?),"
+    " CASE WHEN since IS NULL OR since < ? THEN ? ELSE since END, ?"
+    " FROM coopledger_relationship_events WHERE relationship = ?"
+    " ON CONFLICT (relationship, day, position) DO NOTHING"
+)
+RELATIONSHIPS_OF = (
+    "SELECT DISTINCT relationship FROM coopledger_relationship_events"
+    " WHERE relationship LIKE ? ESCAPE '!' OR relationship LIKE ? ESCAPE '!'"
+)
+UNSUCCEED = "DELETE FROM coopledger_relationship_events WHERE succession = ?"
+READ_MODEL = "coopledger_read_model"  # its layout's version, one row written with the tables
+READ_MODEL_VERSION = "SELECT version FROM coopledger_read_model"
 HEAD = "SELECT position, hash, recorded_at FROM coopledger_head WHERE singleton = 1"
 SET_HEAD = "UPDATE coopledger_head SET position = ?, hash = ?, recorded_at = ? WHERE singleton = 1"
 
@@ -85,6 +127,10 @@ PUT_THING = (
 )
 DROP_THING = "DELETE FROM coopledger_things WHERE kind = ? AND slug = ?"
 THING_KEYS = "SELECT kind, slug FROM coopledger_things"
+WATCHED = (  # what the watch list reads: the things that fall due, series' titles, parties' states
+    "SELECT kind, slug, state FROM coopledger_things"
+    " WHERE kind IN ('instrument', 'project', 'meeting', 'series', 'party')"
+)
 REGISTERED = "SELECT slug FROM coopledger_things WHERE kind IN ('party', 'alias')"
 
 BY_KEY = "SELECT position, id FROM coopledger_log WHERE key = ?"
@@ -95,7 +141,18 @@ RETRACT = "UPDATE coopledger_log SET retracted_by = ?, retracted_at = ? WHERE po
 LOG = ("coopledger_log", ("position", "id", "key", "type", "day", "recorded_at", "parties"))
 RELATIONSHIP_EVENTS = (
     "coopledger_relationship_events",
-    ("relationship", "day", "position", "exact", "multilateral", "type", "earliest"),
+    (
+        "relationship",
+        "day",
+        "position",
+        "exact",
+        "multilateral",
+        "type",
+        "earliest",
+        "via",
+        "since",
+        "succession",
+    ),
 )
 THING_EVENTS = ("coopledger_thing_events", ("kind", "slug", "position", "subject"))
 
@@ -127,10 +184,18 @@ PARTY_DEPENDENT = (
 )
 
 
+def _like(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
 def naming(party: str) -> str:
     """The LIKE pattern of log rows that name a party."""
-    escaped = party.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return f"%|{escaped}|%"
+    return f"%|{_like(party)}|%"
+
+
+def sides(party: str) -> tuple[str, str]:
+    """The LIKE patterns of relationships one side of which is the party."""
+    return f"{_like(party)}~%", f"%~{_like(party)}"
 
 
 def statements(events: str) -> dict[str, str]:
@@ -144,11 +209,43 @@ def statements(events: str) -> dict[str, str]:
             f" ORDER BY ee.position"
         ),
         "relationship": (
-            f"SELECT r.exact, r.multilateral, l.retracted_by, r.position, e.state"
+            f"SELECT r.exact, r.multilateral, l.retracted_by, r.position, e.state, r.via"
             f" FROM coopledger_relationship_events r"
             f" JOIN coopledger_log l ON l.position = r.position"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = r.position"
-            f" WHERE r.relationship = ? AND r.earliest <= ?"
+            f" WHERE r.relationship = ? AND r.earliest <= ? AND (r.since IS NULL OR r.since <= ?)"
+        ),
+        # Every event that shapes a thing, with when it was recorded and retracted: the thing as
+        # known at a time.
+        "known_shaping": (
+            f"SELECT e.state, l.recorded_at, l.retracted_at FROM coopledger_thing_events ee"
+            f" JOIN coopledger_log l ON l.position = ee.position"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
+            f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1"
+            f" ORDER BY ee.position"
+        ),
+        # The events of no relationship that name either of two parties (or, through the log's
+        # parties, an organisation of theirs), recorded or retracted between two times.
+        "party_events": (
+            f"SELECT l.retracted_by, e.state FROM coopledger_log l"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = l.position"
+            f" WHERE l.type IN ({', '.join(repr(kind.__name__) for kind in UNPAIRED)})"
+            f" AND (l.parties LIKE ? ESCAPE '!' OR l.parties LIKE ? ESCAPE '!')"
+            f" AND (l.recorded_at > ? AND l.recorded_at <= ? OR l.retracted_at > ? AND l.retracted_at <= ?)"
+            f" ORDER BY l.position"
+        ),
+        # The events that shape one thing by a day, whatever relationships they belong to, in
+        # the columns of "relationship" (each its own, never multilateral for itself).
+        "thing": (
+            f"SELECT 1, 0, l.retracted_by, ee.position, e.state, NULL FROM coopledger_thing_events ee"
+            f" JOIN coopledger_log l ON l.position = ee.position"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
+            f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.day <= ?"
+        ),
+        "thing_count": (
+            "SELECT COUNT(*) FROM coopledger_thing_events ee"
+            " JOIN coopledger_log l ON l.position = ee.position"
+            " WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.day <= ?"
         ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (
@@ -171,6 +268,19 @@ def statements(events: str) -> dict[str, str]:
             " WHERE r.day <= ? AND l.retracted_by IS NULL {filters}"
             " GROUP BY r.relationship, r.type"
         ),
+        # The first and the last event of each relationship (by day, then position): their
+        # dates as entered.
+        "ends": (
+            f"SELECT ends.relationship, ends.from_first = 1, ends.from_last = 1, e.state FROM ("
+            f" SELECT r.relationship, r.position,"
+            f" ROW_NUMBER() OVER (PARTITION BY r.relationship ORDER BY r.day, r.position) AS from_first,"
+            f" ROW_NUMBER() OVER"
+            f" (PARTITION BY r.relationship ORDER BY r.day DESC, r.position DESC) AS from_last"
+            f" FROM coopledger_relationship_events r JOIN coopledger_log l ON l.position = r.position"
+            f" WHERE r.day <= ? AND l.retracted_by IS NULL {{filters}}) ends"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ends.position"
+            f" WHERE ends.from_first = 1 OR ends.from_last = 1"
+        ),
     }
 
 
@@ -183,13 +293,30 @@ class EventRows:
     thing_events: list[tuple[Any, ...]]
 
 
+Succession = tuple[str, str, int]  # a successor, the day it took over (ISO), the succession's position
+
+
 def event_rows(
-    recorded: Recorded, parties_of: Callable[[Key], tuple[str, ...]], country_of: Callable[[str], str | None]
+    recorded: Recorded,
+    get: Lookup,
+    country_of: Callable[[str], str | None],
+    successions: Callable[[str], list[Succession]] = lambda party: [],
 ) -> EventRows:
     """The log row of an event, the relationships it belongs to and the things it shapes or names.
 
-    `parties_of` gives a thing's parties (for an event that names a thing without listing
-    parties); `country_of` the state a registered party belongs to.
+    `get` gives a thing's state as it stands before the event; `country_of` the state a
+    registered party belongs to.
+
+    Which pairs an event belongs to (SPEC section 3, "More rules"): an event listing parties, to
+    the pairs of its parties; one naming an instrument, series or project, to the pairs of that
+    thing's members on its day (those whose joining may have taken effect by then, so that an
+    event dated "2019" of an instrument signed "2019" has its pairs); a meeting's, to the pairs
+    of the meeting's own parties; a party's joining or withdrawal, to every pair it forms with
+    the thing's other members on its effective day. A party that joins gets no rows for the
+    thing's earlier events: those are not events of its pairs (`history` of a joiner's pair
+    starts with its joining), and `state` folds each thing from the thing's own events (see
+    `relationship.fold`), so the joiner's pairs see the thing as it stands all the same, and
+    an event back-filled later is never missing from a pair that would need it.
     """
     event, position, envelope = recorded.data, recorded.position, recorded.envelope
     day = recorded.day.isoformat() if recorded.day else None
@@ -207,19 +334,36 @@ def event_rows(
 
     if isinstance(event, EventRetracted):
         return EventRows(log(""), [], [])
+    assert recorded.occurred_on is not None  # every event but a retraction has its day
     parties: list[str] = list(getattr(event, "parties", ()))
-    if not parties and event.subject in ("instrument", "project", "series", "meeting"):
-        parties = list(parties_of((event.subject, event.subject_id)))  # type: ignore[arg-type]
+    pairs_of: list[list[str]] = [parties]
+    if isinstance(event, MembershipChange) and event.subject:
+        on = event.effective(recorded.occurred_on).day
+        others = [p for p in _parties_on(get((event.subject, event.subject_id)), on) if p != event.party]  # type: ignore[arg-type]
+        parties = [event.party, *others]
+        pairs_of = [[event.party, other] for other in others]
+    elif event.subject in ("instrument", "project", "series", "meeting") and (
+        not parties or isinstance(event, InstrumentEnteredIntoForce)  # whose parties are those it binds
+    ):
+        parties = _parties_on(get((event.subject, event.subject_id)), recorded.occurred_on.day)  # type: ignore[arg-type]
+        pairs_of = [parties]
     named = parties_named(event) | set(parties)
     countries = {party: country_of(party) for party in named}
     pairs: list[tuple[Any, ...]] = []
-    if not isinstance(event, PartyRegistered | PartyRenamed):
+    if not isinstance(event, UNPAIRED):
         multilateral = int(len(parties) > 2)
-        assert recorded.occurred_on is not None  # every event but a retraction has its day
         earliest = recorded.occurred_on.earliest.isoformat()
+        found: dict[str, bool] = {}
+        for group in pairs_of:
+            for rel, exact in relationships(group, countries.get).items():
+                found[rel] = found.get(rel, False) or exact
         pairs = [
-            (rel, day, position, int(exact), multilateral, recorded.type, earliest)
-            for rel, exact in relationships(parties, countries.get).items()
+            (rel, day, position, int(exact), multilateral, recorded.type, earliest, None, None, None)
+            for rel, exact in found.items()
+        ]
+        pairs += [
+            (rel, day, position, int(exact), multilateral, recorded.type, earliest, via, since, by)
+            for rel, exact, via, since, by in _succeeded(found, successions)
         ]
     shaped = subjects(event)
     thing_events = [(kind, slug, position, 1) for kind, slug in shaped]
@@ -228,3 +372,28 @@ def event_rows(
     ]
     everyone = sorted(party for party in named.union(countries.values()) if party)
     return EventRows(log(f"|{'|'.join(everyone)}|"), pairs, thing_events)
+
+
+def _succeeded(
+    found: dict[str, bool], successions: Callable[[str], list[Succession]]
+) -> list[tuple[str, bool, str, str, int]]:
+    """The pairs an event's succeeded parties' successors take over: (relationship, exact, via,
+    since, succession). Successors form no pair with each other or with themselves."""
+    taken: list[tuple[str, bool, str, str, int]] = []
+    for rel, exact in found.items():
+        for side, other in (rel.split("~"), reversed(rel.split("~"))):
+            heirs = successions(side)
+            for successor, since, by in heirs:
+                if successor != other and other not in {heir for heir, _, _ in heirs}:
+                    taken.append((relationship_id(successor, other), exact, side, since, by))
+    return list({row[0]: row for row in taken if row[0] not in found}.values())
+
+
+def _parties_on(state: Any, day: date) -> list[str]:
+    """A thing's parties on a day: its members then (its first ones, before any took effect);
+    a meeting's own parties."""
+    if state is None:
+        return []
+    if isinstance(state, Members):
+        return state.members_on(day, certain=False) or list(state.parties)  # type: ignore[attr-defined]
+    return list(state.parties)

@@ -11,11 +11,17 @@ from typing import Any
 from ..events import Edtf, Recorded
 from .instruments import Amendment, Extension, Instrument
 from .meetings import Announcement, Meeting, Series
+from .membership import CountryOf, Interval, Members, Membership, inside, side
 from .parties import named
-from .projects import Project
+from .projects import Project, Total
 from .things import Key, evolve, subjects
 
 Namer = Callable[[str, date], str]  # a party's name on a day
+# The events that shape one thing by the day, whatever pair they belong to, given those of them
+# the pair has (which are all of them, mostly: only a thing whose members changed, or that was
+# superseded, has events in other pairs).
+Things = Callable[[Key, list["Entry"]], list["Entry"]]
+MEMBERSHIP_KINDS = ("instrument", "project", "series")
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class Entry:
     exact: bool  # False when the event belongs to the relationship only by rollup
     multilateral: bool
     retraction: Recorded | None = None
+    via: str | None = None  # the predecessor it names, for an event a successor took over
 
     def retracted(self, known_at: str | None) -> bool:
         return self.retraction is not None and (known_at is None or self.retraction.recorded_at <= known_at)
@@ -100,6 +107,8 @@ def history(
 
 def _history_item(entry: Entry, known_at: str | None, name: Namer | None) -> dict[str, Any]:
     item = {**entry.event.envelope, "multilateral": entry.multilateral}
+    if entry.via:
+        item["via"] = entry.via
     if name is not None and entry.event.day is not None:
         item["party_names"] = {
             party: name(party, entry.event.day) for party in sorted(named(entry.event.data))
@@ -116,22 +125,74 @@ def _history_item(entry: Entry, known_at: str | None, name: Namer | None) -> dic
     return item
 
 
+@dataclass(frozen=True)
+class Pair:
+    """The two sides of a relationship: which members of a thing stand for each (the party
+    itself and, under rollup, that state's organisations)."""
+
+    one: Callable[[str], bool]
+    other: Callable[[str], bool]
+
+    @classmethod
+    def of(
+        cls,
+        relationship: str,
+        country_of: CountryOf,
+        exact: bool,
+        heirs: Callable[[str], set[str]] = lambda member: set(),
+    ) -> Pair:
+        a, b = relationship.split("~")
+        return cls(side(a, country_of, exact, heirs), side(b, country_of, exact, heirs))
+
+
 @dataclass
 class Folded:
     """The things of a relationship as of a day: the same folds the ledger keeps, over the pair's
     counted events. `exact` says whether a thing's last counted event is the pair's own (not
-    there by rollup alone); `unfounded` holds counted events of things not founded by then."""
+    there by rollup alone); `unfounded` holds counted events of things not founded by then;
+    `together` the stretches of time in which both sides of the pair were members of a thing
+    (only when the pair was given), and `lookup` gives any other thing as of the same day."""
 
     things: dict[Key, Any] = field(default_factory=dict)
     exact: dict[Key, bool] = field(default_factory=dict)
     unfounded: list[Entry] = field(default_factory=list)
+    together: dict[Key, list[Interval]] = field(default_factory=dict)
+    lookup: Callable[[Key], Any] = lambda key: None
 
     def of(self, kind: str) -> list[Any]:
         return [state for (k, _), state in self.things.items() if k == kind]
 
+    def withdrawn_since(self, key: Key, as_of: date) -> Edtf | None:
+        """The day one side of the pair left a thing they were members of together, when on the
+        day they are no longer both in it."""
+        spans = self.together.get(key)
+        if not spans or inside(spans, as_of):
+            return None
+        return max((end for _, end in spans if end is not None and end.day <= as_of), key=lambda e: e.day)
 
-def fold(entries: Iterable[Entry], as_of: date, known_at: str | None = None, exact: bool = False) -> Folded:
-    """Fold the events that count as of a day, as known at a time, into the things they shape."""
+    def successor(self, instrument: Instrument) -> Instrument | None:
+        """The instrument that supersedes another, as of the same day."""
+        if instrument.superseded_by is None:
+            return None
+        key = ("instrument", instrument.superseded_by)
+        return self.things.get(key) or self.lookup(key)
+
+
+def fold(
+    entries: Iterable[Entry],
+    as_of: date,
+    known_at: str | None = None,
+    exact: bool = False,
+    whole: Things | None = None,
+    pair: Pair | None = None,
+) -> Folded:
+    """Fold the events that count as of a day, as known at a time, into the things they shape.
+
+    With `whole`, each instrument, project and series is folded from its own events rather
+    than from the pair's alone: a party that joined later, or an event back-filled, is then
+    seen the same from every pair. With `pair`, a thing both sides were never members of
+    together by the day is left out: a relationship includes it while both are members.
+    """
     folded = Folded()
     for entry in counted(entries, as_of, known_at, exact):
         for key in subjects(entry.event.data):
@@ -141,7 +202,44 @@ def fold(entries: Iterable[Entry], as_of: date, known_at: str | None = None, exa
                 folded.exact[key] = entry.exact
             elif key[0] != "number":
                 folded.unfounded.append(entry)
+    if whole is not None:
+        mine: dict[Key, list[Entry]] = {}
+        for entry in entries:
+            if entry.event.day is not None and entry.event.day <= as_of:
+                for key in subjects(entry.event.data):
+                    mine.setdefault(key, []).append(entry)
+        refolded: dict[Key, Any] = {}
+
+        def lookup(key: Key) -> Any:
+            if key not in refolded:
+                refolded[key] = _refold(key, whole(key, mine.get(key, [])), as_of, known_at)
+            return refolded[key]
+
+        folded.lookup = lookup
+        # A joiner's pair has no row of the thing's founding: the thing's own events found it.
+        for entry in list(folded.unfounded):
+            for key in subjects(entry.event.data):
+                if key[0] in MEMBERSHIP_KINDS and key not in folded.things and folded.lookup(key) is not None:
+                    folded.things[key], folded.exact[key] = None, entry.exact
+        founded = folded.things.keys()
+        folded.unfounded = [e for e in folded.unfounded if not founded & set(subjects(e.event.data))]
+    for key in [key for key in folded.things if key[0] in MEMBERSHIP_KINDS]:
+        state = folded.lookup(key) if whole is not None else folded.things[key]
+        spans = state.together(pair.one, pair.other) if state is not None and pair is not None else None
+        if state is None or (spans is not None and not any(start.day <= as_of for start, _ in spans)):
+            del folded.things[key]
+            continue
+        folded.things[key] = state
+        if spans is not None:
+            folded.together[key] = spans
     return folded
+
+
+def _refold(key: Key, entries: list[Entry], as_of: date, known_at: str | None) -> Any:
+    state = None
+    for entry in counted(entries, as_of, known_at):
+        state = evolve(key, state, entry.event)
+    return state
 
 
 def state(
@@ -151,31 +249,45 @@ def state(
     known_at: str | None = None,
     exact: bool = False,
     name: Namer | None = None,
+    whole: Things | None = None,
+    country_of: CountryOf | None = None,
+    heirs: Callable[[str], set[str]] = lambda member: set(),
 ) -> dict[str, Any]:
     """The relationship as of a day (SPEC section 4): a view of its things; with `name`,
-    `party_names` names every party the answer mentions as of that day."""
+    `party_names` names every party the answer mentions as of that day. With `whole` and
+    `country_of` (see `fold`), things are folded from their own events and the pair's
+    membership decides whether, and how, each is in the relationship."""
     entries = list(entries)
-    folded = fold(entries, as_of.day, known_at, exact)
+    pair = Pair.of(relationship, country_of, exact, heirs) if country_of is not None else None
+    folded = fold(entries, as_of.day, known_at, exact, whole, pair)
     meetings = folded.of("meeting")
     view = {
         "relationship": relationship,
         "as_of": as_of.text,
         "known_at": known_at,
-        "instruments": [_instrument_view(i, as_of.day) for i in folded.of("instrument")],
-        "projects": [_project_view(p) for p in folded.of("project")],
+        "instruments": [_instrument_view(i, as_of.day, folded, pair) for i in folded.of("instrument")],
+        "projects": [_project_view(p, as_of.day, folded) for p in folded.of("project")],
         "meetings": {
             "held": sum(1 for m in meetings if m.held),
             "last": _last_meeting(meetings),
             "next": _next_meeting(meetings, as_of.day),
             "overdue": [_waiting_view(m) for m in _by_plan(m for m in meetings if m.overdue(as_of.day))],
             "postponed": [_waiting_view(m) for m in _by_plan(m for m in meetings if m.put_off)],
-            "series": _series_views(folded.of("series"), meetings),
+            "series": _series_views(folded.of("series"), meetings, as_of.day, folded),
         },
         "possibly": _possibly(entries, as_of.day, known_at, exact, folded),
     }
     if name is not None:
         view["party_names"] = {party: name(party, as_of.day) for party in sorted(_mentioned(view))}
     return view
+
+
+def things_view(folded: Folded, as_of: date) -> dict[str, list[dict[str, Any]]]:
+    """The instruments and projects of a fold as `state --json` shows them (the exports' rows)."""
+    return {
+        "instruments": [_instrument_view(i, as_of, folded, None) for i in folded.of("instrument")],
+        "projects": [_project_view(p, as_of, folded) for p in folded.of("project")],
+    }
 
 
 def _possibly(
@@ -192,18 +304,18 @@ def _possibly(
 
 
 def _mentioned(view: dict[str, Any]) -> set[str]:
-    """The parties a state answer names: the pair's, its things' and the next meeting's host."""
+    """The parties a state answer names: the pair's, its things' members and participants, and
+    the next meeting's host."""
     parties = set(view["relationship"].split("~"))
-    for thing in (*view["instruments"], *view["projects"]):
-        parties.update(thing["parties"])
+    for thing in (*view["instruments"], *view["projects"], *view["meetings"]["series"]):
+        parties.update(thing.get("parties", ()))
+        parties.update(member["party"] for member in thing["members"])
+    for project in view["projects"]:
+        parties.update(participant["party"] for participant in project["participants"])
     upcoming = view["meetings"]["next"]
     if upcoming and upcoming["host"]:
         parties.add(upcoming["host"])
     return parties
-
-
-def _extension_view(extension: Extension) -> dict[str, str]:
-    return {"expires_on": extension.expires_on.text, "occurred_on": extension.occurred_on.text}
 
 
 def _changes(changes: tuple[Amendment, ...]) -> list[dict[str, str]]:
@@ -214,8 +326,52 @@ def _text(value: Edtf | None) -> str | None:
     return value.text if value else None
 
 
-def _instrument_view(instrument: Instrument, as_of: date) -> dict[str, Any]:
-    view: dict[str, Any] = {
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _members_view(thing: Members, as_of: date, binding: Callable[[Membership], Any]) -> list[dict[str, Any]]:
+    """One entry per membership period, as of the day (SPEC section 4): dates as entered."""
+    view = []
+    for period in thing.members:
+        bound = binding(period)
+        bound = bound if bound is not None and bound[0].day <= as_of else None
+        withdrew = period.withdrew_on
+        view.append(
+            {
+                "party": period.party,
+                "action": period.action,
+                "joined_on": period.joined_on.text,
+                "joining_pending": period.joined_on.day > as_of,
+                "bound_on": bound[0].text if bound else None,
+                "bound_by": bound[1] if bound else None,
+                "withdrew_on": _text(withdrew),
+                "withdrawal_pending": withdrew is not None and withdrew.day > as_of,
+            }
+        )
+    return view
+
+
+def _at_once(period: Membership) -> tuple[Edtf, str]:
+    """A series or project binds its members to nothing: they are in from the day they join."""
+    return period.joined_on, period.action
+
+
+def _instrument_view(
+    instrument: Instrument, as_of: date, folded: Folded, pair: Pair | None
+) -> dict[str, Any]:
+    key = ("instrument", instrument.instrument)
+    successor = folded.successor(instrument)
+    takes_over = successor.effective_from() if successor else None
+    status = instrument.status(as_of, takes_over.day if takes_over else None)
+    if status not in ("terminated", "superseded", "expired"):
+        if folded.withdrawn_since(key, as_of):
+            status = "withdrawn"
+        elif status == "in_force" and pair is not None and not _bound(instrument, pair, as_of):
+            status = "signed"  # for this pair: one side is only a signatory
+    renewal = instrument.renewal
+    running = status not in ("terminated", "superseded")  # its terms run on (for the pair or not)
+    return {
         "instrument": instrument.instrument,
         "kind": instrument.kind,
         "title": instrument.title,
@@ -224,15 +380,41 @@ def _instrument_view(instrument: Instrument, as_of: date) -> dict[str, Any]:
         "signed_on": instrument.signed_on.text,
         "in_force_from": _text(instrument.in_force_from),
         "expires_on": _text(instrument.expiry),
-        "status": instrument.status(as_of),
+        "until_terminated": instrument.until_terminated,
+        "status": status,
         "extensions": [_extension_view(e) for e in instrument.extensions],
-        "amendments": [
-            {"summary": a.summary, "occurred_on": a.occurred_on.text} for a in instrument.amendments
-        ],
+        "amendments": _changes(instrument.amendments),
+        "renewal": {"term": renewal.term, "notice": renewal.notice} if renewal else None,
+        "current_term_ends": _iso(instrument.current_term_ends(as_of)) if running else None,
+        "notice_by": _iso(instrument.notice_by(as_of)) if running else None,
+        "supersedes": instrument.supersedes,
+        "superseded_by": instrument.superseded_by,
+        "terminated_on": _text(instrument.terminated_on),
+        "members": _members_view(instrument, as_of, instrument.binding),
     }
-    if instrument.terminated_on:
-        view["terminated_on"] = instrument.terminated_on.text
+
+
+def _bound(instrument: Instrument, pair: Pair, as_of: date) -> bool:
+    """Both sides of the pair bound on the day (by a member standing for each)."""
+    members = instrument.members_on(as_of)
+    return all(
+        any(stands(m) and instrument.bound(m, as_of) for m in members) for stands in (pair.one, pair.other)
+    )
+
+
+def _extension_view(extension: Extension) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "expires_on": _text(extension.expires_on),
+        "occurred_on": extension.occurred_on.text,
+    }
+    if extension.until_terminated:
+        view["until_terminated"] = True
     return view
+
+
+def instrument_view(instrument: Instrument, as_of: date) -> dict[str, Any]:
+    """An instrument as `state` shows it on a day: what `upcoming` reads its deadlines from."""
+    return _instrument_view(instrument, as_of, Folded(), None)
 
 
 def decimal_text(amount: Decimal) -> str:
@@ -240,23 +422,33 @@ def decimal_text(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
-def _project_view(project: Project) -> dict[str, Any]:
-    view: dict[str, Any] = {
+def _totals(totals: tuple[Total, ...]) -> dict[str, str]:
+    return {total.currency: decimal_text(total.amount) for total in totals}
+
+
+def _project_view(project: Project, as_of: date, folded: Folded) -> dict[str, Any]:
+    key = ("project", project.project)
+    status = project.status(as_of)
+    if status not in ("completed", "terminated") and folded.withdrawn_since(key, as_of):
+        status = "withdrawn"
+    return {
         "project": project.project,
         "title": project.title,
         "parties": list(project.parties),
         "multilateral": len(project.parties) > 2,
         "launched_on": project.launched_on.text,
+        "planned_start": _text(project.planned_start),
         "planned_end": _text(project.end),
-        "status": project.status,
-        "scope_changes": [
-            {"summary": c.summary, "occurred_on": c.occurred_on.text} for c in project.scope_changes
-        ],
-        "funding": {total.currency: decimal_text(total.amount) for total in project.funding},
+        "status": status,
+        "scope_changes": _changes(project.scope_changes),
+        "funding": _totals(project.funding),
+        "disbursed": _totals(project.disbursed),
+        "spent": _totals(project.spent),
+        "completed_on": _text(project.ended_on) if project.ending == "completed" else None,
+        "terminated_on": _text(project.ended_on) if project.ending == "terminated" else None,
+        "members": _members_view(project, as_of, _at_once),
+        "participants": [{"party": p.party, "role": p.role} for p in project.participants],
     }
-    if project.ended_on:
-        view["ended_on"] = project.ended_on.text
-    return view
 
 
 def _held_order(meeting: Meeting) -> tuple[date, int]:
@@ -312,22 +504,29 @@ def _waiting_view(meeting: Meeting) -> dict[str, Any]:
     return view
 
 
-def _series_view(series: str, title: str | None, suspended_on: Edtf | None = None) -> dict[str, Any]:
+def _series_view(
+    series: str, title: str | None, as_of: date, folded: Folded, established: Series | None = None
+) -> dict[str, Any]:
+    withdrawn = folded.withdrawn_since(("series", series), as_of) if established else None
     return {
         "series": series,
         "title": title,
         "held": 0,
         "last_number": None,
-        "suspended_since": _text(suspended_on),
+        "suspended_since": _text(established.suspended_on) if established else None,
+        "withdrawn_since": _text(withdrawn),
+        "members": _members_view(established, as_of, _at_once) if established else [],
     }
 
 
-def _series_views(established: list[Series], meetings: list[Meeting]) -> list[dict[str, Any]]:
+def _series_views(
+    established: list[Series], meetings: list[Meeting], as_of: date, folded: Folded
+) -> list[dict[str, Any]]:
     """Each series established in the relationship or with meetings held in it."""
-    views = {s.series: _series_view(s.series, s.title, s.suspended_on) for s in established}
+    views = {s.series: _series_view(s.series, s.title, as_of, folded, s) for s in established}
     for meeting in sorted((m for m in meetings if m.held and m.held.series), key=_held_order):
         assert meeting.held is not None and meeting.held.series is not None
-        view = views.setdefault(meeting.held.series, _series_view(meeting.held.series, None))
+        view = views.setdefault(meeting.held.series, _series_view(meeting.held.series, None, as_of, folded))
         view["held"] += 1
         if meeting.held.number is not None:
             view["last_number"] = meeting.held.number

@@ -8,16 +8,25 @@ a table), and a relationship's state and timeline (by day, over the events that 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from decimal import Decimal
 from functools import reduce
 from typing import Any
 
 import orjson
 
-from ..events import Edtf, Event, MeetingHeld, PartyRegistered, PartyRenamed, Recorded, SeriesEstablished
+from ..events import (
+    Edtf,
+    Event,
+    InstrumentSigned,
+    MeetingHeld,
+    PartyRegistered,
+    PartyRenamed,
+    Recorded,
+    SeriesEstablished,
+)
 from ..events.fields import load
-from .instruments import Instrument, evolve_instrument
+from .instruments import Instrument, evolve_instrument, superseded
 from .meetings import Meeting, Numbered, Series, evolve_meeting, evolve_numbered, evolve_series, number_key
 from .parties import Alias, Party, evolve_alias, evolve_party
 from .projects import Project, evolve_project
@@ -47,6 +56,8 @@ def subjects(event: Event) -> list[Key]:
         keys.extend(("alias", alias) for alias in event.aliases)
     if isinstance(event, MeetingHeld) and event.series and event.number:
         keys.append(("number", number_key(event.series, event.number)))
+    if isinstance(event, InstrumentSigned) and event.supersedes:
+        keys.append(("instrument", event.supersedes))  # superseded from the day it takes effect
     return keys
 
 
@@ -64,6 +75,9 @@ def references(event: Event) -> list[Key]:
 
 def evolve(key: Key, state: Any, recorded: Recorded) -> Any:
     """The state of one thing after one more event."""
+    event = recorded.data
+    if isinstance(event, InstrumentSigned) and key[1] != event.instrument:  # the one it supersedes
+        return superseded(state, recorded)
     return FOLDS[key[0]][1](state, recorded)
 
 
@@ -77,8 +91,12 @@ def _plain(value: Any) -> Any:
         return value.text
     if isinstance(value, Decimal):
         return format(value, "f")
-    if is_dataclass(value):  # fields left at their empty defaults are left out
-        return {f.name: v for f in fields(value) if (v := getattr(value, f.name)) is not None and v != ()}
+    if is_dataclass(value):  # fields left at their defaults are left out
+        return {
+            f.name: v
+            for f in fields(value)
+            if (v := getattr(value, f.name)) is not f.default and (f.default is MISSING or v != f.default)
+        }
     raise TypeError(f"{type(value).__name__} is not part of a thing's state")
 
 

@@ -7,17 +7,20 @@ matplotlib only when it is called, so reading the ledger never pays for it.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ..events import Edtf
+from ..events import Edtf, parse_edtf
+from ..events.dates import shifted
 from .instruments import Instrument
 from .meetings import Meeting
+from .membership import Interval
 from .projects import Project
-from .relationship import Entry, fold
+from .relationship import Entry, Folded, Pair, Things, fold
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -25,7 +28,8 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".svg", ".png")
 
-Phase = Literal["signed", "in_force", "extension", "running", "series"]
+Phase = Literal["signed", "in_force", "extension", "renewal", "planned", "running", "series"]
+MAX_RENEWALS = 40  # terms drawn one bar each; beyond, one bar for them all
 Kind = Literal["instrument", "project", "series"]
 
 
@@ -35,7 +39,9 @@ class Bar:
 
     start: Edtf
     end: Edtf | None
-    phase: Phase  # signed (not yet in force), in_force, extension, running (a project), series
+    # signed (not yet in force), in_force, extension, renewal (a term it renewed itself for),
+    # planned (a project launched, not yet started), running (a project), series
+    phase: Phase
 
 
 @dataclass(frozen=True)
@@ -67,12 +73,22 @@ class Timeline:
 
 
 def build(
-    relationship: str, entries: Iterable[Entry], as_of: Edtf, known_at: str | None, exact: bool
+    relationship: str,
+    entries: Iterable[Entry],
+    as_of: Edtf,
+    known_at: str | None,
+    exact: bool,
+    whole: Things | None = None,
+    pair: Pair | None = None,
 ) -> Timeline:
-    """The relationship's instruments, projects and meeting series as of a day, as known at a time."""
-    folded = fold(entries, as_of.day, known_at, exact)
-    lanes = [_instrument_lane(i, folded.exact[("instrument", i.instrument)]) for i in folded.of("instrument")]
-    lanes += [_project_lane(p, folded.exact[("project", p.project)]) for p in folded.of("project")]
+    """The relationship's instruments, projects and meeting series as of a day, as known at a time.
+
+    With `pair` (and `whole`, see `relationship.fold`), instruments and projects are drawn only
+    while both sides of the pair are members: a withdrawal leaves a gap, a rejoining resumes.
+    """
+    folded = fold(entries, as_of.day, known_at, exact, whole, pair)
+    lanes = [_instrument_lane(i, folded, as_of.day) for i in folded.of("instrument")]
+    lanes += [_project_lane(p, folded) for p in folded.of("project")]
     series = {
         s.series: Lane(
             "series",
@@ -104,27 +120,63 @@ def _mark(meeting: Meeting) -> Mark:
     return Mark(meeting.announced.planned_for, "announced", label)
 
 
-def _instrument_lane(instrument: Instrument, exact: bool) -> Lane:
-    lane = Lane("instrument", instrument.instrument, instrument.title, exact)
+def _instrument_lane(instrument: Instrument, folded: Folded, as_of: date) -> Lane:
+    key = ("instrument", instrument.instrument)
+    lane = Lane("instrument", instrument.instrument, instrument.title, folded.exact[key])
     ends = [(instrument.expires_on, instrument.signed_on)]
     ends += [(e.expires_on, e.occurred_on) for e in instrument.extensions]
-    return _agreement_lane(
-        lane,
-        instrument.signed_on,
-        instrument.in_force_from,
-        ends,
-        instrument.terminated_on,
-        instrument.terminated,
-    )
+    successor = folded.successor(instrument)
+    superseded = successor.effective_from() if successor else None
+    ended = instrument.terminated_on or (superseded if superseded and superseded.day <= as_of else None)
+    start = instrument.signed_on if instrument.statement else instrument.in_force_from
+    drawn = _agreement_lane(lane, instrument.signed_on, start, ends, ended, instrument.terminated)
+    bars = _renewals(instrument, list(drawn.bars), as_of)
+    if ended and bars != list(drawn.bars):
+        bars = _cut(bars, ended)
+    return replace(drawn, bars=_within(bars, folded.together.get(key)))
 
 
-def _project_lane(project: Project, exact: bool) -> Lane:
-    lane = Lane("project", project.project, project.title, exact)
+def _renewals(instrument: Instrument, bars: list[Bar], as_of: date) -> list[Bar]:
+    """A self-renewing instrument runs on past its expiry, one bar a term up to the current one."""
+    terms = instrument.term_index(as_of)
+    expiry = instrument.expiry
+    if expiry is None or instrument.renewal is None or bars[-1].end is None or as_of <= expiry.day:
+        return bars
+    if terms is None:  # the running term ends beyond the calendar: it runs on
+        return [*bars, Bar(bars[-1].end, None, "renewal")]
+    term = instrument.renewal.term
+    shown = range(1, terms + 1) if terms <= MAX_RENEWALS else (terms,)
+    start = bars[-1].end
+    for times in shown:
+        end = parse_edtf(shifted(expiry.day, term, times).isoformat())
+        bars.append(Bar(start, end, "renewal"))
+        start = end
+    return bars
+
+
+def _within(bars: list[Bar], spans: list[Interval] | None) -> tuple[Bar, ...]:
+    """The bars where both sides of the pair were members: cut to those stretches of time."""
+    if spans is None:
+        return tuple(bars)
+    kept = []
+    for bar in bars:
+        for start, end in spans:
+            since = bar.start if bar.start.day >= start.day else start
+            until = end if bar.end is None or (end is not None and end.day < bar.end.day) else bar.end
+            if until is None or since.day < until.day:
+                kept.append(replace(bar, start=since, end=until))
+    return tuple(kept)
+
+
+def _project_lane(project: Project, folded: Folded) -> Lane:
+    lane = Lane("project", project.project, project.title, folded.exact[("project", project.project)])
     ends = [(project.planned_end, project.launched_on)]
     ends += [(e.expires_on, e.occurred_on) for e in project.extensions]
-    return _agreement_lane(
-        lane, project.launched_on, project.launched_on, ends, project.ended_on, project.ending == "terminated"
+    start = project.planned_start if project.planned_start else project.launched_on
+    drawn = _agreement_lane(
+        lane, project.launched_on, start, ends, project.ended_on, project.ending == "terminated"
     )
+    return replace(drawn, bars=_within(list(drawn.bars), folded.together.get(("project", project.project))))
 
 
 def _agreement_lane(
@@ -137,17 +189,18 @@ def _agreement_lane(
 ) -> Lane:
     """Bars from signing (or launch) to the first end, then one bar per extension.
 
-    `in_force` is None while an instrument is not in force (a project's is its launch); `ends`
-    holds each end it was given, with the day it was set.
+    `in_force` is None while an instrument is not in force (a project's is its start, planned
+    or at launch); `ends` holds each end it was given, with the day it was set.
     """
     project = lane.kind == "project"
     bars: list[Bar] = []
     first_end = ends[0][0]
+    waiting: Phase = "planned" if project else "signed"
     if in_force is None:
-        bars.append(Bar(start, first_end, "signed"))
+        bars.append(Bar(start, first_end, waiting))
     else:
         if in_force.day > start.day:
-            bars.append(Bar(start, in_force, "signed"))
+            bars.append(Bar(start, in_force, waiting))
         bars.append(Bar(in_force, first_end, "running" if project else "in_force"))
     for new_end, decided_on in ends[1:]:
         previous = bars[-1].end
@@ -200,7 +253,7 @@ def draw(timeline: Timeline, path: Path) -> None:
     top, bottom = 0.75 if len(rows) > _TALL else 0.55, 0.6 + 0.24 * legend_rows
     pitch = min(_LANE, (_MAX_HEIGHT - top - bottom) / max(len(rows), 1))
     height = top + bottom + pitch * max(len(rows), 3)
-    labels = [_short(label, _LABEL_CHARS) for label, _ in rows]
+    labels = _labels(rows, _LABEL_CHARS)
     left = 0.35 + 0.066 * max((len(label) for label in labels), default=10)
 
     with matplotlib.rc_context(
@@ -245,8 +298,36 @@ def _rows(lanes: tuple[Lane, ...]) -> list[tuple[str, Lane | None]]:
     return rows
 
 
+def _labels(rows: list[tuple[str, Lane | None]], limit: int) -> list[str]:
+    """Each row's label within the limit, and no two lanes' alike: a long title is cut in the
+    middle (titles that differ at their end stay apart), and lanes whose labels would still read
+    the same are told apart by their ids."""
+    labels = [_short(label, limit) for label, _ in rows]
+    seen = Counter(label for label, (_, lane) in zip(labels, rows, strict=True) if lane)
+    return [
+        _identified(label, lane.key, limit) if lane and seen[shown] > 1 else shown
+        for shown, (label, lane) in zip(labels, rows, strict=True)
+    ]
+
+
 def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Text within a limit, cut in the middle, between words where one ends near: its start and
+    its end stay."""
+    if len(text) <= limit:
+        return text
+    head = text[: (limit - 3) * 2 // 3]
+    tail = text[len(text) - (limit - 3 - len(head)) :]
+    if " " in head[-12:]:
+        head = head[: head.rindex(" ")]
+    if " " in tail[:12]:
+        tail = tail[tail.index(" ") + 1 :]
+    return head.rstrip() + " … " + tail.lstrip()
+
+
+def _identified(label: str, key: str, limit: int) -> str:
+    """A label with its lane's id after it, the id whole where it fits."""
+    room = limit - len(key) - 3
+    return f"{_short(label, room)} ({key})" if room > 8 else _short(key, limit)
 
 
 def _x(day: date) -> float:
@@ -265,7 +346,8 @@ def _span(timeline: Timeline) -> tuple[float, float]:
         days += [day for mark in lane.marks for day in (mark.on.earliest, mark.on.latest)]
     first, last = _x(min(days)), _x(max(days))
     margin = max(90, (last - first) * 0.03)
-    return first - margin, last + margin
+    # matplotlib names no day outside 0001-9999: the margin stops at the calendar's ends.
+    return max(first - margin, _x(date(1, 1, 2))), min(last + margin, _x(date(9999, 12, 31)))
 
 
 def _draw_lane(axes: Axes, row: int, lane: Lane, as_of: float, per_inch: float) -> None:
@@ -287,12 +369,15 @@ def _series_line(axes: Axes, row: int, bar: Bar, as_of: float) -> None:
 def _bar(axes: Axes, row: int, bar: Bar, kind: Kind, as_of: float) -> None:
     """A solid core from the latest start to the earliest end; imprecise ends hatched and faded."""
     colour = _COLOURS[kind]
-    fill = {"signed": "#ffffff", "extension": _TINTS.get(kind, colour)}.get(bar.phase, colour)
+    tint = _TINTS.get(kind, colour)
+    fill = {"signed": "#ffffff", "planned": "#ffffff", "extension": tint, "renewal": tint}.get(
+        bar.phase, colour
+    )
     start_earliest, start_latest = _x(bar.start.earliest), _x(bar.start.latest)
     end_earliest = _x(bar.end.earliest) if bar.end else max(as_of, start_latest)
     end_latest = _x(bar.end.latest) if bar.end else end_earliest
     if start_latest < end_earliest:
-        lw = 0.8 if bar.phase == "signed" else 0.4
+        lw = 0.8 if bar.phase in ("signed", "planned") else 0.4
         axes.barh(
             row, end_earliest - start_latest, left=start_latest, height=0.56, color=fill, ec=colour, lw=lw
         )
@@ -409,6 +494,10 @@ def _legend(timeline: Timeline) -> list[Artist]:
         keys.append(
             Patch(facecolor=_TINTS["instrument"], edgecolor="black", label="extension, added after |")
         )
+    if "renewal" in phases:
+        keys.append(Patch(facecolor=_TINTS["instrument"], edgecolor=blue, label="renewed itself for a term"))
+    if "planned" in phases:
+        keys.append(Patch(facecolor="white", edgecolor=green, label="project launched, not yet started"))
     if imprecise:
         keys.append(
             Patch(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -95,3 +100,67 @@ def retraction(position: int, target: int, recorded_at: str) -> Entry:
 
 # How many events the example ledger holds: positions after it are counted from here.
 SEED_EVENTS = sum(1 for line in SEEDS.read_bytes().splitlines() if line.strip())
+
+
+# --- the web view and the exports: the command line run as a user would, a ledger to attack
+
+HOSTILE_TITLE = '<script>alert("title")</script><img src=x onerror=alert(1)>'
+HOSTILE = [
+    {
+        "type": "InstrumentSigned",
+        "occurred_on": "2020-05-01",
+        "data": {
+            "instrument": "hostile-mou",
+            "kind": "mou",
+            "title": HOSTILE_TITLE,
+            "parties": ["KOR", "JPN"],
+        },
+        "source": {"title": "<b>press</b> release", "url": "javascript:alert(2)"},
+        "note": "<i>note</i>",
+        "key": "hostile-mou/signed",
+    },
+    {
+        "type": "MeetingHeld",
+        "occurred_on": "2020-06-01",
+        "data": {"meeting": "mistaken-meeting", "parties": ["KOR", "JPN"], "venue": "<u>Seoul</u>"},
+        "key": "mistaken-meeting/held",
+    },
+]
+
+
+def coopledger(db: str, *args: str, actor: str = "tester") -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "coopledger", "--db", db, "--actor", actor, *args]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def build_ledger(db: str) -> None:
+    """The example ledger, a title and a source written to attack the page, and a retraction."""
+    assert coopledger(db, "import", str(SEEDS)).returncode == 0
+    for event in HOSTILE:
+        result = coopledger(db, "append", json.dumps(event))
+        assert result.returncode == 0, result.stderr
+    target = int(coopledger(db, "digest").stdout.split(":")[0])  # the meeting: the last event
+    retracted = coopledger(db, "retract", str(target), "--reason", "<script>alert(3)</script> recorded twice")
+    assert retracted.returncode == 0, retracted.stderr
+
+
+@contextmanager
+def served(db: str) -> Iterator[str]:
+    """`coopledger serve --port 0` running on the ledger; yields its base URL, stops it after."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coopledger", "--db", db, "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if "http://" not in line:
+            process.kill()
+            raise AssertionError(
+                f"serve did not start: {line}{process.stderr.read() if process.stderr else ''}"
+            )
+        yield "http://" + line.split("http://", 1)[1].split("/", 1)[0]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -48,12 +48,15 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
 def test_import_then_state_as_of_a_day(seeded) -> None:  # type: ignore[no-untyped-def]
     result = seeded("state", "KOR", "US", "--as-of", "2012-03-15")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[:5] == [
+    assert result.stdout.splitlines()[:8] == [
         "KOR~USA as of 2012-03-15",
         "Instruments:",
         "  IN_FORCE   kor-usa-environmental-cooperation-mou-1987 (mou) KOR, USA: Environmental Cooperation MOU between Korea and the United States",
         "             signed 1987-03, in force from 1987-03",
+        "             members: KOR, USA: signature 1987-03",
         "  IN_FORCE   kor-usa-environmental-cooperation-agreement (agreement) KOR, USA: Korea-US Environmental Cooperation Agreement",
+        "             signed 2012-01-23, in force from 2012-03-15",
+        "             members: KOR, USA: signature 2012-01-23, bound 2012-03-15 by entry_into_force",
     ]
 
 
@@ -78,6 +81,66 @@ def test_state_json_has_the_spec_shape(seeded) -> None:  # type: ignore[no-untyp
         "announced_on": "2014",
         "planned_for": "2014",
     }
+    # Instruments and projects carry what SPEC section 6 lists (and a few fields more, see README).
+    instrument = state["instruments"][0]
+    assert list(instrument) == [
+        "instrument",
+        "kind",
+        "title",
+        "parties",
+        "multilateral",
+        "signed_on",
+        "in_force_from",
+        "expires_on",
+        "until_terminated",
+        "status",
+        "extensions",
+        "amendments",
+        "renewal",
+        "current_term_ends",
+        "notice_by",
+        "supersedes",
+        "superseded_by",
+        "terminated_on",
+        "members",
+    ]
+    assert list(instrument["members"][0]) == [
+        "party",
+        "action",
+        "joined_on",
+        "joining_pending",
+        "bound_on",
+        "bound_by",
+        "withdrew_on",
+        "withdrawal_pending",
+    ]
+    assert list(state["projects"][0]) == [
+        "project",
+        "title",
+        "parties",
+        "multilateral",
+        "launched_on",
+        "planned_start",
+        "planned_end",
+        "status",
+        "scope_changes",
+        "funding",
+        "disbursed",
+        "spent",
+        "completed_on",
+        "terminated_on",
+        "members",
+        "participants",
+    ]
+    assert list(state["meetings"]["series"][0]) == [
+        "series",
+        "title",
+        "held",
+        "last_number",
+        "suspended_since",
+        "withdrawn_since",
+        "members",
+    ]
 
 
 def test_append_prints_position_and_id_and_a_duplicate_is_not_an_error(run) -> None:  # type: ignore[no-untyped-def]
@@ -220,7 +283,7 @@ def test_verify_digest_and_tampering(seeded, tmp_path: Path) -> None:  # type: i
 def test_relationships_rebuild_and_export(seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     listed = json.loads(seeded("relationships", "--as-of", "2019-01-31", "--json").stdout)
     jpn_kor = next(r for r in listed if r["relationship"] == "JPN~KOR")
-    assert (jpn_kor["instruments"], jpn_kor["first"]) == (2, "1993-12-31")
+    assert (jpn_kor["instruments"], jpn_kor["first"]) == (2, "1993")  # as entered
     before = seeded("state", "KOR", "CHN", "--json", "--as-of", "2020").stdout
     assert seeded("rebuild").stdout == f"rebuilt the read model from {SEED_EVENTS} events\n"
     assert seeded("state", "KOR", "CHN", "--json", "--as-of", "2020").stdout == before
@@ -301,6 +364,7 @@ def test_the_wheel_installs_only_the_coopledger_package(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert {name.split("/")[0] for name in names} == {"coopledger", wheel.name.split("-py")[0] + ".dist-info"}
     assert "coopledger/cli.py" in names and "coopledger/events/catalog.py" in names
+    assert "coopledger/web.py" in names and "coopledger/templates/state.html" in names
     assert not any(name.startswith(("coopledger/tests/", "coopledger/bench/")) for name in names)
 
 
@@ -310,3 +374,90 @@ def test_python_m_coopledger_runs_the_command_line() -> None:
 
     result = subprocess.run([sys.executable, "-m", "coopledger", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("Usage: coopledger")
+
+
+def test_sign_says_on_stderr_when_an_agreement_stays_signed_until_its_entry_into_force(run) -> None:  # type: ignore[no-untyped-def]
+    signed = run(
+        "sign",
+        "kor-usa",
+        "--kind",
+        "agreement",
+        "--title",
+        "A",
+        "--party",
+        "KOR",
+        "--party",
+        "USA",
+        "--on",
+        "2012-01-23",
+    )
+    assert signed.exit_code == 0
+    assert signed.stdout == "recorded position 1: InstrumentSigned kor-usa (agreement) KOR, USA: A\n"
+    assert signed.stderr == (
+        "note: kor-usa (agreement) stays signed, not in force, until its entry into force is recorded "
+        "(coopledger enter-into-force kor-usa --on DATE)\n"
+    )
+    for quiet in (
+        ["mou", "--kind", "mou"],
+        ["plan", "--kind", "action_plan"],
+        ["talks", "--kind", "communique"],
+        ["dated", "--kind", "treaty", "--in-force-from", "2013"],
+    ):
+        result = run("sign", *quiet, "--title", "T", "--party", "KOR", "--party", "USA", "--on", "2012")
+        assert (result.exit_code, result.stderr) == (0, ""), quiet
+
+
+def test_join_and_withdraw_show_in_state_and_history(run) -> None:  # type: ignore[no-untyped-def]
+    run(
+        "sign",
+        "net",
+        "--kind",
+        "mou",
+        "--title",
+        "Network",
+        "--party",
+        "KOR",
+        "--party",
+        "JPN",
+        "--on",
+        "2010",
+    )
+    joined = run("join", "Mongolia", "--instrument", "net", "--action", "membership", "--on", "2015-05-02")
+    assert joined.stdout == "recorded position 2: PartyJoined MNG joined instrument net by membership\n"
+    withdrew = run(
+        "withdraw",
+        "MNG",
+        "--instrument",
+        "net",
+        "--on",
+        "2019-03",
+        "--effective-on",
+        "2020",
+        "--reason",
+        "budget",
+    )
+    assert withdrew.stdout == (
+        "recorded position 3: PartyWithdrew MNG withdrew from instrument net, effective 2020, reason: budget\n"
+    )
+    assert run("state", "KOR", "MNG", "--as-of", "2019-06").stdout.splitlines()[1:5] == [
+        "Instruments:",
+        "  IN_FORCE   net (mou) KOR, JPN: Network",
+        "             signed 2010, in force from 2010",
+        "             members: KOR, JPN: signature 2010; MNG: membership 2015-05-02, withdrawal pending: withdrawing 2020 (notice given)",
+    ]
+    assert (
+        run("state", "KOR", "MNG", "--as-of", "2020").stdout.splitlines()[2]
+        == "  WITHDRAWN  net (mou) KOR, JPN: Network"
+    )
+    assert [line.split()[2] for line in run("history", "JPN", "MNG").stdout.splitlines()] == [
+        "PartyJoined",
+        "PartyWithdrew",
+    ]
+    refused = run("withdraw", "MNG", "--instrument", "net", "--on", "2021")
+    assert (refused.exit_code, refused.stderr) == (
+        2,
+        "Error: data.party: MNG is not a member of instrument 'net' on 2021\n",
+    )
+    assert run("join", "MNG", "--action", "membership", "--on", "2021").stderr == (
+        "Error: data: give exactly one of instrument, series or project\n"
+    )

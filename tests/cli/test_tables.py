@@ -68,18 +68,18 @@ def test_state_is_four_aligned_tables_on_a_terminal(db: Path) -> None:
         "Parties:",
     ]
     lines = output.splitlines()
-    at = lines.index(next(line for line in lines if line.startswith("│ in force")))
+    at = lines.index(next(line for line in lines if line.startswith("│ adopted")))
     assert [cell.strip() for cell in lines[at].strip("│").split("│")] == [
-        "in force",
+        "adopted",
         "temm-14-joint-communique",
         "signed 2012-05",
         "Joint Communique of the 14th Tripartite Environment Ministers Meeting",
     ]
     assert [cell.strip() for cell in lines[at + 1].strip("│").split("│")] == [
         "",
-        "communique: KOR, CHN, JPN",
-        "in force 2012-05",
+        "communique, multilateral: KOR, CHN, JPN",
         "",
+        "members: KOR, CHN, JPN: signature 2012-05",
     ]
     assert rows(output, "last held")[0][:5] == [
         "last held",

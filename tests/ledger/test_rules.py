@@ -89,9 +89,9 @@ class Entities(dict[Key, Any]):
             r"data.instrument: instrument 'mou' has been terminated",
         ),
         (
-            [NIER, MOU],
+            [NIER, {**MOU, "data": {**MOU["data"], "in_force_from": "2024-04-01"}}],
             event("InstrumentEnteredIntoForce", "2024-04", instrument="mou"),
-            r"data.instrument: instrument 'mou' is already in force",
+            r"data.instrument: instrument 'mou' is already in force from 2024-04-01",
         ),
         (
             [AGREEMENT, event("InstrumentEnteredIntoForce", "2012-03-15", instrument="kor-usa")],
@@ -351,3 +351,307 @@ def test_a_renamed_party_keeps_its_id_and_gains_its_new_aliases() -> None:
         entities[("party", "NIER")].name_on(parse_edtf("2025-12-31").day)
         == "National Institute of Environmental Research 2"
     )
+
+
+TREATY = event(
+    "InstrumentSigned", "2013-10-10", instrument="t", kind="treaty", title="T", parties=["JPN", "KOR", "CHN"]
+)
+NETWORK = event("SeriesEstablished", "2000", series="net", title="Network", parties=["KOR", "JPN"])
+
+
+def joined(party: str, on: str, action: str = "accession", **data: Any) -> dict[str, Any]:
+    return event("PartyJoined", on, party=party, action=action, **({"instrument": "t"} | data))
+
+
+def withdrew(party: str, on: str, **data: Any) -> dict[str, Any]:
+    return event("PartyWithdrew", on, party=party, **({"instrument": "t"} | data))
+
+
+@pytest.mark.parametrize(
+    ("before", "value", "message"),
+    [
+        # Joining: exactly one thing, there and live, the party not in on the effective day.
+        (
+            [TREATY],
+            event("PartyJoined", "2014", party="VNM", action="accession"),
+            r"^data: give exactly one of",
+        ),
+        (
+            [TREATY, NETWORK],
+            joined("VNM", "2014", series="net"),
+            r"^data: give exactly one of instrument, series or project",
+        ),
+        ([], joined("VNM", "2014"), r"data.instrument: no instrument 't' in the ledger"),
+        (
+            [TREATY],
+            joined("VNM", "2013-10-09"),
+            r"occurred_on: 2013-10-09 is before its signing \(2013-10-10\)",
+        ),
+        (
+            [TREATY],
+            joined("VNM", "2014", effective_on="2013-09"),
+            r"data.effective_on: 2013-09 is before its signing \(2013-10-10\)",
+        ),
+        (
+            [NETWORK],
+            joined("VNM", "1999", instrument=None, series="net"),
+            r"before the series was established",
+        ),
+        (
+            [TREATY, event("InstrumentTerminated", "2020", instrument="t", effective_on="2021-01-01")],
+            joined("VNM", "2021-01-01"),
+            r"data.instrument: instrument 't' was terminated before 2021-01-01",
+        ),
+        (
+            [
+                event(
+                    "InstrumentSigned",
+                    "2010",
+                    instrument="t",
+                    kind="mou",
+                    title="M",
+                    parties=["KOR", "JPN"],
+                    expires_on="2015",
+                )
+            ],
+            joined("VNM", "2016"),
+            r"data.instrument: instrument 't' was expired before 2016",
+        ),
+        (
+            [TREATY, joined("VNM", "2015-05", effective_on="2015-08")],
+            joined("VNM", "2015-09"),
+            r"data.party: VNM is already a member of instrument 't' on 2015-09 \(since 2015-08 by accession, position \d+\)",
+        ),
+        (
+            [TREATY, joined("VNM", "2015")],
+            joined("VNM", "2016", action="ratification"),
+            r"data.action: VNM is a member of instrument 't' on 2016 \(since 2015 by accession, position \d+, bound by its accession\), not a signatory",
+        ),
+        (
+            [TREATY, joined("KOR", "2014", action="ratification")],
+            joined("KOR", "2015", action="approval"),
+            r"data.action: KOR is a member .* bound by its ratification\), not a signatory whose approval is still to come",
+        ),
+        (
+            [TREATY, withdrew("KOR", "2015"), joined("KOR", "2018")],
+            joined("KOR", "2017", action="membership"),
+            r"data.effective_on: KOR joins instrument 't' on 2018 \(position \d+\); a joining on 2017 before it would leave two memberships open",
+        ),
+        # Withdrawing: a member with no notice given, leaving two or more.
+        ([TREATY], withdrew("VNM", "2015"), r"data.party: VNM is not a member of instrument 't' on 2015"),
+        (
+            [TREATY, joined("VNM", "2015-06")],
+            withdrew("VNM", "2015-03"),
+            r"VNM is not a member of instrument 't' on 2015-03",
+        ),
+        (
+            [TREATY, withdrew("KOR", "2015", effective_on="2016")],
+            withdrew("KOR", "2015-06"),
+            r"data.party: KOR has already given notice \(2015\) of its withdrawal from instrument 't', effective 2016",
+        ),
+        (
+            [TREATY, joined("VNM", "2015-06-01")],
+            withdrew("VNM", "2015-06-01"),
+            r"data.effective_on: 2015-06-01 is not after its joining \(2015-06-01\)",
+        ),
+        (
+            [TREATY, joined("KOR", "2016", action="ratification", effective_on="2016-06")],
+            withdrew("KOR", "2016-01", effective_on="2016-03"),
+            r"data.effective_on: 2016-03 is not after its joining \(2016-06\)",
+        ),
+        (
+            [TREATY, withdrew("CHN", "2015")],
+            withdrew("JPN", "2016"),
+            r"data.party: instrument 't' would have fewer than two members from 2016-12-31; record its end instead",
+        ),
+        (
+            [NETWORK],
+            withdrew("JPN", "2016", instrument=None, series="net"),
+            r"series 'net' would have fewer than two members",
+        ),
+        # Signing: renewal needs an expiry; the superseded instrument there, live, sharing a party.
+        (
+            [],
+            event(
+                "InstrumentSigned",
+                "2020",
+                instrument="m",
+                kind="mou",
+                title="M",
+                parties=["KOR", "JPN"],
+                renewal={"term": "P5Y"},
+            ),
+            r"data.renewal: needs expires_on",
+        ),
+        (
+            [],
+            event(
+                "InstrumentSigned",
+                "2020",
+                instrument="m",
+                kind="mou",
+                title="M",
+                parties=["KOR", "JPN"],
+                expires_on="2025",
+                renewal={"term": "5 years"},
+            ),
+            r"data.renewal.term: '5 years' is not an ISO 8601 duration",
+        ),
+        (
+            [],
+            event(
+                "InstrumentSigned",
+                "2020",
+                instrument="m",
+                kind="mou",
+                title="M",
+                parties=["KOR", "JPN"],
+                supersedes="t",
+            ),
+            r"data.supersedes: no instrument 't' in the ledger",
+        ),
+        (
+            [TREATY, event("InstrumentTerminated", "2015", instrument="t")],
+            event(
+                "InstrumentSigned",
+                "2020",
+                instrument="m",
+                kind="mou",
+                title="M",
+                parties=["KOR", "JPN"],
+                supersedes="t",
+            ),
+            r"data.supersedes: instrument 't' was terminated \(2015\)",
+        ),
+        # Entry into force: not of a statement, once, for members.
+        (
+            [
+                event(
+                    "InstrumentSigned",
+                    "2020",
+                    instrument="d",
+                    kind="declaration",
+                    title="D",
+                    parties=["KOR", "JPN"],
+                )
+            ],
+            event("InstrumentEnteredIntoForce", "2021", instrument="d"),
+            r"a declaration: adopted when signed, never in force",
+        ),
+        (
+            [TREATY, event("InstrumentEnteredIntoForce", "2017-08-16", instrument="t")],
+            event("InstrumentEnteredIntoForce", "2018", instrument="t"),
+            r"data.instrument: instrument 't' is already in force from 2017-08-16",
+        ),
+        (
+            [TREATY],
+            event("InstrumentEnteredIntoForce", "2017-08-16", instrument="t", parties=["JPN", "VNM"]),
+            r"data.parties\[1\]: VNM is not a member of instrument 't' on 2017-08-16",
+        ),
+        (
+            [TREATY],
+            event("InstrumentEnteredIntoForce", "2017-08-16", instrument="t", parties=["JPN", "JPN"]),
+            r"data.parties\[1\]: names JPN twice",
+        ),
+        # Extension: a new expiry or until terminated; terminations not before the signing.
+        (
+            [TREATY],
+            event("InstrumentExtended", "2020", instrument="t"),
+            r"data.expires_on: required: the new expiry, or until_terminated",
+        ),
+        (
+            [TREATY],
+            event("InstrumentExtended", "2020", instrument="t", until_terminated=False),
+            r"data.until_terminated: expected true, or leave the field out; got false",
+        ),
+        (
+            [TREATY],
+            event("InstrumentTerminated", "2020", instrument="t", effective_on="2012"),
+            r"data.effective_on: 2012 is before its signing \(2013-10-10\)",
+        ),
+        (
+            [TREATY, event("InstrumentTerminated", "2020", instrument="t", effective_on="2021")],
+            event("InstrumentTerminated", "2020-06", instrument="t"),
+            r"data.instrument: instrument 't' has been terminated",
+        ),
+        # Projects: participants among the parties, in IATI roles; a start before the end.
+        (
+            [],
+            event(
+                "ProjectLaunched",
+                "2020",
+                project="p",
+                title="P",
+                parties=["KOR", "JPN"],
+                participants=[{"party": "CHN", "role": "funding"}],
+            ),
+            r"data.participants\[0\].party: CHN is not one of the project's parties",
+        ),
+        (
+            [],
+            event(
+                "ProjectLaunched",
+                "2020",
+                project="p",
+                title="P",
+                parties=["KOR", "JPN"],
+                participants=[{"party": "KOR", "role": "donor"}],
+            ),
+            r"data.participants\[0\].role: 'donor' is not one of: funding, accountable, extending, implementing",
+        ),
+        (
+            [],
+            event(
+                "ProjectLaunched",
+                "2020",
+                project="p",
+                title="P",
+                parties=["KOR", "JPN"],
+                planned_start="2023",
+                planned_end="2022",
+            ),
+            r"data.planned_end: 2022 is not after the planned start \(2023-12-31\)",
+        ),
+        (
+            [PROJECT],
+            event("ProjectFunded", "2018", project="clean-sky", amount="5", currency="USD", kind="grant"),
+            r"data.kind: 'grant' is not one of: commitment, disbursement, expenditure",
+        ),
+        (
+            [PROJECT, COMPLETED],
+            event("PartyJoined", "2021", project="clean-sky", party="JPN", action="membership"),
+            r"data.project: project 'clean-sky' was completed on 2020-06 before 2021",
+        ),
+    ],
+)
+def test_membership_and_life_cycle_rules_name_their_field(
+    before: list[dict[str, Any]], value: dict[str, Any], message: str
+) -> None:
+    entities = Entities()
+    for earlier in before:
+        entities.record(earlier)
+    with pytest.raises((Rejected, FieldError), match=message):
+        entities.record(value)
+
+
+def test_a_withdrawn_party_rejoins_and_a_signatory_ratifies_within_its_period() -> None:
+    entities = Entities()
+    for value in (
+        TREATY,
+        withdrew("KOR", "2015"),
+        joined("KOR", "2016", action="signature"),
+        joined("KOR", "2017", action="ratification"),
+        withdrew("KOR", "2018"),
+        joined("KOR", "2019", action="approval"),
+    ):
+        entities.record(value)
+    periods = [
+        (m.action, m.act, m.joined_on.text, m.withdrew_on)
+        for m in entities[("instrument", "t")].members
+        if m.party == "KOR"
+    ]
+    assert [(a, act, on, w.text if w else None) for a, act, on, w in periods] == [
+        ("signature", None, "2013-10-10", "2015"),
+        ("signature", "ratification", "2016", "2018"),
+        ("approval", "approval", "2019", None),
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any
 
 import orjson
@@ -198,3 +198,57 @@ def test_queries_never_create_a_store(db_url: str) -> None:
             ledger.state("KOR", "ROK", parse_edtf("2020"))
     finally:
         ledger.close()
+
+
+def _as_an_earlier_version_left_it(db_url: str) -> None:
+    """The read model as version 1 laid it out: entities instead of things, no earliest days."""
+    import psycopg
+
+    statements = [
+        "DROP TABLE coopledger_read_model",
+        "DROP TABLE coopledger_things",
+        "DROP TABLE coopledger_thing_events",
+        "ALTER TABLE coopledger_relationship_events DROP COLUMN earliest",
+        "CREATE TABLE coopledger_entities (kind TEXT, slug TEXT, state TEXT)",
+        """INSERT INTO coopledger_entities VALUES ('meeting', 'rok-china-jcec-23', '{"held": 65}')""",
+    ]
+    if "://" in db_url:
+        with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as connection:
+            for statement in statements:
+                connection.execute(statement)
+    else:
+        with closing(sqlite3.connect(db_url, isolation_level=None)) as connection:
+            for statement in statements:
+                connection.execute(statement)
+
+
+def test_a_read_model_of_an_earlier_version_is_rebuilt_before_it_is_used(ledger: Ledger, db_url: str) -> None:
+    ledger.import_lines(SEEDS.open("rb"))
+    before = ledger.state("KOR", "CHN", parse_edtf("2019-01"))
+    _as_an_earlier_version_left_it(db_url)
+    # Queries read the read model; they never rebuild it, and say how.
+    with pytest.raises(
+        LedgerError, match=r"was written by an earlier version of coopledger; `coopledger rebuild`"
+    ):
+        ledger.state("KOR", "CHN", parse_edtf("2019-01"))
+    assert ledger.verify().events == SEED_EVENTS  # the events need no read model
+    # A write first brings the read model up to date, in its own transaction: the rules see
+    # the whole ledger again, and a rejected write leaves the store as it was.
+    with pytest.raises(
+        LedgerError, match=r"data.meeting: meeting 'rok-china-jcec-23' is already held \(position 65\)"
+    ):
+        ledger.append(
+            {
+                "type": "MeetingHeld",
+                "occurred_on": "2019-01-23",
+                "data": {
+                    "meeting": "rok-china-jcec-23",
+                    "parties": ["KOR", "CHN"],
+                    "series": "rok-china-jcec",
+                },
+            }
+        )
+    with pytest.raises(LedgerError, match="earlier version"):
+        ledger.state("KOR", "CHN", parse_edtf("2019-01"))
+    assert ledger.rebuild() == SEED_EVENTS
+    assert ledger.state("KOR", "CHN", parse_edtf("2019-01")) == before

@@ -67,6 +67,20 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
         "held": 1,
         "last_number": 23,
         "suspended_since": None,
+        "withdrawn_since": None,
+        "members": [
+            {
+                "party": party,
+                "action": "membership",
+                "joined_on": "199X",
+                "joining_pending": False,
+                "bound_on": "199X",
+                "bound_by": "membership",
+                "withdrew_on": None,
+                "withdrawal_pending": False,
+            }
+            for party in ("KOR", "CHN")
+        ],
     }
     # The working-level meeting planned for February comes next; announced years ago and not
     # recorded as held, the 2014 training is overdue, not next.
@@ -108,9 +122,29 @@ def test_the_seed_story(ledger: Ledger, db_url: str, tmp_path) -> None:  # type:
         "signed_on": "2024-03-19",
         "in_force_from": "2024-03-19",
         "expires_on": "2029-03-31",
+        "until_terminated": False,
         "status": "in_force",
         "extensions": [],
         "amendments": [],
+        "renewal": None,
+        "current_term_ends": None,
+        "notice_by": None,
+        "supersedes": None,
+        "superseded_by": None,
+        "terminated_on": None,
+        "members": [
+            {
+                "party": party,
+                "action": "signature",
+                "joined_on": "2024-03-19",
+                "joining_pending": False,
+                "bound_on": "2024-03-19",
+                "bound_by": "signature",
+                "withdrew_on": None,
+                "withdrawal_pending": False,
+            }
+            for party in ("NIES", "NIER")
+        ],
     }
     rolled_up = by_id(ledger.state("JPN", "KOR", day("2024-03-31"))["instruments"], "instrument")
     assert "nies-nier-mou-2024" in rolled_up

@@ -246,11 +246,14 @@ def test_a_renamed_party_is_named_as_of_each_day_and_in_other_languages() -> Non
 @pytest.mark.parametrize(
     ("occurred_on", "earliest", "latest"),
     [
-        ("2017-05", "2017-05-01", "2017-05-31"),
-        ("2019", "2019-01-01", "2019-12-31"),
-        ("2019-41", "2019-07-01", "2019-12-31"),
-        ("2017-06-29/2017-06-30", "2017-06-29", "2017-06-29"),
-        ("2012~", "2012-01-01", "2012-12-31"),
+        ("2017-05", "2017-05-01", "2017-05-31"),  # a month
+        ("2019", "2019-01-01", "2019-12-31"),  # a year
+        ("2019-41", "2019-07-01", "2019-12-31"),  # the second half of a year
+        ("2012-07/2013-06", "2012-07-01", "2012-07-31"),  # an interval: its start counts
+        ("2017-06-29/2017-06-30", "2017-06-29", "2017-06-29"),  # an interval from a known day
+        ("2012~", "2012-01-01", "2012-12-31"),  # approximate
+        ("2012-05~", "2012-05-01", "2012-05-31"),
+        ("2019-05-12", "2019-05-12", "2019-05-12"),  # a day: never only possible
     ],
 )
 def test_possibly_lists_what_may_have_happened_by_the_day(
@@ -258,20 +261,20 @@ def test_possibly_lists_what_may_have_happened_by_the_day(
 ) -> None:
     from datetime import date, timedelta
 
-    signed = entry(
-        1, "InstrumentSigned", occurred_on, instrument="m", kind="mou", title="t", parties=["KOR", "CHN"]
-    )
+    launched = entry(1, "ProjectLaunched", occurred_on, project="p", title="t", parties=["KOR", "CHN"])
     first, last = date.fromisoformat(earliest), date.fromisoformat(latest)
 
-    def answer(day: date) -> tuple[list[str], list[str]]:
-        shown = state("CHN~KOR", [signed], parse_edtf(day.isoformat()))
-        return [i["instrument"] for i in shown["instruments"]], [p["id"] for p in shown["possibly"]]
+    def answer(day: date) -> tuple[list[str], list[dict[str, str]]]:
+        shown = state("CHN~KOR", [launched], parse_edtf(day.isoformat()))
+        return [p["project"] for p in shown["projects"]], shown["possibly"]
 
+    possibly = [{"type": "ProjectLaunched", "id": "p", "occurred_on": occurred_on}]
     assert answer(first - timedelta(days=1)) == ([], [])
     if first < last:
-        assert answer(first) == ([], ["m"])
-        assert answer(last - timedelta(days=1)) == ([], ["m"])
-    assert answer(last) == (["m"], [])
+        assert answer(first) == ([], possibly)
+        assert answer(last - timedelta(days=1)) == ([], possibly)
+    assert answer(last) == (["p"], [])
+    assert answer(last + timedelta(days=1)) == (["p"], [])
 
 
 def test_an_event_of_a_thing_only_possibly_founded_is_listed_not_folded() -> None:

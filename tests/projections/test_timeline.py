@@ -13,7 +13,7 @@ import pytest
 from coopledger.events import parse_edtf
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.store import locate
-from coopledger.projections.relationship import Entry
+from coopledger.projections.relationship import Entry, Pair
 from coopledger.projections.timeline import Bar, Lane, Mark, Timeline, build, draw
 from support import SEEDS, entry, retraction
 
@@ -370,3 +370,93 @@ def test_the_timeline_command_draws_the_picture_asked_for(tmp_path: Path) -> Non
     )
     pictures = sorted(path.name for path in tmp_path.iterdir() if not path.name.startswith("ledger.sqlite"))
     assert pictures == ["korea-china.png", "korea-china.svg"]
+
+
+def test_labels_cut_to_fit_stay_distinct(tmp_path: Path) -> None:
+    long = "Memorandum of Understanding on Environmental Cooperation between the Ministries, {}"
+    entries = [
+        signed(1, instrument="mou-2008", kind="mou", title=long.format(2008)),
+        signed(2, instrument="mou-2012", kind="mou", title=long.format(2012)),
+        signed(3, instrument="a", kind="mou", title="Agreement"),
+        signed(4, instrument="b", kind="mou", title="Agreement"),
+    ]
+    draw(build("KOR–CHN", entries, AS_OF, None, False), tmp_path / "labels.svg")
+    texts = svg_texts(tmp_path / "labels.svg")
+    cut = [text for text in texts if text.startswith("Memorandum")]
+    assert len(cut) == 2 and cut[0] != cut[1] and all("…" in text and len(text) <= 56 for text in cut)
+    assert [text[-4:] for text in cut] == ["2008", "2012"]
+    assert {"Agreement (a)", "Agreement (b)"} <= set(texts)
+
+
+def test_bars_run_while_both_sides_of_the_pair_are_members_and_renewals_continue() -> None:
+    pair = Pair.of("CHN~KOR", {}.get, exact=False)
+
+    def drawn(entries: list[Entry], as_of: str) -> dict[str, Lane]:
+        timeline = build("KOR–CHN", entries, parse_edtf(as_of), None, False, pair=pair)
+        return {lane.key: lane for lane in timeline.lanes}
+
+    treaty = signed(kind="mou", parties=["KOR", "CHN", "JPN"], on="2010-01-01")
+    out = entry(2, "PartyWithdrew", "2014-01-01", party="CHN", instrument="a", effective_on="2015-01-01")
+    back = entry(3, "PartyJoined", "2018-01-01", party="CHN", instrument="a", action="accession")
+    assert spans(drawn([treaty, out, back], "2020")["a"]) == [
+        ("2010-01-01", "2015-01-01", "in_force"),
+        ("2018-01-01", None, "in_force"),
+    ]
+    # Joining only pending: not in the pair yet, no lane.
+    late = entry(
+        2, "PartyJoined", "2010-06-01", party="VNM", instrument="a", action="accession", effective_on="2011"
+    )
+    vnm = Pair.of("KOR~VNM", {}.get, exact=False)
+    assert build("KOR–VNM", [treaty, late], parse_edtf("2011-06"), None, False, pair=vnm).lanes == ()
+    assert len(build("KOR–VNM", [treaty, late], parse_edtf("2011"), None, False, pair=vnm).lanes) == 1
+    # An MOU that renews itself every two years runs on, one bar a term, to the current one.
+    renewing = signed(kind="mou", on="2010-01-01", expires_on="2012-12-31", renewal={"term": "P2Y"})
+    assert spans(drawn([renewing], "2017-06")["a"]) == [
+        ("2010-01-01", "2012-12-31", "in_force"),
+        ("2012-12-31", "2014-12-31", "renewal"),
+        ("2014-12-31", "2016-12-31", "renewal"),
+        ("2016-12-31", "2018-12-31", "renewal"),
+    ]
+    stopped = entry(2, "InstrumentTerminated", "2015-01", instrument="a", effective_on="2015-06-30")
+    assert spans(drawn([renewing, stopped], "2017-06")["a"])[-1] == ("2014-12-31", "2015-06-30", "renewal")
+
+
+def test_a_superseded_instrument_ends_when_its_successor_takes_effect_and_a_planned_project_waits() -> None:
+    old = signed(kind="mou", on="1987-03")
+    new = entry(
+        2,
+        "InstrumentSigned",
+        "2012-01-23",
+        instrument="b",
+        kind="agreement",
+        title="B",
+        parties=KOR_CHN,
+        supersedes="a",
+    )
+    force = entry(3, "InstrumentEnteredIntoForce", "2012-03-15", instrument="b")
+    assert spans(lanes([old, new, force])["a"]) == [("1987-03", "2012-03-15", "in_force")]
+    assert spans(lanes([old, new])["a"]) == [("1987-03", None, "in_force")]
+    planned = entry(
+        1,
+        "ProjectLaunched",
+        "2014-03",
+        project="p",
+        title="P",
+        parties=KOR_CHN,
+        planned_start="2015",
+        planned_end="2017",
+    )
+    assert spans(lanes([planned])["p"]) == [("2014-03", "2015", "planned"), ("2015", "2017", "running")]
+
+
+def test_a_picture_as_of_the_calendar_s_last_year_is_drawn(tmp_path: Path) -> None:
+    renewing = signed(kind="mou", on="2010-01-01", expires_on="2012-12-31", renewal={"term": "P4000Y"})
+    timeline = build(
+        "KOR–CHN", [renewing], parse_edtf("9999"), None, False, pair=Pair.of("CHN~KOR", {}.get, False)
+    )
+    assert spans(timeline.lanes[0]) == [
+        ("2010-01-01", "2012-12-31", "in_force"),
+        ("2012-12-31", None, "renewal"),
+    ]
+    draw(timeline, tmp_path / "far.svg")
+    assert (tmp_path / "far.svg").read_bytes().startswith(b"<?xml")

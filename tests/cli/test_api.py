@@ -1,0 +1,92 @@
+"""The Python API (coopledger.open) and the command line give the same answers on the example ledger."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import coopledger
+import pytest
+from click.testing import CliRunner
+from coopledger.cli import cli
+from support import SEED_EVENTS, SEEDS
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> str:
+    db = str(tmp_path / "example.sqlite")
+    assert CliRunner().invoke(cli, ["--db", db, "import", str(SEEDS)]).exit_code == 0
+    return db
+
+
+def cli_json(db: str, *args: str) -> object:
+    result = CliRunner().invoke(cli, ["--db", db, *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_the_api_and_the_cli_give_equal_answers(example: str) -> None:
+    with coopledger.open(example) as ledger:
+        for a, b, as_of in (
+            ("KOR", "CHN", "2019-01"),
+            ("JPN", "KOR", "2017-06-30"),
+            ("nier", "NIES", "2024"),
+        ):
+            assert ledger.state(a, b, as_of=as_of).to_dict() == cli_json(
+                example, "state", a, b, "--as-of", as_of
+            )
+        assert ledger.state("KOR", "CHN", as_of="2019", exact=True).to_dict() == cli_json(
+            example, "state", "KOR", "CHN", "--as-of", "2019", "--exact"
+        )
+        history = [event.to_dict() for event in ledger.history("KOR", "CHN", start="2019-01", end="2019-01")]
+        assert history == cli_json(example, "history", "KOR", "CHN", "--from", "2019-01", "--to", "2019-01")
+        rows = [row.to_dict() for row in ledger.relationships(as_of="2019-01-31")]
+        assert rows == cli_json(example, "relationships", "--as-of", "2019-01-31")
+        assert ledger.verify().to_dict() == cli_json(example, "verify")
+
+
+def test_answers_read_as_attributes_and_take_dates_as_python_values(example: str) -> None:
+    from datetime import date
+
+    with coopledger.open(example) as ledger:
+        state = ledger.state("KOR", "CHN", as_of=date(2019, 1, 31))
+        assert state.relationship == "CHN~KOR" and state.as_of == "2019-01-31"
+        assert state.meetings["last"]["meeting"] == "rok-china-jcec-23"
+        assert ledger.verify().events == SEED_EVENTS
+        first = ledger.history("KOR", "CHN")[0]
+        assert (first.position, first.retracted) == (first.to_dict()["position"], False)
+
+
+def test_append_from_python_records_and_reports_duplicates(example: str) -> None:
+    event = {
+        "type": "MeetingHeld",
+        "occurred_on": "2019-11-04",
+        "key": "k/1",
+        "data": {"meeting": "m-1", "parties": ["Republic of Korea", "China"]},
+    }
+    with coopledger.open(example, actor="analyst") as ledger:
+        appended = ledger.append(event)
+        assert (appended.position, appended.duplicate) == (SEED_EVENTS + 1, False)
+        assert ledger.append(json.dumps(event)).duplicate is True
+        assert ledger.history("KOR", "CHN")[-1].recorded_by == "analyst"
+
+
+def test_the_readme_python_example_prints_what_it_shows(example: str, tmp_path: Path) -> None:
+    import doctest
+    import os
+
+    from support import ROOT
+
+    text = (ROOT / "README.md").read_text().split("\n## From Python", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    Path(example).rename(tmp_path / "example.sqlite")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        test = doctest.DocTestParser().get_doctest(block, {}, "README", "README.md", 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+        runner.run(test)
+    finally:
+        os.chdir(cwd)
+    assert runner.failures == 0 and runner.tries > 0
