@@ -13,9 +13,10 @@ import click
 from . import render as view
 from .events import DateError, Edtf, FieldError, parse_edtf, parse_json, verbs
 from .events.dates import today
-from .events.fields import Yes
+from .events.fields import MAX_INT, Yes
 from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
 from .ledger.errors import LedgerError, Rejected
+from .ledger.files import ledger_files
 from .ledger.queries import known_at
 from .ledger.session import Session
 
@@ -183,7 +184,7 @@ def export(session: Session, format_: str, out: Path | None, as_of: Edtf | None,
 @click.option("--type", "type_", metavar="TYPE", help="Only events of this type.")
 @click.option("--party", metavar="PARTY", help="Only events naming this party (or its organisations).")
 @click.option(
-    "--since-position", type=click.IntRange(min=0), default=0, help="Only events after this position."
+    "--since-position", type=click.IntRange(0, MAX_INT), default=0, help="Only events after this position."
 )
 @output_options
 @pass_session
@@ -326,7 +327,7 @@ def timeline(
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: name the picture FILE.svg or FILE.png", param_hint="'--out'")
     picture = session.queries.timeline(party_a, party_b, as_of or today(), known, exact)
-    view.write_whole(out, lambda path: draw(picture, path))
+    view.write_whole(out, lambda path: draw(picture, path), ledger_files(session.queries.location))
     click.echo(view.drawn_text(picture, out))
 
 
@@ -376,12 +377,13 @@ def serve(session: Session, port: int, host: str) -> None:
 @pass_session
 @output_options
 def verify(session: Session, digest: str | None, as_json: bool) -> None:
-    """Recompute the hash chain and decode every event; exit 1 at the first bad position.
+    """Check the chain, every event, the rules replayed and the read model; exit 1 at a problem.
 
     Example: coopledger verify --digest 57:3f2a…
     """
     verified = with_progress("verifying", session.events, lambda p: session.queries.verify(digest, p))
     render(view.verified(verified), as_json, view.verified_text)
+    click.echo("".join(f"{line}\n" for line in view.warnings_text(verified)), err=True, nl=False)
 
 
 @cli.command()

@@ -12,6 +12,7 @@ import orjson
 from .events.dates import today
 from .events.states import state_code
 from .ledger.errors import LedgerError
+from .ledger.files import ledger_files
 from .projections.summary import ordinal, summary
 
 if TYPE_CHECKING:
@@ -136,18 +137,11 @@ def size(source: IO[bytes]) -> int:
         return 0
 
 
-def write_whole(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file beside its destination and move it there: the whole file, or nothing."""
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
-        write(partial)
-        partial.replace(path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise LedgerError(f"--out {path}: cannot write there ({error.strerror or error})") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+def write_whole(path: Path, write: Callable[[Path], None], keep: Iterable[Path]) -> None:
+    """Write an --out file whole or not at all, never over the files to `keep` (the ledger's)."""
+    from .ledger.files import write_whole as whole
+
+    whole(path, write, f"--out {path}", keep)
 
 
 def sections(listed: dict[str, list[str]], commands: dict[str, Any], width: int) -> list[tuple[str, Any]]:
@@ -156,10 +150,6 @@ def sections(listed: dict[str, list[str]], commands: dict[str, Any], width: int)
     others = [name for name in short if not any(name in names for names in listed.values())]
     found = [(section, [(n, short[n]) for n in names if n in short]) for section, names in listed.items()]
     return [(section, rows) for section, rows in [*found, ("Other", [(n, short[n]) for n in others])] if rows]
-
-
-def initialised(created: bool, location: Any) -> str:
-    return f"created the ledger at {location}" if created else f"the ledger at {location} already exists"
 
 
 def backed_up(queries: Queries, file: Path) -> str:
@@ -218,7 +208,7 @@ def export(
         if out is None or str(out) == "-":
             sys.stdout.buffer.write(xml)
             return None
-        write_whole(out, lambda path: path.write_bytes(xml))
+        write_whole(out, lambda path: path.write_bytes(xml), ledger_files(queries.location))
         return f"wrote the projects as of {day.text} as IATI {IATI_VERSION} activities to {out}"
     if out is None or str(out) == "-":  # no progress on stdout: it would mix with the events
         json_lines(queries.export(), sys.stdout.buffer)
@@ -230,7 +220,7 @@ def export(
             total = lambda: int(queries.digest().split(":")[0])
             progress("exporting", total, lambda p: json_lines(lines, target, p))
 
-    write_whole(out, write)
+    write_whole(out, write, ledger_files(queries.location))
     return None
 
 
@@ -248,7 +238,11 @@ def write_csv(queries: Queries, out: Path, as_of: Edtf) -> str:
         raise LedgerError(f"--out {out}: cannot write there ({error.strerror or error})") from None
     for kind in KINDS:
         text = csv_text(kind, tables[kind])
-        write_whole(out / f"{kind}.csv", lambda path, text=text: path.write_text(text, encoding="utf-8-sig"))
+        write_whole(
+            out / f"{kind}.csv",
+            lambda path, text=text: path.write_text(text, encoding="utf-8-sig"),
+            ledger_files(queries.location),
+        )
     counts = ", ".join(f"{len(tables[kind])} {kind}" for kind in KINDS)
     return f"wrote {len(KINDS)} CSV files as of {as_of.text} to {out}: {counts}"
 
@@ -418,12 +412,37 @@ def show_text(value: dict[str, Any]) -> Iterator[str]:
         yield "not retracted"
 
 
+def initialised(done: str, location: object) -> str:
+    return {
+        "created": f"created the ledger at {location}",
+        "current": f"the ledger at {location} already exists",
+        "upgraded": f"brought the ledger at {location} up to this version: its tables and triggers,"
+        " and the rules of contract 2 from its next event on",
+    }[done]
+
+
 def verified(verified: Verified) -> dict[str, Any]:
-    return {"ok": True, "events": verified.events, "digest": verified.digest}
+    """What verify checked: events (chain, decoding, recording times, rules) and rows per table."""
+    return {
+        "ok": True,
+        "events": verified.events,
+        "digest": verified.digest,
+        "checked": verified.checked,
+        "warnings": [{"position": position, "warning": text} for position, text in verified.warnings],
+        "warned": verified.warned,
+    }
 
 
 def verified_text(value: dict[str, Any]) -> list[str]:
     return [f"ok: {value['events']} events verified; digest {value['digest']}"]
+
+
+def warnings_text(verified: Verified) -> list[str]:
+    """Warnings for stderr: events an earlier contract allowed and this one refuses."""
+    lines = [f"warning: position {position}: {text}" for position, text in verified.warnings]
+    if verified.warned > len(lines):
+        lines.append(f"warning: and {verified.warned - len(lines)} more")
+    return lines
 
 
 def head(digest: str) -> dict[str, Any]:

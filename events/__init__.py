@@ -38,7 +38,7 @@ from .catalog import (
     SeriesSuspended,
 )
 from .dates import DateError, Edtf, parse_edtf
-from .envelope import Draft, Recorded, decode, parse_event, parse_json
+from .envelope import Draft, Recorded, decode, parse_event, parse_json, parse_stored
 from .fields import FieldError, Names
 
 __all__ = [
@@ -87,4 +87,5 @@ __all__ = [
     "parse_edtf",
     "parse_event",
     "parse_json",
+    "parse_stored",
 ]

@@ -264,6 +264,26 @@ def latest_today() -> date:
     return datetime.now(_FURTHEST_AHEAD).date()
 
 
+# How the ledger writes a recording time: UTC, microseconds, one fixed width.
+RECORDING_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+
+def latest_day_at(recorded_at: str) -> date:
+    """The day it was where the calendar is furthest ahead at a recording time: the day no fact
+    recorded then can be after (the append rules and `verify` agree on it)."""
+    if not RECORDING_TIME.fullmatch(recorded_at):
+        raise DateError(f"{recorded_at!r} is not a recording time (YYYY-MM-DDTHH:MM:SS.ffffffZ)")
+    return _latest_day_at_hour(recorded_at[:13])
+
+
+@lru_cache(maxsize=4096)
+def _latest_day_at_hour(hour: str) -> date:
+    try:
+        return (datetime.fromisoformat(f"{hour}:00:00+00:00").astimezone(_FURTHEST_AHEAD)).date()
+    except ValueError:
+        raise DateError(f"{hour!r} is not a recording time") from None
+
+
 _DURATION_PARTS = re.compile(r"(\d+)([YMWD])")
 
 

@@ -13,11 +13,10 @@ import orjson
 
 from .catalog import EVENT_TYPES, Event
 from .dates import DateError, Edtf, parse_edtf
-from .fields import FieldError, PartyResolver, convert, load, type_name
+from .fields import MAX_INT, FieldError, PartyResolver, convert, load, no_nul, type_name
 
 MAX_LINE_BYTES = 1_000_000
 MAX_IMPORT_DEPTH = 32
-MAX_INT = 2**53  # larger integers do not survive RFC 8785 canonical JSON
 CONTENT_FIELDS = ("type", "occurred_on", "data", "source", "note", "key")
 RECORD_FIELDS = ("id", "position", "hash", "recorded_at", "recorded_by", "imported_from")
 SOURCE_FIELDS = ("title", "url", "published_on", "publisher", "page")
@@ -110,6 +109,27 @@ def parse_event(value: Any, resolve: PartyResolver) -> Draft:
     return Draft(type_, occurred_on, data, content, _event_id(value.get("id")), provenance)
 
 
+def parse_stored(envelope: dict[str, Any], resolve: PartyResolver) -> Draft:
+    """Check a stored envelope as the ledger writes one: every field valid, in the form the
+    ledger stores (party ids resolved, ids lower-case), and the fields the ledger adds well formed.
+
+    The hash and the position are the chain's to check.
+    """
+    content = {name: envelope[name] for name in CONTENT_FIELDS if name in envelope}
+    draft = parse_event(content, resolve)
+    for name in CONTENT_FIELDS:
+        if draft.content.get(name) != content.get(name):
+            raise FieldError(name, "not in the form the ledger stores")
+    if not isinstance(envelope.get("id"), str) or _event_id(envelope["id"]) != envelope["id"]:
+        raise FieldError("id", "not a UUID as the ledger writes one")
+    if not isinstance(envelope.get("recorded_by"), str):
+        raise FieldError("recorded_by", "expected a string")
+    origin = envelope.get("imported_from")
+    if origin is not None and (not isinstance(origin, dict) or _imported_from(origin) != origin):
+        raise FieldError("imported_from", "not provenance as the ledger writes it")
+    return draft
+
+
 def _occurred_on(value: Any, required: bool) -> Edtf | None:
     if value is None:
         if required:
@@ -126,6 +146,7 @@ def _occurred_on(value: Any, required: bool) -> Edtf | None:
 def _string(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise FieldError(path, f"expected a non-blank string, got {type_name(value)}")
+    no_nul(value, path)
     return value
 
 

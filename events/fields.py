@@ -26,6 +26,7 @@ Duration = NewType("Duration", str)  # an ISO 8601 duration in years, months, we
 Yes = NewType("Yes", bool)  # a flag that is given as true or left out
 
 MAX_TEXT = 20_000
+MAX_INT = 2**53  # larger integers do not survive RFC 8785 canonical JSON
 MAX_NUMBER = 1_000_000
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._:-]{0,127}")
 _PARTY_ID = re.compile(r"[A-Z][A-Z0-9_.-]{1,31}")
@@ -77,7 +78,14 @@ def _text(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
         raise FieldError(path, "must not be blank")
     if len(value) > MAX_TEXT:
         raise FieldError(path, f"longer than {MAX_TEXT} characters")
+    no_nul(value, path)
     return value, value
+
+
+def no_nul(value: str, path: str) -> None:
+    """Text the ledger stores holds no NUL character: PostgreSQL cannot keep one in text."""
+    if "\x00" in value:
+        raise FieldError(path, "contains a NUL character (U+0000), which the ledger cannot store")
 
 
 def _slug(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
@@ -179,14 +187,14 @@ def _number(value: Any, path: str, _: PartyResolver) -> tuple[int, int]:
     return value, value
 
 
-def _event_ref(value: Any, path: str, _: PartyResolver) -> tuple[int | str, int | str]:
+def _event_ref(value: Any, path: str, resolve: PartyResolver) -> tuple[int | str, int | str]:
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return _event_ref(int(value), path, resolve)
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 1:
-            raise FieldError(path, "a position is 1 or more")
+        if not 1 <= value < MAX_INT:
+            raise FieldError(path, f"a position is a whole number from 1 to {MAX_INT - 1}")
         return value, value
     if isinstance(value, str):
-        if value.isdigit():
-            return int(value), int(value)
         try:
             return str(UUID(value)), str(UUID(value))
         except ValueError:

@@ -90,6 +90,9 @@ class Verification(Answer):
     ok: bool
     events: int
     digest: str
+    checked: dict[str, int]  # what was checked: events (chain, decoded, ...) and rows per table
+    warnings: list[dict[str, Any]]  # events an earlier contract allowed: position and warning
+    warned: int  # warnings in all (the first ones are listed)
 
 
 class Appended(Answer):
@@ -184,7 +187,16 @@ class Ledger:
     def verify(self, digest: str | None = None) -> Verification:
         """Check the ledger (SPEC section 5); raises VerificationFailed naming the first bad position."""
         verified = self.queries.verify(digest)
-        return Verification({"ok": True, "events": verified.events, "digest": verified.digest})
+        return Verification(
+            {
+                "ok": True,
+                "events": verified.events,
+                "digest": verified.digest,
+                "checked": verified.checked,
+                "warnings": [{"position": at, "warning": text} for at, text in verified.warnings],
+                "warned": verified.warned,
+            }
+        )
 
     def digest(self) -> str:
         return self.queries.digest()

@@ -58,26 +58,26 @@ class Ledger:
 
     # --- setting up
 
-    def init(self) -> bool:
-        """Create the store; False when it was already there."""
+    def init(self) -> str:
+        """Create the store, or bring one made by an earlier version up to this one: `created`,
+        `upgraded` or `current`."""
         with self.store.writing() as cursor:
             return self._create(cursor)
 
-    def _create(self, cursor: Cursor) -> bool:
-        """Create the store if it is not there (True), or bring its read model up to date."""
+    def _create(self, cursor: Cursor) -> str:
+        """Create the store if it is not there, or bring it up to this version: its read model
+        laid out anew and refilled, its triggers, and the contract it keeps from its next event."""
         if not self.store.has_schema(cursor):
             self.store.create(cursor)
-            return True
-        if not self.store.current(cursor):
-            self._upgrade(cursor)
-        return False
+            return "created"
+        if self.store.current(cursor):
+            return "current"
+        self._upgrade(cursor)
+        return "upgraded"
 
     def _upgrade(self, cursor: Cursor, progress: Progress | None = None) -> int:
         """Lay the read model out anew, as this version does, and fill it from the events."""
-        for table in (*sql.TABLES[1:], *sql.LEGACY_TABLES):
-            cursor.run(f"DROP TABLE IF EXISTS {table}")
-        self.store.create(cursor)
-        cursor.run(sql.SET_READ_MODEL_VERSION, (sql.VERSION,))
+        self.store.lay_out_anew(cursor)
         return self._replay(cursor, progress)
 
     @contextmanager
@@ -132,7 +132,7 @@ class Ledger:
             )
         statements = self.store.appender_grants(role)
         if apply:
-            self.store.grant(statements)
+            self.store.grant(role, statements)
         return statements
 
     def rebuild(self, progress: Progress | None = None) -> int:
@@ -141,6 +141,7 @@ class Ledger:
         with self.store.writing() as cursor:
             if not self.store.current(cursor):
                 return self._upgrade(cursor, progress)
+            self.store.rebuilding(cursor)
             for table in sql.TABLES[1:]:
                 cursor.run(f"DELETE FROM {table}")
             return self._replay(cursor, progress)

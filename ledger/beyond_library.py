@@ -13,9 +13,8 @@ the library itself was loaded.
   `eventsourcing.sqlite` opens its transactions with a deferred BEGIN, which fails at once with
   "database is locked" when another process committed between the read and the write;
   `BEGIN IMMEDIATE` waits its turn (`immediate`). `eventsourcing.postgres` serialises writers
-  with `LOCK TABLE … IN EXCLUSIVE MODE` inside `insert_events`, after any read, and that lock
-  needs UPDATE privilege; an advisory lock taken first serialises whole transactions and lets
-  an appender role go without UPDATE (`serialise`).
+  with `LOCK TABLE … IN EXCLUSIVE MODE` inside `insert_events`, after any read; the ledger
+  locks its head row first instead, which serialises whole transactions (`serialise`).
 - WAL turned on with retries: the SQLite pool turns it on once, at its first connection, and
   processes creating one new file at the same moment can find it locked (`wal`).
 - COPY of rows into PostgreSQL: the recorder inserts with one `unnest()` of a composite type,
@@ -23,11 +22,23 @@ the library itself was loaded.
   (`copy_rows`, 12 % less time than INSERTs on an import of 100k events).
 - Recorded events defended in the database: the library records events but does not stop
   anyone from changing them. Triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL)
-  of recorded events (`sqlite_triggers`, `postgres_triggers`); an appender role gets what it
-  needs to append and nothing that rewrites (`appender_grants`).
+  of recorded events, and on SQLite an INSERT OR REPLACE that would swap one
+  (`sqlite_triggers`, `postgres_triggers`); on PostgreSQL an event commits only with the
+  ledger's head moved over it, so a row slipped in beside the ledger cannot block it.
+- The read model defended too (`sqlite_guards`, `postgres_guards`): the rules and idempotency
+  ask it, so a row edited behind the ledger's back could make it accept what it refuses. On
+  SQLite its tables refuse every change from a connection that is not the ledger's append path
+  (`append_path` gives a connection the function their triggers call; others lack it). On
+  PostgreSQL the tables accept only rows of events that the same transaction records, and
+  deletions only from `rebuild` run by their owner; an appender role gets what it needs to
+  append and nothing that rewrites (`appender_grants`).
+- One writer at a time on PostgreSQL with a lock no role can keep beyond its transaction: the
+  head row, locked FOR UPDATE (`serialise`). An advisory lock, which any role may take for a
+  whole session, serialises only the creation of a new store.
 - A PostgreSQL connection made from the --db URL as written (`connect`): `PostgresDatastore`
   builds its pool from dbname, host, port, user and password, with no place for libpq's other
-  parameters (`options=-csearch_path=…`, `sslmode`, …).
+  parameters (`options=-csearch_path=…`, `sslmode`, …), and waits at most `CONNECT_TIMEOUT`
+  seconds for a server that does not answer.
 
 Nothing here imports eventsourcing: queries import `ledger.store`, which imports this module.
 """
@@ -46,23 +57,81 @@ from typing import Any
 from .errors import LedgerError
 
 REFUSAL = "coopledger: recorded events cannot be changed or removed"
+GUARDED = "coopledger: the read model is written only by the append path of the ledger"
+# The SQL function the SQLite read model's triggers call: only the ledger's connections have it.
+APPEND_PATH = "written_by_coopledger"
 
 
 def sqlite_triggers(events_table: str) -> list[str]:
+    refuse = f" BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+    # INSERT OR REPLACE deletes the row it replaces without firing DELETE triggers.
+    replaces = (
+        f"EXISTS (SELECT 1 FROM {events_table} WHERE rowid = NEW.rowid OR"
+        " (originator_id = NEW.originator_id AND originator_version = NEW.originator_version))"
+    )
     return [
-        f"CREATE TRIGGER IF NOT EXISTS coopledger_events_no_{verb.lower()}"
-        f" BEFORE {verb} ON {events_table}"
-        f" BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+        *(
+            f"CREATE TRIGGER IF NOT EXISTS coopledger_events_no_{verb.lower()}"
+            f" BEFORE {verb} ON {events_table}{refuse}"
+            for verb in ("UPDATE", "DELETE")
+        ),
+        f"CREATE TRIGGER IF NOT EXISTS coopledger_events_no_replace BEFORE INSERT ON {events_table}"
+        f" WHEN {replaces}{refuse}",
+    ]
+
+
+def sqlite_guards(tables: Sequence[str], fixed: Sequence[str]) -> list[str]:
+    """Read-model tables that only the append path changes, and tables nobody changes once written."""
+    changes = [(table, verb) for table in tables for verb in ("INSERT", "UPDATE", "DELETE")]
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS coopledger_guard_{table}_{verb.lower()} BEFORE {verb} ON {table}"
+        f" WHEN NOT {APPEND_PATH}() BEGIN SELECT RAISE(ABORT, '{GUARDED}'); END"
+        for table, verb in [*changes, *((table, "INSERT") for table in fixed)]
+    ] + [
+        f"CREATE TRIGGER IF NOT EXISTS coopledger_guard_{table}_{verb.lower()} BEFORE {verb} ON {table}"
+        f" BEGIN SELECT RAISE(ABORT, 'coopledger: {table} is never changed'); END"
+        for table in fixed
         for verb in ("UPDATE", "DELETE")
     ]
 
 
-def postgres_triggers(events_table: str) -> list[str]:
+def append_path(connection: sqlite3.Connection) -> None:
+    """Let a connection change the read model (see `sqlite_guards`)."""
+    connection.create_function(APPEND_PATH, 0, _yes, deterministic=True)
+
+
+def _yes() -> int:
+    return 1
+
+
+# PostgreSQL functions resolve tables in the schema they were created in, whatever the caller's
+# search_path: a role cannot point them at tables of its own.
+_PLPGSQL = "LANGUAGE plpgsql SET search_path FROM CURRENT"
+
+
+def postgres_triggers(events_table: str, ledger: str) -> list[str]:
     refuse = (
         "CREATE OR REPLACE FUNCTION coopledger_refuse_change() RETURNS trigger"
         f" LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{REFUSAL} (%)', TG_OP; END $$"
     )
-    return [refuse] + [
+    # An event commits only once the head covers it: the ledger moves the head in the same
+    # transaction, so a row inserted beside the ledger (which would take the next position for
+    # ever) is refused at commit.
+    projected = (
+        f"CREATE OR REPLACE FUNCTION coopledger_projected() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
+        f" IF NEW.originator_id <> '{ledger}'::uuid OR NEW.originator_version >"
+        " (SELECT position FROM coopledger_head WHERE singleton = 1) THEN"
+        " RAISE EXCEPTION 'coopledger: an event is recorded only by the ledger, with its head and"
+        " read model (position %)', NEW.originator_version; END IF; RETURN NULL; END $$"
+    )
+    deferred = (
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'coopledger_events_projected'"
+        f" AND tgrelid = '{events_table}'::regclass) THEN"
+        f" CREATE CONSTRAINT TRIGGER coopledger_events_projected AFTER INSERT ON {events_table}"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION coopledger_projected();"
+        " END IF; END $$"
+    )
+    return [refuse, projected, deferred] + [
         f"CREATE OR REPLACE TRIGGER coopledger_events_no_{name} BEFORE {verbs}"
         f" ON {events_table} FOR EACH {each} EXECUTE FUNCTION coopledger_refuse_change()"
         for name, verbs, each in (
@@ -70,6 +139,132 @@ def postgres_triggers(events_table: str) -> list[str]:
             ("truncate", "TRUNCATE", "STATEMENT"),
         )
     ]
+
+
+def postgres_guards(events_table: str, ledger: str, fixed: Sequence[str]) -> list[str]:
+    """Triggers that let the read model change only with the events of the same transaction.
+
+    A row added to a table keyed by position must belong to an event this transaction
+    inserted (its xmin); a thing may change only when an event of this transaction shapes it or
+    retracts one that did; the head moves only over this transaction's events, to the last
+    one's hash. Deleting or truncating is for `rebuild`, run by the tables' owner with
+    `coopledger.rebuilding` set. `fixed` tables are never changed once written.
+    """
+    mine = (
+        f"SELECT 1 FROM {events_table} e WHERE e.originator_id = '{ledger}'::uuid"
+        " AND e.originator_version = {position} AND e.xmin = pg_current_xact_id()::xid"
+    )
+    refused = f"RAISE EXCEPTION '{GUARDED} (%)', TG_TABLE_NAME"
+    functions = [
+        "CREATE OR REPLACE FUNCTION coopledger_rebuilding(relation oid) RETURNS boolean"
+        " LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$"
+        " SELECT coalesce(current_setting('coopledger.rebuilding', true), '') = 'on'"
+        " AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = relation), 'USAGE') $$",
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_added() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
+        " IF EXISTS (SELECT 1 FROM added a WHERE NOT EXISTS ("
+        + mine.format(position="a.position")
+        + f")) AND NOT coopledger_rebuilding(TG_RELID) THEN {refused}; END IF; RETURN NULL; END $$",
+        # A successor's rows may copy an earlier event's, for a succession of this transaction.
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_succeeded() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
+        " IF EXISTS (SELECT 1 FROM added a WHERE NOT EXISTS ("
+        + mine.format(position="a.position")
+        + ") AND (a.succession IS NULL OR NOT EXISTS ("
+        + mine.format(position="a.succession")
+        + f"))) AND NOT coopledger_rebuilding(TG_RELID) THEN {refused}; END IF; RETURN NULL; END $$",
+        # They go only with the retraction of their succession, in this transaction.
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_unsucceeded() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
+        " IF coopledger_rebuilding(TG_RELID) OR OLD.succession IS NOT NULL AND EXISTS ("
+        "SELECT 1 FROM coopledger_log l WHERE l.position = OLD.succession AND EXISTS ("
+        + mine.format(position="l.retracted_by")
+        + f")) THEN RETURN OLD; END IF; {refused}; END $$",
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_removed() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
+        f" IF NOT coopledger_rebuilding(TG_RELID) THEN {refused}; END IF; RETURN NULL; END $$",
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_fixed() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
+        " RAISE EXCEPTION 'coopledger: % is never changed', TG_TABLE_NAME; END $$",
+        # A retraction marks the log row of the event it retracts, and nothing else of it.
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_retracted() RETURNS trigger {_PLPGSQL} AS $$ BEGIN"
+        " IF coopledger_rebuilding(TG_RELID) THEN RETURN NEW; END IF;"
+        " IF (NEW.position, NEW.id, NEW.key, NEW.type, NEW.day, NEW.recorded_at, NEW.parties)"
+        " IS DISTINCT FROM (OLD.position, OLD.id, OLD.key, OLD.type, OLD.day, OLD.recorded_at, OLD.parties)"
+        " OR OLD.retracted_by IS NOT NULL OR NOT EXISTS ("
+        + mine.format(position="NEW.retracted_by")
+        + f") THEN {refused}; END IF; RETURN NEW; END $$",
+        # A thing changes with an event of this transaction that shapes it (its latest), or with
+        # this transaction's retraction of one that did.
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_thing() RETURNS trigger {_PLPGSQL} AS $$"
+        " DECLARE thing_kind text := coalesce(NEW.kind, OLD.kind);"
+        " thing_slug text := coalesce(NEW.slug, OLD.slug);"
+        " BEGIN IF coopledger_rebuilding(TG_RELID) THEN RETURN coalesce(NEW, OLD); END IF;"
+        " IF TG_OP = 'UPDATE' AND (NEW.kind, NEW.slug) IS DISTINCT FROM (OLD.kind, OLD.slug) THEN"
+        f" {refused}; END IF;"
+        " IF NOT EXISTS (SELECT 1 FROM (SELECT max(position) AS latest FROM coopledger_thing_events"
+        " WHERE kind = thing_kind AND slug = thing_slug AND subject = 1) shaped WHERE EXISTS ("
+        + mine.format(position="shaped.latest")
+        + ")) AND NOT EXISTS (SELECT 1 FROM coopledger_thing_events te"
+        " JOIN coopledger_log l ON l.position = te.position"
+        " WHERE te.kind = thing_kind AND te.slug = thing_slug AND te.subject = 1 AND EXISTS ("
+        + mine.format(position="l.retracted_by")
+        + f")) THEN {refused}; END IF; RETURN coalesce(NEW, OLD); END $$",
+        # The head moves forward over this transaction's events only, to the last one's hash and time.
+        f"CREATE OR REPLACE FUNCTION coopledger_guard_head() RETURNS trigger {_PLPGSQL} AS $$"
+        " DECLARE last jsonb; BEGIN IF coopledger_rebuilding(TG_RELID) THEN RETURN NEW; END IF;"
+        " IF NEW.singleton <> OLD.singleton OR NEW.position < OLD.position"
+        " OR (NEW.position = OLD.position AND (NEW.hash, NEW.recorded_at) IS DISTINCT FROM"
+        f" (OLD.hash, OLD.recorded_at)) THEN {refused}; END IF;"
+        " IF NEW.position = OLD.position THEN RETURN NEW; END IF;"
+        f" IF (SELECT count(*) FROM {events_table} e WHERE e.originator_id = '{ledger}'::uuid"
+        " AND e.originator_version > OLD.position AND e.originator_version <= NEW.position"
+        " AND e.xmin = pg_current_xact_id()::xid) <> NEW.position - OLD.position THEN"
+        f" {refused}; END IF;"
+        f" SELECT convert_from(state, 'UTF8')::jsonb INTO last FROM {events_table}"
+        f" WHERE originator_id = '{ledger}'::uuid AND originator_version = NEW.position;"
+        " IF last->>'hash' IS DISTINCT FROM NEW.hash OR last->>'recorded_at' IS DISTINCT FROM"
+        f" NEW.recorded_at THEN {refused}; END IF; RETURN NEW; END $$",
+    ]
+
+    def trigger(name: str, when: str, table: str, each: str, function: str) -> str:
+        added = " REFERENCING NEW TABLE AS added" if function in ("added", "succeeded") else ""
+        return (
+            f"CREATE OR REPLACE TRIGGER coopledger_guard_{name} {when} ON {table}{added}"
+            f" FOR EACH {each} EXECUTE FUNCTION coopledger_guard_{function}()"
+        )
+
+    log, relationships, things, thing_events = (
+        "coopledger_log",
+        "coopledger_relationship_events",
+        "coopledger_things",
+        "coopledger_thing_events",
+    )
+    triggers = [
+        trigger("head", "BEFORE UPDATE", "coopledger_head", "ROW", "head"),
+        trigger("head_added", "AFTER INSERT", "coopledger_head", "STATEMENT", "added"),
+        trigger("head_removed", "BEFORE DELETE OR TRUNCATE", "coopledger_head", "STATEMENT", "removed"),
+        trigger("retracted", "BEFORE UPDATE", log, "ROW", "retracted"),
+        trigger("thing", "BEFORE INSERT OR UPDATE OR DELETE", things, "ROW", "thing"),
+        trigger("things_removed", "BEFORE TRUNCATE", things, "STATEMENT", "removed"),
+        *(
+            trigger(f"{table}_added", "AFTER INSERT", table, "STATEMENT", "added")
+            for table in (log, thing_events)
+        ),
+        trigger(f"{relationships}_added", "AFTER INSERT", relationships, "STATEMENT", "succeeded"),
+        trigger("log_removed", "BEFORE DELETE OR TRUNCATE", log, "STATEMENT", "removed"),
+        trigger(
+            f"{relationships}_removed", "BEFORE UPDATE OR TRUNCATE", relationships, "STATEMENT", "removed"
+        ),
+        trigger(f"{relationships}_unsucceeded", "BEFORE DELETE", relationships, "ROW", "unsucceeded"),
+        trigger(
+            f"{thing_events}_removed",
+            "BEFORE UPDATE OR DELETE OR TRUNCATE",
+            thing_events,
+            "STATEMENT",
+            "removed",
+        ),
+        *(
+            trigger(f"{table}_fixed", "BEFORE UPDATE OR DELETE OR TRUNCATE", table, "STATEMENT", "fixed")
+            for table in fixed
+        ),
+    ]
+    return functions + triggers
 
 
 def wal(path: Path, timeout: int) -> None:
@@ -114,13 +309,32 @@ def immediate(connection: Any, cursor: sqlite3.Cursor) -> Iterator[None]:
 
 
 def serialise(cursor: Any, lock: int, timeout: int) -> None:
-    """Wait (at most `timeout` seconds) for the advisory lock one PostgreSQL writer holds at a time.
+    """Wait (at most `timeout` seconds) for the lock one PostgreSQL writer holds at a time.
 
-    It is held from before the first read to the commit; it also covers creating the tables,
-    which concurrent CREATE ... IF NOT EXISTS would not.
+    It is the head row, locked from before the first read to the commit: a row lock ends with
+    its transaction, so no role can hold the ledger for longer. A store not yet created has no
+    head: creating it is serialised by an advisory lock, which concurrent CREATE ... IF NOT
+    EXISTS would not be.
     """
     cursor.execute(f"SET LOCAL lock_timeout = '{timeout}s'")
-    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+    if not _has_head(cursor):
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+        if not _has_head(cursor):  # still new: this transaction creates it
+            return
+    cursor.execute("SELECT position FROM coopledger_head WHERE singleton = 1 FOR UPDATE")
+
+
+# A query of the catalog table sees what other transactions committed since this one began
+# waiting; to_regclass() may answer from a catalog snapshot taken before.
+POSTGRES_TABLE = (
+    "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relname = %s AND n.nspname = current_schema()"
+)
+
+
+def _has_head(cursor: Any) -> bool:
+    cursor.execute(POSTGRES_TABLE, ("coopledger_head",))
+    return cursor.fetchone() is not None
 
 
 def copy_rows(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -131,12 +345,32 @@ def copy_rows(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Se
                 copy.write_row(row)
 
 
+CONNECT_TIMEOUT = 10  # seconds a PostgreSQL server has to answer, unless the URL says otherwise
+
+
 def connect(url: str) -> Any:
     """A psycopg connection as eventsourcing's datastore gives them (autocommit, rows as dicts)."""
     import psycopg
     from psycopg.rows import dict_row
 
-    return psycopg.connect(libpq_url(url), autocommit=True, row_factory=dict_row)
+    return psycopg.connect(conninfo(url), autocommit=True, row_factory=dict_row)
+
+
+def conninfo(url: str) -> str:
+    """A postgresql+psycopg:// URL as libpq reads it, with a connect timeout unless it gives one.
+
+    Raises psycopg.ProgrammingError when libpq cannot read it.
+    """
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    written = libpq_url(url)
+    given = str(conninfo_to_dict(written).get("connect_timeout", ""))
+    if not given:
+        return make_conninfo(written, connect_timeout=CONNECT_TIMEOUT)
+    if not (given.isascii() and given.isdigit()):
+        raise ProgrammingError(f"bad value for connect_timeout: {given!r}")
+    return written
 
 
 def libpq_url(url: str) -> str:
@@ -144,20 +378,29 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def appender_grants(role: str, events_table: str, schema: str, read_model: Sequence[str]) -> list[str]:
-    """What a role needs to append, and no more: it can never rewrite recorded events.
+def appender_grants(
+    role: str, events_table: str, schema: str, read_model: Sequence[str], fixed: Sequence[str]
+) -> list[str]:
+    """What a role needs to append and read, and no more: it can never rewrite recorded events.
 
-    It may insert events (and use their id sequence) and keep the read model; it gets no
-    UPDATE, DELETE or TRUNCATE on the events, and, not owning the table, cannot drop or
-    disable the triggers that refuse them to everyone.
+    It may insert events (and use their id sequence), add read-model rows and move the head,
+    which the guards (`postgres_guards`) accept only for events of the same transaction, and
+    mark a log row retracted; it gets no UPDATE, DELETE or TRUNCATE of events or of rows added
+    per event, and, not owning the tables, cannot drop or disable the triggers that refuse them.
     """
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
         raise LedgerError(f"role {role!r}: use lower-case letters, digits and '_'")
+    everything = ", ".join((events_table, *read_model, *fixed))
     return [
         f'GRANT USAGE ON SCHEMA "{schema}" TO {role}',
-        f"REVOKE ALL ON {events_table} FROM {role}",
-        f"GRANT SELECT, INSERT ON {events_table} TO {role}",
+        f"REVOKE ALL ON {everything} FROM {role}",
+        f"GRANT SELECT ON {everything} TO {role}",
+        f"GRANT INSERT ON {events_table} TO {role}",
         f"GRANT USAGE ON SEQUENCE {events_table}_id_seq TO {role}",
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(read_model)} TO {role}",
-        f"GRANT SELECT ON coopledger_read_model TO {role}",
+        f"GRANT UPDATE ON coopledger_head TO {role}",
+        f"GRANT INSERT ON coopledger_log, coopledger_relationship_events, coopledger_thing_events TO {role}",
+        f"GRANT UPDATE (retracted_by, retracted_at) ON coopledger_log TO {role}",
+        f"GRANT INSERT, UPDATE, DELETE ON coopledger_things TO {role}",
+        # A succession's rows go with its retraction (the guards let only those go).
+        f"GRANT DELETE ON coopledger_relationship_events TO {role}",
     ]

@@ -19,6 +19,11 @@ class Rejected(LedgerError):
         self.field = field
 
 
+class Stricter(Rejected):
+    """A rule version 2 of the SPEC added: an event recorded before a store kept that version may
+    break it (`verify` warns, naming the position)."""
+
+
 class RetractedKey(Rejected):
     """A key (or id) of an event that was retracted: the correction needs a key of its own."""
 

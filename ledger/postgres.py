@@ -17,13 +17,14 @@ from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Composed
 
 from ..projections import readmodel
-from .beyond_library import connect, postgres_triggers
-from .store import Cursor
+from .beyond_library import connect, postgres_guards, postgres_triggers
+from .store import CONTRACTS, CONTRACTS_SCHEMA, LEDGER_ID, Cursor
 
 
 class LedgerRecorder(PostgresApplicationRecorder):
-    """eventsourcing's table of events (`coopledger_events`), with the read model and the
-    triggers that refuse to change, remove or truncate a recorded event.
+    """eventsourcing's table of events (`coopledger_events`), with the read model, the contract
+    table, the triggers that refuse to change, remove or truncate a recorded event, and the
+    guards that let the read model change only with the events of the same transaction.
 
     The table keeps the layout every coopledger ledger has had (eventsourcing_sqlalchemy made
     it): its notification id column is `id`, and there is no composite type. So the ledger
@@ -44,7 +45,12 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_aggregate_idx"
                 f" ON {table} (originator_id, originator_version)",
                 *readmodel.schema("BIGINT PRIMARY KEY", ""),
-                *postgres_triggers(table),
+                readmodel.held_numbers(
+                    "((state::jsonb) #>> '{held,series}')", "((state::jsonb) #>> '{held,number}')"
+                ),
+                CONTRACTS_SCHEMA,
+                *postgres_triggers(table, str(LEDGER_ID)),
+                *postgres_guards(table, str(LEDGER_ID), (CONTRACTS, readmodel.READ_MODEL)),
             )
         ]
 

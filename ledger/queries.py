@@ -6,16 +6,14 @@ eventsourcing or SQLAlchemy, and never create a store.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..events import EVENT_TYPES, Edtf, EventRetracted, decode
+from ..events import Edtf, EventRetracted, FieldError, Recorded, decode, parse_stored
 from ..events.dates import Duration, today
 from ..projections import changes as changed
 from ..projections import readmodel as sql
@@ -25,9 +23,11 @@ from ..projections import timeline as timelines
 from ..projections.membership import relationship_id
 from ..projections.parties import party_name
 from . import rules
-from .chain import ENVELOPE_FIELDS, GENESIS, unseal
+from .chain import GENESIS
 from .errors import LedgerError, NotFound, VerificationFailed
+from .files import ledger_files, write_whole
 from .store import Location, Reader, missing, reader
+from .verify import Verification, Verified, check_stored, parse_digest
 
 PAGE = 1000  # rows of the audit log read at a time
 SCAN = 10_000  # events read at a time by export, verify, backup and rebuild
@@ -37,6 +37,36 @@ Progress = Callable[[int], None]
 def timestamp(moment: datetime) -> str:
     """Recording times: UTC, microseconds, one fixed width so text order is time order."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def readable(position: int, state: Any) -> Recorded:
+    """A stored event a query may print: one the ledger could have stored, else an error (exit 1)
+    naming its position, never a traceback or garbage."""
+    try:
+        envelope = orjson.loads(state)
+        if (
+            type(envelope) is dict
+            and envelope.get("position") == position
+            and isinstance(envelope.get("hash"), str)
+        ):
+            draft = parse_stored(envelope, str)  # its parties as stored
+            return Recorded(position, draft.type, draft.occurred_on, draft.data, envelope)
+    except (orjson.JSONDecodeError, FieldError):
+        pass
+    raise VerificationFailed(f"position {position}: the stored event cannot be read; run `coopledger verify`")
+
+
+def _thing(cursor: Any, key: tuple[str, str]) -> Any:
+    """A thing's state from the read model, or None; a row that cannot be read is an error (exit 1)."""
+    rows = cursor.rows(sql.THING, key)
+    if not rows:
+        return None
+    try:
+        return things.decode(key[0], rows[0][0])
+    except (orjson.JSONDecodeError, LookupError, TypeError, ValueError, AttributeError):
+        raise VerificationFailed(
+            f"coopledger_things: the row of {key[0]} {key[1]!r} cannot be read; run `coopledger rebuild`"
+        ) from None
 
 
 def known_at(text: str, day_ends: bool = True) -> str:
@@ -54,12 +84,6 @@ def known_at(text: str, day_ends: bool = True) -> str:
             "2019-01-31T09:00:00+09:00"
         ) from None
     return timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-
-
-@dataclass(frozen=True)
-class Verified:
-    events: int
-    digest: str
 
 
 class Queries:
@@ -104,8 +128,12 @@ class Queries:
             after = page[-1][0]
 
     def export(self) -> Iterator[bytes]:
+        """Every stored event, each checked against the chain as it is read: nothing unreadable
+        or altered is written out (the first such event raises, naming its position)."""
         self.require(read_model=False)
-        for _, _, state in self.stored_states():
+        previous = GENESIS
+        for position, topic, state in self.stored_states():
+            previous = check_stored(position, topic, state, previous)[0]
             yield state
 
     def audit(
@@ -125,10 +153,9 @@ class Queries:
         while True:
             with self.db.reading() as cursor:
                 rows = cursor.rows(statement, (self.db.ledger_id, after, *params, PAGE))
-            for (state,) in rows:
-                envelope = orjson.loads(state)
-                after = envelope["position"]
-                yield envelope
+            for position, state in rows:
+                after = position
+                yield readable(position, state).envelope
             if len(rows) < PAGE:
                 return
 
@@ -154,16 +181,18 @@ class Queries:
         return envelope, retraction
 
     def _envelope(self, cursor: Any, position: int) -> dict[str, Any]:
+        return self._event(cursor, position).envelope
+
+    def _event(self, cursor: Any, position: int) -> Recorded:
         rows = cursor.rows(self.db.statements["event"], (self.db.ledger_id, position))
-        return orjson.loads(rows[0][0])
+        return readable(position, rows[0][0])
 
     def party(self, written: str) -> str:
         """The id of a known party as written (any case, alpha-2, alias)."""
         with self.db.reading() as cursor:
 
-            def get(key: tuple[str, str]) -> dict[str, Any] | None:
-                rows = cursor.rows(sql.THING, key)
-                return things.decode(key[0], rows[0][0]) if rows else None
+            def get(key: tuple[str, str]) -> Any:
+                return _thing(cursor, key)
 
             def registered() -> list[str]:
                 return [row[0] for row in cursor.rows(sql.REGISTERED)]
@@ -187,22 +216,22 @@ class Queries:
         return self._entries(self.db.statements["relationship"], (rel, day, day))
 
     def _entries(self, statement: str, params: tuple[Any, ...]) -> list[folds.Entry]:
-        """Events as a relationship sees them: rows of (exact, multilateral, retracted_by, state, via)."""
+        """Events as a relationship sees them: rows of (exact, multilateral, retracted_by,
+        position, state, via)."""
         with self.db.reading() as cursor:
             rows = cursor.rows(statement, (self.db.ledger_id, *params))
             retractions = {
-                position: decode(self._envelope(cursor, position))
-                for position in {row[2] for row in rows if row[2]}
+                position: self._event(cursor, position) for position in {row[2] for row in rows if row[2]}
             }
         return [
             folds.Entry(
-                decode(orjson.loads(state)),
+                readable(position, state),
                 bool(exact),
                 bool(multilateral),
                 retractions.get(retracted_by) if retracted_by else None,
                 via,
             )
-            for exact, multilateral, retracted_by, state, via in rows
+            for exact, multilateral, retracted_by, position, state, via in rows
         ]
 
     def whole(self, until: date) -> folds.Things:
@@ -226,8 +255,8 @@ class Queries:
         def country(party: str) -> str | None:
             if party not in countries:
                 with self.db.reading() as cursor:
-                    rows = cursor.rows(sql.THING, ("party", party))
-                countries[party] = things.decode("party", rows[0][0]).country if rows else None
+                    state = _thing(cursor, ("party", party))
+                countries[party] = state.country if state else None
             return countries[party]
 
         return country
@@ -255,8 +284,7 @@ class Queries:
         def heirs_of(party: str) -> set[str]:
             if party not in found:
                 with self.db.reading() as cursor:
-                    rows = cursor.rows(sql.THING, ("party", party))
-                state = things.decode("party", rows[0][0]) if rows else None
+                    state = _thing(cursor, ("party", party))
                 found[party] = set()
                 if state is not None and state.succeeded_on is not None and state.succeeded_on.day <= day:
                     for successor in state.successors:
@@ -291,8 +319,7 @@ class Queries:
         """A registered party's state (None for a state or an unknown id), as known at a time."""
         with self.db.reading() as cursor:
             if known is None:
-                rows = cursor.rows(sql.THING, ("party", party))
-                return things.decode("party", rows[0][0]) if rows else None
+                return _thing(cursor, ("party", party))
             rows = cursor.rows(self.db.statements["known_shaping"], (self.db.ledger_id, "party", party))
         standing = (
             decode(orjson.loads(state))
@@ -455,19 +482,24 @@ class Queries:
             last = cursor.rows(self.db.statements["last"], (self.db.ledger_id,))
         if not last:
             return f"0:{GENESIS}"
-        envelope = orjson.loads(last[0][0])
-        return f"{envelope['position']}:{envelope['hash']}"
+        position, state = last[0]
+        return f"{position}:{readable(position, state).envelope['hash']}"
 
     def verify(self, digest: str | None = None, progress: Progress | None = None) -> Verified:
-        """Recompute the chain and decode every event; raise at the first bad position."""
+        """Check the events and the read model (see `ledger.verify`); raise at the first problem.
+        A read model of an earlier version (queries refuse it until `rebuild`) is not compared:
+        the chain and every event's decoding are."""
         self.require(read_model=False)
-        expected = _parse_digest(digest) if digest else None
+        with self.db.reading() as cursor:
+            if self.db.current(cursor):
+                return Verification(self.db, cursor, digest, progress).run()
+        expected = parse_digest(digest) if digest else None
         previous, position = GENESIS, 0
         for version, topic, state in self.stored_states():
             position += 1
             if version != position:
                 raise VerificationFailed(f"position {position}: missing (the next stored event is {version})")
-            previous = _check_stored(position, topic, state, previous)
+            previous = check_stored(position, topic, state, previous)[0]
             if expected and expected[0] == position and expected[1] != previous:
                 raise VerificationFailed(f"position {position}: does not match the digest {digest}")
             if progress:
@@ -476,64 +508,22 @@ class Queries:
             raise VerificationFailed(
                 f"position {position + 1}: missing; the digest {digest} names a longer ledger"
             )
-        with self.db.reading() as cursor:
-            head_position, head_hash, _ = cursor.rows(sql.HEAD)[0]
-        if (head_position, head_hash) != (position, previous):
-            raise VerificationFailed(
-                f"position {min(head_position, position) + 1}: the ledger head says {head_position}:"
-                f"{head_hash[:12]}… but the events end at {position}:{previous[:12]}…"
-            )
-        return Verified(position, f"{position}:{previous}")
+        return Verified(position, f"{position}:{previous}", {"chain": position, "decoded": position})
 
     def backup(self, path: Path) -> Verified:
         """Write every event up to the head as it is now, checked, to a file (written whole or not at all)."""
         self.require(read_model=False)
         last = int(self.digest().split(":")[0])
-        partial = path.with_name(path.name + ".partial")
         previous = GENESIS
-        with partial.open("wb") as out:
-            for position, topic, state in self.stored_states():
-                if position > last:
-                    break  # written after the backup began
-                previous = _check_stored(position, topic, state, previous)
-                out.write(state + b"\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
+
+        def write(partial: Path) -> None:
+            nonlocal previous
+            with partial.open("wb") as out:
+                for position, topic, state in self.stored_states():
+                    if position > last:
+                        break  # written after the backup began
+                    previous = check_stored(position, topic, state, previous)[0]
+                    out.write(state + b"\n")
+
+        write_whole(path, write, str(path), ledger_files(self.location))
         return Verified(last, f"{last}:{previous}")
-
-
-def _parse_digest(digest: str) -> tuple[int, str]:
-    position, _, hash_ = digest.partition(":")
-    if not position.isdigit() or len(hash_) != 64:
-        raise LedgerError(f"--digest {digest!r}: expected POSITION:HASH as printed by `coopledger digest`")
-    return int(position), hash_.lower()
-
-
-_STORED_FIELDS = frozenset((*ENVELOPE_FIELDS, "hash"))
-
-
-def _check_stored(position: int, topic: str, state: bytes, previous: str) -> str:
-    """The hash of one stored event, checked against what it says of itself.
-
-    The event is decoded (its JSON, its envelope's fields, its type and position), and the
-    hash recomputed from its stored bytes, which are the canonical envelope with the hash last.
-    """
-    try:
-        envelope = orjson.loads(state)
-    except orjson.JSONDecodeError:
-        raise VerificationFailed(f"position {position}: the stored event is not JSON") from None
-    if type(envelope) is not dict or not _STORED_FIELDS.issuperset(envelope):
-        raise VerificationFailed(f"position {position}: the stored envelope has unknown fields")
-    type_ = envelope.get("type")
-    if envelope.get("position") != position or type_ not in EVENT_TYPES or topic != f"events:{type_}":
-        raise VerificationFailed(
-            f"position {position}: the stored event says it is position {envelope.get('position')}"
-            f" of type {type_}"
-        )
-    sealed = unseal(previous, state)
-    if sealed is None or sealed[0] != envelope.get("hash") or sealed[0] != sealed[1]:
-        raise VerificationFailed(
-            f"position {position}: the hash does not match the event and the chain before it"
-        )
-    return sealed[1]

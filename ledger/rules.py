@@ -46,7 +46,7 @@ from ..projections.membership import Members, dependent, members_on, withdrew
 from ..projections.parties import Party
 from ..projections.projects import Project
 from ..projections.things import Lookup
-from .errors import Rejected
+from .errors import Rejected, Stricter
 
 
 def party_resolver(get: Lookup, registered: Callable[[], Iterable[str]]) -> Callable[[str], str]:
@@ -87,14 +87,41 @@ def _suggestion(party: str, registered: Callable[[], Iterable[str]]) -> str:
     return " (states are ISO 3166 codes like KOR; register any other party first: coopledger party add)"
 
 
-def check(draft: Draft, get: Lookup, today: date | None = None) -> None:
+# The event types of the first contract (SPEC version 1); version 2 added the others.
+CONTRACT_1_TYPES = frozenset(
+    {
+        "PartyRegistered",
+        "InstrumentSigned",
+        "InstrumentEnteredIntoForce",
+        "InstrumentExtended",
+        "InstrumentAmended",
+        "InstrumentTerminated",
+        "SeriesEstablished",
+        "MeetingScheduled",
+        "MeetingHeld",
+        "ProjectLaunched",
+        "ProjectScopeChanged",
+        "ProjectExtended",
+        "ProjectFunded",
+        "ProjectCompleted",
+        "ProjectTerminated",
+        "EventRetracted",
+    }
+)
+
+
+def check(draft: Draft, get: Lookup, today: date | None = None, contract: int = 2) -> None:
     """Raise Rejected, naming the field, when the draft breaks a rule of SPEC section 3.
 
     `today` is the day no fact can be after (default: today where the calendar is furthest ahead).
+    Under `contract` 1 the rules version 2 added (those raising `Stricter`, and those of the types
+    it added) are left out: `verify` judges events recorded before a store's upgrade so.
     """
+    if contract < 2 and draft.type not in CONTRACT_1_TYPES:
+        return
     occurred_on = draft.occurred_on
-    if occurred_on is not None and occurred_on.earliest > (today or latest_today()):
-        raise Rejected(
+    if contract >= 2 and occurred_on is not None and occurred_on.earliest > (today or latest_today()):
+        raise Stricter(
             "occurred_on",
             f"{occurred_on} has not happened yet; record what happened, and date an announcement "
             "on the day it was made",
@@ -116,7 +143,26 @@ def check(draft: Draft, get: Lookup, today: date | None = None) -> None:
     if parties is not None:
         # An entry into force lists the members it binds (any number); the others, two or more parties.
         _distinct_parties(parties, 0 if isinstance(draft.data, InstrumentEnteredIntoForce) else 2)
-    _check(draft.data, draft, get)
+    try:
+        _check(draft.data, draft, get)
+    except Stricter:
+        if contract >= 2:
+            raise
+
+
+def check_retraction(
+    position: int, type_: str, retracted: bool, dependent: Callable[[], tuple[int, str] | None]
+) -> None:
+    """Raise Rejected when the event at a position cannot be retracted: a retraction, one
+    retracted already, or one an unretracted event depends on (`dependent` gives its position and
+    what it depends on: `event 12`, `party 'x'`)."""
+    if type_ == "EventRetracted":
+        raise Rejected("data.event", f"event {position} is a retraction; retractions cannot be retracted")
+    if retracted:
+        raise Rejected("data.event", f"event {position} is already retracted")
+    found = dependent()
+    if found:
+        raise Rejected("data.event", f"event {found[0]} depends on {found[1]}; retract it first")
 
 
 def _party_fields(event: Event) -> list[tuple[str, str]]:
@@ -176,7 +222,8 @@ def _new_ids(ids: list[tuple[str, str]], get: Lookup) -> None:
     for field, party in ids:
         code = state_code(party) or state_by_name(party)
         if code:
-            raise Rejected(field, f"{party!r} already names the state {code}; states need no registration")
+            refusal = Rejected if state_code(party) else Stricter  # states by name came with version 2
+            raise refusal(field, f"{party!r} already names the state {code}; states need no registration")
         for kind in ("party", "alias"):
             if get((kind, party)) is not None:
                 raise Rejected(field, f"{party!r} is already a registered party id or alias")
@@ -188,7 +235,7 @@ def _new_ids(ids: list[tuple[str, str]], get: Lookup) -> None:
 def _not_a_state(name: str) -> None:
     code = state_by_name(name)
     if code:
-        raise Rejected("data.name", f"{name!r} is the state {code}; states need no registration")
+        raise Stricter("data.name", f"{name!r} is the state {code}; states need no registration")
 
 
 def _aliases(aliases: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -352,12 +399,6 @@ def _meeting(event: MeetingScheduled | MeetingHeld, draft: Draft, get: Lookup) -
         raise Rejected(
             "data.meeting", f"meeting {event.meeting!r} is already held (position {meeting.held.position})"
         )
-    if meeting and meeting.cancelled_on:
-        raise Rejected(
-            "data.meeting",
-            f"meeting {event.meeting!r} was cancelled on {meeting.cancelled_on}; "
-            "record a meeting that takes its place under a new id",
-        )
     if event.series and event.number is not None:
         taken = get(("number", number_key(event.series, event.number)))
         if taken and taken.meeting != event.meeting:
@@ -366,6 +407,12 @@ def _meeting(event: MeetingScheduled | MeetingHeld, draft: Draft, get: Lookup) -
                 f"meeting {event.number} of series {event.series!r} is already recorded "
                 f"as {taken.meeting!r} (position {taken.position})",
             )
+    if meeting and meeting.cancelled_on:
+        raise Stricter(
+            "data.meeting",
+            f"meeting {event.meeting!r} was cancelled on {meeting.cancelled_on}; "
+            "record a meeting that takes its place under a new id",
+        )
     return meeting
 
 
@@ -384,7 +431,7 @@ def _(event: MeetingHeld, draft: Draft, get: Lookup) -> None:
         ("number", announced.number, event.number),
     ):
         if scheduled is not None and held is not None and scheduled != held:
-            raise Rejected(
+            raise Stricter(
                 f"data.{field}",
                 f"meeting {event.meeting!r} was scheduled with {field} {scheduled} (position "
                 f"{announced.position}), not {held}; record a different meeting under a new id",

@@ -15,20 +15,26 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteConnection, SQLiteFactory
 
 from ..projections import readmodel
-from .beyond_library import sqlite_triggers
-from .store import Cursor
+from .beyond_library import sqlite_guards, sqlite_triggers
+from .store import CONTRACTS, CONTRACTS_SCHEMA, Cursor
 
 
 class LedgerRecorder(SQLiteApplicationRecorder):
     """eventsourcing's table of events (`stored_events`, notification ids its rowids), with the
-    read model and the triggers that refuse to change a recorded event."""
+    read model, the contract table and the triggers that refuse to change a recorded event or
+    to let anything but the ledger's append path change the read model."""
 
     def construct_create_table_statements(self) -> list[str]:
         # A position is the read model's own rowid: one B-tree, not two.
         return [
             *super().construct_create_table_statements(),
             *readmodel.schema("INTEGER PRIMARY KEY", " WITHOUT ROWID"),
+            readmodel.held_numbers(
+                "json_extract(state, '$.held.series')", "json_extract(state, '$.held.number')"
+            ),
+            CONTRACTS_SCHEMA,
             *sqlite_triggers(self.events_table_name),
+            *sqlite_guards(readmodel.TABLES, (CONTRACTS, readmodel.READ_MODEL)),
         ]
 
     def create(self, cursor: Cursor) -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
@@ -28,6 +29,19 @@ from .errors import Busy, LedgerError, StoreMissing, Unavailable
 # originator_version) makes positions gapless and refuses a second writer of the same one.
 LEDGER_ID = uuid5(NAMESPACE_URL, "https://coopledger.example/ledger")
 DEFAULT_LOCK_TIMEOUT = 30
+MAX_LOCK_TIMEOUT = 86_400
+
+# The version of SPEC.md whose rules this code keeps, and the table in which a store records the
+# first position written under each version: `verify` checks older events with older rules.
+CONTRACT = 2
+CONTRACTS = "coopledger_contracts"
+CONTRACTS_SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {CONTRACTS} (contract INTEGER PRIMARY KEY, from_position BIGINT NOT NULL)"
+)
+RECORD_CONTRACT = (
+    f"INSERT INTO {CONTRACTS} (contract, from_position) SELECT ?, position + 1 FROM coopledger_head"
+    f" WHERE NOT EXISTS (SELECT 1 FROM {CONTRACTS} WHERE contract = ?)"
+)
 
 
 def lock_timeout() -> int:
@@ -35,8 +49,10 @@ def lock_timeout() -> int:
     text = os.environ.get("COOPLEDGER_LOCK_TIMEOUT", "").strip()
     if not text:
         return DEFAULT_LOCK_TIMEOUT
-    if not text.isdigit() or int(text) < 1:
-        raise LedgerError(f"COOPLEDGER_LOCK_TIMEOUT={text!r}: expected a whole number of seconds, 1 or more")
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LOCK_TIMEOUT:
+        raise LedgerError(
+            f"COOPLEDGER_LOCK_TIMEOUT={text!r}: expected a whole number of seconds, 1 to {MAX_LOCK_TIMEOUT}"
+        )
     return int(text)
 
 
@@ -63,16 +79,45 @@ def locate(db: str | None) -> Location:
             raise LedgerError(
                 f"--db {db}: write a SQLite URL as sqlite:///relative/path or sqlite:////absolute/path"
             )
-        return Location(path=Path(match[1]))
+        return _file(db, Path(match[1]))
     if "://" not in db:
-        return Location(path=Path(db))
+        return _file(db, Path(db))
     scheme, _, rest = db.partition("://")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return Location(url=f"postgresql+psycopg://{rest}")
+        url = f"postgresql+psycopg://{rest}"
+        _readable_url(url)
+        return Location(url=url)
     raise LedgerError(
         f"--db {_without_password(db)}: {scheme!r} is not supported; use a SQLite file path "
         "or a postgresql+psycopg:// URL"
     )
+
+
+def _file(db: str, path: Path) -> Location:
+    """A SQLite file that outlives the process: not SQLite's in-memory or temporary database,
+    not a device, pipe or directory."""
+    name = str(path)
+    # eventsourcing opens the file as a URI: file:…, :memory: and mode=memory name no file.
+    if not name or name.startswith("file:") or ":memory:" in name or "mode=memory" in name:
+        raise LedgerError(
+            f"--db {db}: a ledger must outlive the process; give a file path (an in-memory "
+            "database would lose every event on exit)"
+        )
+    if path.exists() and not path.is_file():
+        raise LedgerError(f"--db {db}: not a regular file; give the path of a SQLite file")
+    return Location(path=path)
+
+
+def _readable_url(url: str) -> None:
+    import psycopg
+
+    try:
+        beyond.conninfo(url)
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0]
+        raise LedgerError(
+            f"--db {_without_password(url)}: not a PostgreSQL URL libpq can read ({reason})"
+        ) from None
 
 
 def _without_password(url: str) -> str:
@@ -98,7 +143,7 @@ def environment(location: Location) -> dict[str, str]:
     assert location.url is not None
     from psycopg.conninfo import conninfo_to_dict
 
-    given = conninfo_to_dict(beyond.libpq_url(location.url))  # as libpq reads it
+    given = conninfo_to_dict(beyond.conninfo(location.url))  # as libpq reads it
     return {
         "PERSISTENCE_MODULE": f"{__package__}.postgres:Factory",
         "POSTGRES_URL": location.url,
@@ -137,10 +182,35 @@ class Cursor:
         """Add rows to a table."""
         self.many(readmodel.insert(table, columns), rows)
 
+    def stream(self, statement: str, params: Sequence[Any] = ()) -> Generator[readmodel.Row, None, None]:
+        """The rows of a long answer a page at a time, in the same transaction, on a cursor of
+        their own: other statements may run while it is read."""
+        cursor = self._cursor.connection.cursor()
+        try:
+            cursor.execute(statement, params)
+            while page := cursor.fetchmany(STREAM_PAGE):
+                yield from page
+        finally:
+            cursor.close()
+
+
+STREAM_PAGE = 5000
+_streams = count()
+
 
 class PostgresCursor(Cursor):
     def __init__(self, cursor: Any):
         super().__init__(cursor, "%s")
+
+    def stream(self, statement: str, params: Sequence[Any] = ()) -> Generator[readmodel.Row, None, None]:
+        """On a server-side cursor: the client never holds the whole answer."""
+        cursor = self._cursor.connection.cursor(name=f"coopledger_stream_{next(_streams)}")
+        cursor.itersize = STREAM_PAGE
+        try:
+            cursor.execute(_translate(statement) if params else statement, params or None)
+            yield from cursor
+        finally:
+            cursor.close()
 
     def add(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Add rows with COPY."""
@@ -160,7 +230,6 @@ class Reader:
     SQLAlchemy, which would cost a command-line query most of its time."""
 
     dialect: str
-    placeholder: str
 
     def __init__(self, location: Location, read_only: bool = False):
         self.location = location
@@ -180,6 +249,12 @@ class Reader:
 
     def has_schema(self, cursor: Cursor) -> bool:
         return self.has_table(cursor, "coopledger_head")
+
+    def contracts(self, cursor: Cursor) -> dict[int, int]:
+        """The first position written under each contract version the store records."""
+        if not self.has_table(cursor, CONTRACTS):
+            return {}
+        return {int(contract): int(start) for contract, start in cursor.rows(f"SELECT * FROM {CONTRACTS}")}
 
     def current(self, cursor: Cursor) -> bool:
         """Whether the read model's tables are of this version's layout."""
@@ -209,7 +284,7 @@ class Reader:
             if self.dialect == "sqlite":
                 cursor.execute("BEGIN")  # psycopg begins one itself
             try:
-                yield Cursor(cursor, self.placeholder)
+                yield Cursor(cursor, "?") if self.dialect == "sqlite" else PostgresCursor(cursor)
             finally:
                 cursor.close()
                 self._connection.rollback()
@@ -222,7 +297,6 @@ class Reader:
 
 class SQLiteReader(Reader):
     dialect = "sqlite"
-    placeholder = "?"
     _table_probe = "SELECT 1 FROM sqlite_master WHERE name = ?"
 
     @property
@@ -254,20 +328,23 @@ class SQLiteReader(Reader):
             if beyond.busy(error):
                 raise Busy(f"the ledger {self.location} is busy with another writer; try again") from None
             raise Unavailable(f"cannot use the ledger at {self.location}: {error}") from None
+        except sqlite3.IntegrityError as error:  # a trigger or unique index of the ledger
+            raise _refused(self.location, str(error)) from None
         except sqlite3.DatabaseError as error:
             raise Unavailable(f"cannot use the ledger at {self.location}: {error}") from None
 
 
 class PostgresReader(Reader):
     dialect = "postgresql"
-    placeholder = "%s"
-    _table_probe = "SELECT 1 FROM pg_class WHERE oid = to_regclass(?)"
+    _table_probe = beyond.POSTGRES_TABLE.replace("%s", "?")
 
     def _connect(self) -> Any:
         import psycopg
 
         assert self.location.url is not None
-        connection = psycopg.connect(beyond.libpq_url(self.location.url))
+        connection = psycopg.connect(beyond.conninfo(self.location.url))
+        # One snapshot for every statement of a read: verify compares tables read one by one.
+        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         connection.read_only = self.read_only  # every transaction READ ONLY
         return connection
 
@@ -283,9 +360,17 @@ class PostgresReader(Reader):
                 cause = getattr(cause, "orig", None) or cause.__cause__
             if isinstance(cause, psycopg.errors.LockNotAvailable):
                 raise Busy(f"the ledger {self.location} is busy with another writer; try again") from None
+            reason = str(cause).strip().splitlines()[0] if cause else ""
+            # Its triggers (raised exceptions), unique indexes and privileges: the ledger refuses.
+            refusals = (
+                psycopg.errors.RaiseException,
+                psycopg.IntegrityError,
+                psycopg.errors.InsufficientPrivilege,
+            )
+            if isinstance(cause, refusals):
+                raise _refused(self.location, reason) from None
             if not isinstance(cause, psycopg.OperationalError):
                 raise
-            reason = str(cause).strip().splitlines()[0]
             raise Unavailable(f"cannot use the ledger at {self.location}: {reason}") from None
 
 
@@ -315,9 +400,28 @@ class Database(Reader):
             self.recorder: Recorder = self.factory.application_recorder()  # type: ignore[assignment]
         assert self.recorder.events_table_name == self.events_table
 
+    def current(self, cursor: Cursor) -> bool:
+        """Whether the store has the read model, the triggers and the contract of this version
+        (see `create`)."""
+        return super().current(cursor) and CONTRACT in self.contracts(cursor)
+
     def create(self, cursor: Cursor) -> None:
-        """Create the event store table, the read model and the triggers, in the transaction."""
+        """Create, or bring up to this version, the event store table, the read model, the
+        triggers and the contract table, in the transaction; an existing store records the
+        position from which this contract's rules apply (its next one)."""
         self.recorder.create(cursor)
+        cursor.run(RECORD_CONTRACT, (CONTRACT, CONTRACT))
+
+    def lay_out_anew(self, cursor: Cursor) -> None:
+        """Drop the read model (its version row too, never changed once written) and create the
+        store's tables as this version lays them out: `Ledger._upgrade` then fills them."""
+        self.rebuilding(cursor)
+        for table in (*readmodel.TABLES[1:], readmodel.READ_MODEL, *readmodel.LEGACY_TABLES):
+            cursor.run(f"DROP TABLE IF EXISTS {table}")
+        self.create(cursor)
+
+    def rebuilding(self, cursor: Cursor) -> None:
+        """Let this transaction empty and refill the read model (see `beyond_library` guards)."""
 
     @contextmanager
     def writing(self) -> Iterator[Cursor]:
@@ -348,6 +452,7 @@ class SQLiteDatabase(Database, SQLiteReader):
             connection.cursor() as cursor,
             beyond.immediate(connection, cursor),
         ):
+            beyond.append_path(cursor.connection)
             yield Cursor(cursor, "?")
 
 
@@ -365,16 +470,43 @@ class PostgresDatabase(Database, PostgresReader):
             beyond.serialise(cursor, _WRITE_LOCK, lock_timeout())
             yield PostgresCursor(cursor)
 
+    def create(self, cursor: Cursor) -> None:
+        with self._owner_only():
+            super().create(cursor)
+
+    def lay_out_anew(self, cursor: Cursor) -> None:
+        with self._owner_only():
+            super().lay_out_anew(cursor)
+
+    @contextmanager
+    def _owner_only(self) -> Iterator[None]:
+        import psycopg
+
+        try:
+            yield
+        except psycopg.errors.InsufficientPrivilege:
+            raise LedgerError(
+                f"the ledger at {self.location} was made by an earlier coopledger: its owner must "
+                "bring it up to date first (coopledger init)"
+            ) from None
+
+    def rebuilding(self, cursor: Cursor) -> None:
+        cursor.run("SET LOCAL coopledger.rebuilding = 'on'")
+
     def appender_grants(self, role: str) -> list[str]:
         """What a role needs to append, and no more (see `beyond_library.appender_grants`)."""
-        return beyond.appender_grants(role, self.events_table, self._schema(), readmodel.TABLES)
+        return beyond.appender_grants(
+            role, self.events_table, self._schema(), readmodel.TABLES, (CONTRACTS, readmodel.READ_MODEL)
+        )
 
     def _schema(self) -> str:
         with self.reading() as cursor:
             return str(cursor.rows("SELECT current_schema()")[0][0])
 
-    def grant(self, statements: list[str]) -> None:
+    def grant(self, role: str, statements: list[str]) -> None:
         with self.writing() as cursor:
+            if not cursor.rows("SELECT 1 FROM pg_roles WHERE rolname = ?", (role,)):
+                raise LedgerError(f"role {role!r} does not exist: create it first (CREATE ROLE {role} LOGIN)")
             for statement in statements:
                 cursor.run(statement)
 
@@ -390,6 +522,10 @@ def reader(location: Location, read_only: bool = False) -> Reader:
 def database(location: Location) -> Database:
     kind = SQLiteDatabase if location.path is not None else PostgresDatabase
     return kind(location)
+
+
+def _refused(location: Location, reason: str) -> LedgerError:
+    return LedgerError(f"the ledger at {location} refused the change: {reason.removeprefix('coopledger: ')}")
 
 
 def missing(location: Location) -> StoreMissing:

@@ -29,6 +29,7 @@ class Transaction:
     def __init__(self, db: Database, cursor: Cursor, recorded_at: str = ""):
         self.db, self.cursor = db, cursor
         self.position, self.hash, last_recorded_at = cursor.rows(sql.HEAD)[0]
+        self._head = self.position
         # Recording times never go backwards, so "known at T" is a prefix of the ledger.
         self.recorded_at = max(recorded_at, last_recorded_at)
         self._things: dict[Key, Any] = {}
@@ -215,4 +216,6 @@ class Transaction:
 
     def finish(self) -> None:
         self.flush()
-        self.cursor.run(sql.SET_HEAD, (self.position, self.hash, self.recorded_at))
+        # The head is the last event's position, hash and recording time: it moves with events only.
+        if self.position != self._head:
+            self.cursor.run(sql.SET_HEAD, (self.position, self.hash, self.recorded_at))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
-from ..events import Draft, EventRetracted, Recorded
+from ..events import DateError, Draft, EventRetracted, Recorded
+from ..events.dates import latest_day_at
 from ..projections import readmodel as sql
 from . import rules
 from .chain import fingerprint, link, seal
@@ -67,7 +69,7 @@ class Writer:
             earlier = self._earlier(kind, value) if value is not None else None
             if value is not None and earlier:
                 return self._again(kind, value, *earlier, draft, skip_retracted)
-        self._decide(draft)
+        self._decide(draft, latest_day_at(self.tx.recorded_at))
         recorded = self._record(draft, self._envelope(draft))
         return Outcome(recorded.position, recorded.id, envelope=recorded.envelope)
 
@@ -91,7 +93,11 @@ class Writer:
         for kind in ("key", "id"):
             if envelope.get(kind) is not None and self._earlier(kind, envelope[kind]):
                 raise Rejected(kind, f"{envelope[kind]!r} appears twice in the backup")
-        self._decide(draft)
+        try:  # judged as on the day it was first recorded, as `verify` judges it
+            today = latest_day_at(envelope["recorded_at"])
+        except DateError as error:
+            raise Rejected("recorded_at", str(error)) from None
+        self._decide(draft, today)
         if envelope["position"] != self.position + 1:
             expected = self.position + 1
             raise Rejected("position", f"expected {expected}: a backup holds every position in order")
@@ -112,11 +118,11 @@ class Writer:
     def finish(self) -> None:
         self.tx.finish()
 
-    def _decide(self, draft: Draft) -> None:
+    def _decide(self, draft: Draft, today: date) -> None:
         if isinstance(draft.data, EventRetracted):
             self._check_retraction(draft.data)
         else:
-            rules.check(draft, self.tx.get)
+            rules.check(draft, self.tx.get, today)
 
     def _earlier(self, kind: str, value: str) -> tuple[int, str] | None:
         if (kind, value) in self._seen:
@@ -166,22 +172,20 @@ class Writer:
 
     def _check_retraction(self, retraction: EventRetracted) -> None:
         position, _, type_, retracted_by = self._target("id", retraction.event)
-        if type_ == "EventRetracted":
-            raise Rejected("data.event", f"event {position} is a retraction; retractions cannot be retracted")
-        if retracted_by is not None:
-            raise Rejected("data.event", f"event {position} is already retracted")
+        rules.check_retraction(position, type_, retracted_by is not None, lambda: self._dependent(position))
+
+    def _dependent(self, position: int) -> tuple[int, str] | None:
+        """An unretracted event that depends on what the event at a position creates."""
         target = self.tx.event(position)
         depending = rules.membership_dependent(target, self.tx.get)
         if depending is not None:
-            raise Rejected("data.event", f"event {depending} depends on event {position}; retract it first")
-        if target.data.creates:
-            self.flush()
-            kind, slug = target.data.subject, target.data.subject_id
-            assert kind is not None and slug is not None  # what an event creates, it names
-            statement = sql.PARTY_DEPENDENT if kind == "party" else sql.DEPENDENT
-            params = (sql.naming(slug), position) if kind == "party" else (kind, slug, position)
-            rows = self.tx.cursor.rows(statement, params)
-            if rows:
-                raise Rejected(
-                    "data.event", f"event {rows[0][0]} depends on {kind} {slug!r}; retract it first"
-                )
+            return depending, f"event {position}"
+        if not target.data.creates:
+            return None
+        self.flush()
+        kind, slug = target.data.subject, target.data.subject_id
+        assert kind is not None and slug is not None  # what an event creates, it names
+        statement = sql.PARTY_DEPENDENT if kind == "party" else sql.DEPENDENT
+        params = (sql.naming(slug), position) if kind == "party" else (kind, slug, position)
+        rows = self.tx.cursor.rows(statement, params)
+        return (rows[0][0], f"{kind} {slug!r}") if rows else None

@@ -89,6 +89,16 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
     ]
 
 
+def held_numbers(series: str, number: str) -> str:
+    """A unique index on the meetings held, by series and number, given a dialect's expressions
+    of a thing state's held series and number: the database holds the rule that a number is
+    taken once within its series, whatever becomes of the row the rule asks (kind `number`)."""
+    return (
+        f"CREATE UNIQUE INDEX IF NOT EXISTS coopledger_held_numbers ON coopledger_things ({series}, {number})"
+        f" WHERE kind = 'meeting' AND {number} IS NOT NULL"
+    )
+
+
 # A successor takes over its predecessor's relationships: each row of a pair of the
 # predecessor again for the successor, from the succession's day (relationship id, via,
 # since, succession position, the predecessor's relationship).
@@ -105,8 +115,8 @@ RELATIONSHIPS_OF = (
     " WHERE relationship LIKE ? ESCAPE '!' OR relationship LIKE ? ESCAPE '!'"
 )
 UNSUCCEED = "DELETE FROM coopledger_relationship_events WHERE succession = ?"
+READ_MODEL = "coopledger_read_model"  # its layout's version, one row written with the tables
 READ_MODEL_VERSION = "SELECT version FROM coopledger_read_model"
-SET_READ_MODEL_VERSION = "UPDATE coopledger_read_model SET version = ?"
 HEAD = "SELECT position, hash, recorded_at FROM coopledger_head WHERE singleton = 1"
 SET_HEAD = "UPDATE coopledger_head SET position = ?, hash = ?, recorded_at = ? WHERE singleton = 1"
 
@@ -199,7 +209,7 @@ def statements(events: str) -> dict[str, str]:
             f" ORDER BY ee.position"
         ),
         "relationship": (
-            f"SELECT r.exact, r.multilateral, l.retracted_by, e.state, r.via"
+            f"SELECT r.exact, r.multilateral, l.retracted_by, r.position, e.state, r.via"
             f" FROM coopledger_relationship_events r"
             f" JOIN coopledger_log l ON l.position = r.position"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = r.position"
@@ -227,7 +237,7 @@ def statements(events: str) -> dict[str, str]:
         # The events that shape one thing by a day, whatever relationships they belong to, in
         # the columns of "relationship" (each its own, never multilateral for itself).
         "thing": (
-            f"SELECT 1, 0, l.retracted_by, e.state, NULL FROM coopledger_thing_events ee"
+            f"SELECT 1, 0, l.retracted_by, ee.position, e.state, NULL FROM coopledger_thing_events ee"
             f" JOIN coopledger_log l ON l.position = ee.position"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
             f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.day <= ?"
@@ -239,14 +249,15 @@ def statements(events: str) -> dict[str, str]:
         ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (
-            f"SELECT state FROM {events} WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1"
+            f"SELECT originator_version, state FROM {events} WHERE originator_id = ?"
+            " ORDER BY originator_version DESC LIMIT 1"
         ),
         "events": (
             f"SELECT originator_version, topic, state FROM {events}"
             f" WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version LIMIT ?"
         ),
         "log": (
-            f"SELECT e.state FROM {events} e"
+            f"SELECT e.originator_version, e.state FROM {events} e"
             f" WHERE e.originator_id = ? AND e.originator_version > ? {{filters}}"
             f" ORDER BY e.originator_version LIMIT ?"
         ),

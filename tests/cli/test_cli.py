@@ -298,7 +298,20 @@ def test_verify_and_digest_speak_json_too(seeded) -> None:  # type: ignore[no-un
     digest = json.loads(seeded("digest", "--json").stdout)
     assert digest["position"] == SEED_EVENTS and len(digest["hash"]) == 64
     verified = json.loads(seeded("verify", "--json").stdout)
-    assert verified == {"ok": True, "events": SEED_EVENTS, "digest": f"{SEED_EVENTS}:{digest['hash']}"}
+    checked = verified.pop("checked")
+    assert verified == {
+        "ok": True,
+        "events": SEED_EVENTS,
+        "digest": f"{SEED_EVENTS}:{digest['hash']}",
+        "warnings": [],
+        "warned": 0,
+    }
+    # Every event through every check, and every row of every read-model table compared.
+    assert {
+        name: checked[name] for name in ("chain", "decoded", "recording_times", "rules")
+    } == dict.fromkeys(("chain", "decoded", "recording_times", "rules"), SEED_EVENTS)
+    assert (checked["coopledger_head"], checked["coopledger_log"]) == (1, SEED_EVENTS)
+    assert min(checked[table] for table in ("coopledger_relationship_events", "coopledger_things")) > 0
 
 
 def test_files_that_cannot_be_written_and_impossible_filters_are_one_line_errors(

@@ -112,10 +112,9 @@ class hold_write_lock:  # a context manager, named as it reads at the call
     def __enter__(self) -> None:
         if "://" in self.db_url:
             import psycopg
-            from coopledger.ledger.store import _WRITE_LOCK
 
             self.connection = psycopg.connect(self.db_url.replace("+psycopg", ""))
-            self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+            self.connection.execute("SELECT position FROM coopledger_head FOR UPDATE")
         else:
             import sqlite3
 

@@ -191,8 +191,8 @@ def test_queries_never_create_a_store(db_url: str) -> None:
     try:
         with pytest.raises(StoreMissing, match="no ledger at"):
             ledger.state("KOR", "JPN", parse_edtf("2020"))
-        assert ledger.init() is True
-        assert ledger.init() is False
+        assert ledger.init() == "created"
+        assert ledger.init() == "current"
         assert ledger.state("KOR", "JPN", parse_edtf("2020"))["instruments"] == []
         with pytest.raises(LedgerError, match="KOR and ROK are the same party"):
             ledger.state("KOR", "ROK", parse_edtf("2020"))
