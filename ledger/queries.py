@@ -248,18 +248,22 @@ class Queries:
 
         return thing
 
-    def country_of(self) -> Callable[[str], str | None]:
+    def party_states(self, known: str | None = None) -> Callable[[str], Any]:
+        """Registered parties' states (None for a state or an unknown id), as known at a time,
+        each read once."""
+        read: dict[str, Any] = {}
+
+        def state(party: str) -> Any:
+            if party not in read:
+                read[party] = self._party(party, known)
+            return read[party]
+
+        return state
+
+    def country_of(self, states: Callable[[str], Any] | None = None) -> Callable[[str], str | None]:
         """The state each registered party belongs to (None for a state or a party with none)."""
-        countries: dict[str, str | None] = {}
-
-        def country(party: str) -> str | None:
-            if party not in countries:
-                with self.db.reading() as cursor:
-                    state = _thing(cursor, ("party", party))
-                countries[party] = state.country if state else None
-            return countries[party]
-
-        return country
+        states = states or self.party_states()
+        return lambda party: state.country if (state := states(party)) else None
 
     def state(
         self,
@@ -272,19 +276,19 @@ class Queries:
     ) -> dict[str, Any]:
         rel = self.relationship(a, b)
         entries = self.entries(rel, as_of.day)
-        whole, countries, heirs = self.whole(as_of.day), self.country_of(), self.heirs(as_of.day)
-        return folds.state(
-            rel, entries, as_of, known, exact, self.namer(lang, known), whole, countries, heirs
-        )
+        now = self.party_states()
+        whole, countries, heirs = self.whole(as_of.day), self.country_of(now), self.heirs(as_of.day, now)
+        namer = self.namer(lang, known, None if known else now)
+        return folds.state(rel, entries, as_of, known, exact, namer, whole, countries, heirs)
 
-    def heirs(self, day: date) -> Callable[[str], set[str]]:
+    def heirs(self, day: date, states: Callable[[str], Any] | None = None) -> Callable[[str], set[str]]:
         """The parties that had taken over a party by a day: its successors, theirs, and so on."""
+        states = states or self.party_states()
         found: dict[str, set[str]] = {}
 
         def heirs_of(party: str) -> set[str]:
             if party not in found:
-                with self.db.reading() as cursor:
-                    state = _thing(cursor, ("party", party))
+                state = states(party)
                 found[party] = set()
                 if state is not None and state.succeeded_on is not None and state.succeeded_on.day <= day:
                     for successor in state.successors:
@@ -304,16 +308,12 @@ class Queries:
             for r in recorded
         ]
 
-    def namer(self, lang: str | None = None, known: str | None = None) -> folds.Namer:
+    def namer(
+        self, lang: str | None = None, known: str | None = None, states: Callable[[str], Any] | None = None
+    ) -> folds.Namer:
         """Names of parties on a day (in a language, where one was recorded), as known at a time."""
-        parties: dict[str, Any] = {}
-
-        def name(party: str, day: date) -> str:
-            if party not in parties:
-                parties[party] = self._party(party, known)
-            return party_name(party, parties[party], day, lang)
-
-        return name
+        states = states or self.party_states(known)
+        return lambda party, day: party_name(party, states(party), day, lang)
 
     def _party(self, party: str, known: str | None) -> Any:
         """A registered party's state (None for a state or an unknown id), as known at a time."""
