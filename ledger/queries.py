@@ -21,7 +21,7 @@ from ..projections import relationship as folds
 from ..projections import things, upcoming
 from ..projections import timeline as timelines
 from ..projections.membership import relationship_id
-from ..projections.parties import party_name
+from ..projections.parties import party_name, successions
 from . import rules
 from .chain import GENESIS
 from .errors import LedgerError, NotFound, VerificationFailed
@@ -284,18 +284,7 @@ class Queries:
     def heirs(self, day: date, states: Callable[[str], Any] | None = None) -> Callable[[str], set[str]]:
         """The parties that had taken over a party by a day: its successors, theirs, and so on."""
         states = states or self.party_states()
-        found: dict[str, set[str]] = {}
-
-        def heirs_of(party: str) -> set[str]:
-            if party not in found:
-                state = states(party)
-                found[party] = set()
-                if state is not None and state.succeeded_on is not None and state.succeeded_on.day <= day:
-                    for successor in state.successors:
-                        found[party] |= {successor, *heirs_of(successor)}
-            return found[party]
-
-        return heirs_of
+        return lambda party: {heir for heir, since, _ in successions(party, states) if since <= day}
 
     def ledger_entries(self) -> list[folds.Entry]:
         """Every event of the ledger with its retraction, as a relationship's entries are: what the

@@ -13,6 +13,7 @@ from ..events import EventRetracted, PartySucceeded, Recorded, decode
 from ..projections import readmodel as sql
 from ..projections import things
 from ..projections.membership import relationship_id
+from ..projections.parties import successions
 from ..projections.things import Key, evolve, refold, subjects
 from .store import LEDGER_ID, Cursor, Database
 
@@ -122,15 +123,8 @@ class Transaction:
 
     def _successions(self, party: str) -> list[sql.Succession]:
         """Who took over a party's relationships, and from when: its successors, theirs, and so on."""
-        state = self.get(("party", party))
-        if state is None or state.succeeded_on is None:
-            return []
-        since = state.succeeded_on.day.isoformat()
-        found: list[sql.Succession] = []
-        for successor in state.successors:
-            found.append((successor, since, state.succeeded_by))
-            found += [(heir, max(since, later), by) for heir, later, by in self._successions(successor)]
-        return found
+        found = successions(party, lambda named: self.get(("party", named)))
+        return [(successor, since.isoformat(), by) for successor, since, by in found]
 
     def _succeed(self, event: PartySucceeded, recorded: Recorded) -> None:
         """The successors take over the predecessor's relationships (with any it had taken over)."""

@@ -31,6 +31,7 @@ from ..events.dates import RECORDING_TIME, latest_day_at
 from ..projections import readmodel as sql
 from ..projections import things
 from ..projections.membership import relationship_id
+from ..projections.parties import successions
 from ..projections.things import Key, evolve, refold, subjects
 from . import rules
 from .chain import ENVELOPE_FIELDS, GENESIS, unseal
@@ -389,15 +390,8 @@ class Verification:
 
     def _successions(self, party: str) -> list[sql.Succession]:
         """As `Transaction._successions`, from the fold."""
-        state = self.get(("party", party))
-        if state is None or state.succeeded_on is None:
-            return []
-        since = state.succeeded_on.day.isoformat()
-        found: list[sql.Succession] = []
-        for successor in state.successors:
-            found.append((successor, since, state.succeeded_by))
-            found += [(heir, max(since, later), by) for heir, later, by in self._successions(successor)]
-        return found
+        found = successions(party, lambda named: self.get(("party", named)))
+        return [(successor, since.isoformat(), by) for successor, since, by in found]
 
     def _succeed(self, event: PartySucceeded, recorded: Recorded) -> None:
         """As `Transaction._succeed` (readmodel.SUCCEED): the predecessor's rows again for each

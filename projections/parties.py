@@ -3,6 +3,7 @@ its aliases."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -107,3 +108,17 @@ def party_name(party: str, state: Any, day: date, lang: str | None = None) -> st
     if state is not None:
         return state.name_on(day, lang)
     return state_name(party) if state_code(party) else party
+
+
+def successions(party: str, state_of: Callable[[str], Any]) -> list[tuple[str, date, int]]:
+    """Who took over a party, from which day, by the succession at which position: its
+    successors, theirs, and so on (a successor's successor from the later of the two days)."""
+    state = state_of(party)
+    if state is None or state.succeeded_on is None or state.succeeded_by is None:
+        return []
+    since = state.succeeded_on.day
+    found: list[tuple[str, date, int]] = []
+    for successor in state.successors:
+        found.append((successor, since, state.succeeded_by))
+        found += [(heir, max(since, later), by) for heir, later, by in successions(successor, state_of)]
+    return found
