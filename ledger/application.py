@@ -4,7 +4,7 @@ read it; append, import, restore and rebuild."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,16 +78,18 @@ class Ledger:
     def _upgrade(self, cursor: Cursor, progress: Progress | None = None) -> int:
         """Lay the read model out anew, as this version does, and fill it from the events."""
         self.store.lay_out_anew(cursor)
-        return self._replay(cursor, progress)
+        with self.store.bulk(cursor):
+            return self._replay(cursor, progress)
 
     @contextmanager
-    def _writing(self) -> Iterator[Writer]:
+    def _writing(self, bulk: bool = False) -> Iterator[Writer]:
         """A write transaction; it creates the store, and undoes that too if it fails."""
         with self.store.writing() as cursor:
             self._create(cursor)
-            writer = Writer(self.store, cursor, self.actor, utc_now())
-            yield writer
-            writer.finish()
+            with self.store.bulk(cursor) if bulk else nullcontext():
+                writer = Writer(self.store, cursor, self.actor, utc_now())
+                yield writer
+                writer.finish()
 
     # --- recording
 
@@ -107,14 +109,14 @@ class Ledger:
 
     def import_lines(self, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
         """Append every line in one transaction: all of them, or none."""
-        with self._writing() as writer:
+        with self._writing(bulk=True) as writer:
             return import_lines(writer, lines, progress)
 
     # --- integrity
 
     def restore(self, lines: Iterable[bytes], progress: Progress | None = None) -> Verified:
         """Record a backup into an empty ledger as it was: same ids, positions, times and hashes."""
-        with self._writing() as writer:
+        with self._writing(bulk=True) as writer:
             if writer.position:
                 raise LedgerError(
                     f"restore needs an empty ledger; {self.location} holds {writer.position} events"
@@ -142,9 +144,10 @@ class Ledger:
             if not self.store.current(cursor):
                 return self._upgrade(cursor, progress)
             self.store.rebuilding(cursor)
-            for table in sql.TABLES[1:]:
-                cursor.run(f"DELETE FROM {table}")
-            return self._replay(cursor, progress)
+            with self.store.bulk(cursor):
+                for table in sql.TABLES[1:]:
+                    cursor.run(f"DELETE FROM {table}")
+                return self._replay(cursor, progress)
 
     def _replay(self, cursor: Cursor, progress: Progress | None) -> int:
         cursor.run(sql.SET_HEAD, (0, GENESIS, ""))

@@ -9,7 +9,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import count
@@ -423,6 +423,10 @@ class Database(Reader):
     def rebuilding(self, cursor: Cursor) -> None:
         """Let this transaction empty and refill the read model (see `beyond_library` guards)."""
 
+    def bulk(self, cursor: Cursor) -> AbstractContextManager[None]:
+        """Around a write of many rows (an import, a rebuild): what the store can spare it."""
+        return nullcontext()
+
     @contextmanager
     def writing(self) -> Iterator[Cursor]:
         """A transaction that holds the ledger's write lock from its first statement."""
@@ -454,6 +458,9 @@ class SQLiteDatabase(Database, SQLiteReader):
         ):
             beyond.append_path(cursor.connection)
             yield Cursor(cursor, "?")
+
+    def bulk(self, cursor: Cursor) -> AbstractContextManager[None]:
+        return beyond.sqlite_guards_lifted(cursor)
 
 
 class PostgresDatabase(Database, PostgresReader):

@@ -41,12 +41,14 @@ class Transaction:
         # keys themselves, keep a million-event import small.
         self._listed: set[int] | None = None
         self._countries: dict[str, str | None] = {}
+        self._heirs: dict[str, list[sql.Succession]] = {}
         self._stored: list[StoredEvent] = []
         self._log: list[tuple[Any, ...]] = []
         self._relationships: list[tuple[Any, ...]] = []
         self._thing_events: list[tuple[Any, ...]] = []
         self._retractions: list[tuple[Any, ...]] = []
         self.recent: dict[int | str, Recorded] = {}  # events not yet flushed, by position and id
+        self._shaped: dict[Key, list[Recorded]] = {}  # the events not yet flushed that shape a thing
         self.retracted: dict[int, int] = {}  # positions retracted in this transaction: by which
 
     # --- things, as they stand at this point of the transaction
@@ -77,6 +79,7 @@ class Transaction:
             self._listed.add(hash(key))
         if key[0] == "party":
             self._countries.pop(key[1], None)
+            self._heirs.clear()  # a succession reaches its predecessors' heirs too
 
     def cached(self, kinds: tuple[str, ...]) -> list[str]:
         """Ids of the things of some kinds that this transaction holds in memory."""
@@ -118,13 +121,19 @@ class Transaction:
             return
         for key in subjects(recorded.data):
             self._put(key, evolve(key, self.get(key), recorded))
+            self._shaped.setdefault(key, []).append(recorded)
         if isinstance(recorded.data, PartySucceeded):
             self._succeed(recorded.data, recorded)
 
     def _successions(self, party: str) -> list[sql.Succession]:
         """Who took over a party's relationships, and from when: its successors, theirs, and so on."""
-        found = successions(party, lambda named: self.get(("party", named)))
-        return [(successor, since.isoformat(), by) for successor, since, by in found]
+        heirs = self._heirs.get(party)
+        if heirs is None:
+            found = successions(party, lambda named: self.get(("party", named)))
+            heirs = self._heirs[party] = [
+                (successor, since.isoformat(), by) for successor, since, by in found
+            ]
+        return heirs
 
     def _succeed(self, event: PartySucceeded, recorded: Recorded) -> None:
         """The successors take over the predecessor's relationships (with any it had taken over)."""
@@ -169,12 +178,19 @@ class Transaction:
         target = self.event(row[0])
         self._retractions.append((retraction.position, retraction.recorded_at, target.position))
         self.retracted[target.position] = retraction.position
-        self.flush()
         if isinstance(target.data, PartySucceeded):
+            self.flush()  # the successors' rows are undone in the database
             self.cursor.run(sql.UNSUCCEED, (target.position,))
         for key in subjects(target.data):
-            rows = self.cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
-            self._put(key, refold(key, (decode(orjson.loads(row[0])) for row in rows)))
+            self._put(key, refold(key, self._shaping(key)))
+
+    def _shaping(self, key: Key) -> list[Recorded]:
+        """The events that shape a thing and are not retracted, in order: those written to the
+        database, then those still pending (the two never overlap: a flush forgets `recent`)."""
+        rows = self.cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
+        written = [decode(orjson.loads(row[0])) for row in rows]
+        pending = self._shaped.get(key, [])
+        return [r for r in written + pending if r.position not in self.retracted]
 
     # --- writing it out
 
@@ -202,11 +218,13 @@ class Transaction:
         self._dirty.clear()
         # Everything is in the database now; what the transaction remembers can go.
         self.recent.clear()
+        self._shaped.clear()
         if len(self._things) > CACHE_LIMIT:
             # The older half goes: what the last events touched is what the next ones will.
             for key in list(islice(self._things, len(self._things) // 2)):
                 del self._things[key]
             self._countries.clear()
+            self._heirs.clear()
 
     def finish(self) -> None:
         self.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import MISSING, fields, is_dataclass
 from decimal import Decimal
-from functools import reduce
+from functools import cache, reduce
 from typing import Any
 
 import orjson
@@ -93,11 +93,17 @@ def _plain(value: Any) -> Any:
         return format(value, "f")
     if is_dataclass(value):  # fields left at their defaults are left out
         return {
-            f.name: v
-            for f in fields(value)
-            if (v := getattr(value, f.name)) is not f.default and (f.default is MISSING or v != f.default)
+            name: v
+            for name, default in _defaults(type(value))
+            if (v := getattr(value, name)) is not default and (default is MISSING or v != default)
         }
     raise TypeError(f"{type(value).__name__} is not part of a thing's state")
+
+
+@cache
+def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    """A state class's fields, each with its default (MISSING for none), read once."""
+    return tuple((f.name, f.default) for f in fields(cls))
 
 
 def encode(state: State) -> str:

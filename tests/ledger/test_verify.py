@@ -108,6 +108,25 @@ def test_the_database_refuses_read_model_edits_behind_the_ledgers_back(
     assert seeded.verify().events == SEED_EVENTS
 
 
+def test_the_guards_stand_after_an_import_or_a_rebuild_whether_it_commits_or_fails(
+    seeded: Ledger, owner: Owner
+) -> None:
+    """On SQLite an import or a rebuild drops the guards inside its own transaction and lays
+    them again before it commits (`beyond_library.sqlite_guards_lifted`)."""
+    triggers = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    before = owner.run(triggers) if not owner.postgres else []
+    good = b'{"type":"PartyRegistered","occurred_on":"2020","data":{"party":"NEW","name":"New"}}\n'
+    with pytest.raises(LedgerError):  # a line refused after a good one: nothing is written
+        seeded.import_lines([good, b'{"type": "MeetingHeld"}\n'])
+    seeded.rebuild()
+    if not owner.postgres:
+        assert owner.run(triggers) == before
+    assert "written only by the append path of the ledger" in owner.refused(READ_MODEL_EDITS[0]) or (
+        not owner.postgres and "no such function: written_by_coopledger" in owner.refused(READ_MODEL_EDITS[0])
+    )
+    assert seeded.verify().events == SEED_EVENTS
+
+
 def test_the_sqlite_read_model_refuses_insert_or_replace(seeded: Ledger, owner: Owner) -> None:
     if owner.postgres:
         pytest.skip("INSERT OR REPLACE is SQLite's")
