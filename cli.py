@@ -227,14 +227,13 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
 
 def relationship_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """PARTY_A PARTY_B, --known-at, --exact and --json: what state and history share."""
-    known = click.option(
-        "--known-at", "known", type=KNOWN_AT, help="Use the ledger as it stood at this time (UTC)."
-    )
+    known = click.option("--known-at", type=KNOWN_AT, help="Use the ledger as it stood at this time (UTC).")
     lang = click.option(
         "--lang", metavar="TAG", help="Name parties in this language where recorded (e.g. ko)."
     )
-    return click.argument("party_a")(
-        click.argument("party_b")(known(lang(exact_option(output_options(command)))))
+    # Named as the Python API names them (`Ledger.state`, `Ledger.history`): passed on as asked.
+    return click.argument("a", metavar="PARTY_A")(
+        click.argument("b", metavar="PARTY_B")(known(lang(exact_option(output_options(command)))))
     )
 
 
@@ -242,21 +241,12 @@ def relationship_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @relationship_options
 @as_of_option
 @pass_session
-def state(
-    session: Session,
-    party_a: str,
-    party_b: str,
-    known: str | None,
-    lang: str | None,
-    exact: bool,
-    as_json: bool,
-    as_of: Edtf | None,
-) -> None:
+def state(session: Session, as_json: bool, **asked: Any) -> None:
     """What the two parties had as of a day: instruments, projects and meetings.
 
     Example: coopledger state KOR CHN --as-of 2019-01-31
     """
-    found = session.ledger.state(party_a, party_b, as_of, known, exact, lang).to_dict()
+    found = session.ledger.state(**asked).to_dict()
     render(found, as_json, view.state_text, view.state_tables)
 
 
@@ -336,22 +326,12 @@ def timeline(
 @click.option("--from", "start", type=EDTF, help="Events from this day.")
 @click.option("--to", "end", type=EDTF, help="Events up to this day.")
 @pass_session
-def history(
-    session: Session,
-    party_a: str,
-    party_b: str,
-    known: str | None,
-    lang: str | None,
-    exact: bool,
-    as_json: bool,
-    start: Edtf | None,
-    end: Edtf | None,
-) -> None:
+def history(session: Session, as_json: bool, **asked: Any) -> None:
     """The relationship's events by date, retracted ones marked.
 
     Example: coopledger history KOR JPN --from 2017 --to 2019
     """
-    events = [e.to_dict() for e in session.ledger.history(party_a, party_b, start, end, known, exact, lang)]
+    events = [e.to_dict() for e in session.ledger.history(**asked)]
     render(events, as_json, view.history_text, view.history_tables, empty="no events")
 
 

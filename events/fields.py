@@ -88,17 +88,35 @@ def no_nul(value: str, path: str) -> None:
         raise FieldError(path, "contains a NUL character (U+0000), which the ledger cannot store")
 
 
-def _slug(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
-    if not isinstance(value, str):
-        raise FieldError(path, f"expected an id string, got {type_name(value)}")
-    slug = value.lower()
-    if not _SLUG.fullmatch(slug):
-        raise FieldError(
-            path,
-            f"{value!r} is not an id: use letters, digits, '.', '_', ':' or '-' "
-            "(up to 128, starting with a letter or digit)",
-        )
-    return slug, slug
+def _spelled(pattern: re.Pattern[str], case: Callable[[str], str]) -> Callable[[str], str | None]:
+    return lambda value: case(value) if pattern.fullmatch(case(value)) else None
+
+
+def _id(expected: str, normalise: Callable[[str], str | None], spelled: str) -> Converter:
+    """A converter of ids: what one is called, its normal form (None: not one), how one is spelled."""
+
+    def convert(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
+        if not isinstance(value, str):
+            raise FieldError(path, f"expected {expected}, got {type_name(value)}")
+        normalised = normalise(value)
+        if normalised is None:
+            raise FieldError(path, f"{value!r} is not {spelled}")
+        return normalised, normalised
+
+    return convert
+
+
+_slug = _id(
+    "an id string",
+    _spelled(_SLUG, str.lower),
+    "an id: use letters, digits, '.', '_', ':' or '-' (up to 128, starting with a letter or digit)",
+)
+_new_party = _id(
+    "a party id",
+    _spelled(_PARTY_ID, str.upper),
+    "a party id: 2 to 32 letters, digits, '.', '_' or '-', starting with a letter",
+)
+_state = _id("a country code", state_code, "an ISO 3166-1 country code")
 
 
 def _party(value: Any, path: str, resolve: PartyResolver) -> tuple[str, str]:
@@ -109,27 +127,6 @@ def _party(value: Any, path: str, resolve: PartyResolver) -> tuple[str, str]:
     except LookupError as error:
         raise FieldError(path, str(error.args[0])) from None
     return party, party
-
-
-def _new_party(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
-    if not isinstance(value, str):
-        raise FieldError(path, f"expected a party id, got {type_name(value)}")
-    party = value.upper()
-    if not _PARTY_ID.fullmatch(party):
-        raise FieldError(
-            path,
-            f"{value!r} is not a party id: 2 to 32 letters, digits, '.', '_' or '-', starting with a letter",
-        )
-    return party, party
-
-
-def _state(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
-    if not isinstance(value, str):
-        raise FieldError(path, f"expected a country code, got {type_name(value)}")
-    code = state_code(value)
-    if code is None:
-        raise FieldError(path, f"{value!r} is not an ISO 3166-1 country code")
-    return code, code
 
 
 def _currency(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from ..events import Edtf, EventRetracted, FieldError, Recorded, decode, parse_stored
+from ..events import Edtf, EventRetracted, FieldError, Recorded, parse_stored
 from ..events.dates import Duration, today
 from ..projections import changes as changed
 from ..projections import readmodel as sql
@@ -59,10 +59,13 @@ def readable(position: int, state: Any) -> Recorded:
 def _thing(cursor: Any, key: tuple[str, str]) -> Any:
     """A thing's state from the read model, or None; a row that cannot be read is an error (exit 1)."""
     rows = cursor.rows(sql.THING, key)
-    if not rows:
-        return None
+    return thing_state(key, rows[0][0]) if rows else None
+
+
+def thing_state(key: tuple[str, str], stored: str) -> Any:
+    """A thing's state as the read model keeps it; a row that cannot be read is an error (exit 1)."""
     try:
-        return things.decode(key[0], rows[0][0])
+        return things.decode(key[0], stored)
     except (orjson.JSONDecodeError, LookupError, TypeError, ValueError, AttributeError):
         raise VerificationFailed(
             f"coopledger_things: the row of {key[0]} {key[1]!r} cannot be read; run `coopledger rebuild`"
@@ -277,20 +280,22 @@ class Queries:
         rel = self.relationship(a, b)
         entries = self.entries(rel, as_of.day)
         now = self.party_states()
-        whole, countries, heirs = self.whole(as_of.day), self.country_of(now), self.heirs(as_of.day, now)
+        whole, countries, taken_over = self.whole(as_of.day), self.country_of(now), self.successions(now)
         namer = self.namer(lang, known, None if known else now)
-        return folds.state(rel, entries, as_of, known, exact, namer, whole, countries, heirs)
+        return folds.state(rel, entries, as_of, known, exact, namer, whole, countries, taken_over)
 
-    def heirs(self, day: date, states: Callable[[str], Any] | None = None) -> Callable[[str], set[str]]:
-        """The parties that had taken over a party by a day: its successors, theirs, and so on."""
+    def successions(
+        self, states: Callable[[str], Any] | None = None
+    ) -> Callable[[str], list[tuple[str, date, int]]]:
+        """Who took over a party, from which day: its successors, theirs, and so on."""
         states = states or self.party_states()
-        return lambda party: {heir for heir, since, _ in successions(party, states) if since <= day}
+        return lambda party: successions(party, states)
 
     def ledger_entries(self) -> list[folds.Entry]:
         """Every event of the ledger with its retraction, as a relationship's entries are: what the
         exports fold, as of a day, into all the ledger's things."""
         self.require()
-        recorded = [decode(orjson.loads(state)) for _, _, state in self.stored_states()]
+        recorded = [readable(position, state) for position, _, state in self.stored_states()]
         retractions = {r.data.event: r for r in recorded if isinstance(r.data, EventRetracted)}
         return [
             folds.Entry(r, True, len(getattr(r.data, "parties", ())) > 2, retractions.get(r.id))
@@ -311,8 +316,8 @@ class Queries:
                 return _thing(cursor, ("party", party))
             rows = cursor.rows(self.db.statements["known_shaping"], (self.db.ledger_id, "party", party))
         standing = (
-            decode(orjson.loads(state))
-            for state, recorded_at, retracted_at in rows
+            readable(position, state)
+            for state, recorded_at, retracted_at, position in rows
             if recorded_at <= known and (retracted_at is None or retracted_at > known)
         )
         return things.refold(("party", party), standing)
@@ -353,8 +358,8 @@ class Queries:
                 self.db.statements["party_events"],
                 (self.db.ledger_id, *map(sql.naming, pair), *(since, until or "~") * 2),
             )
-            for retracted_by, state in rows:
-                envelope = orjson.loads(state)
+            for retracted_by, state, position in rows:
+                envelope = readable(position, state).envelope
                 if exact and envelope["data"]["party"] not in pair:
                     continue
                 if window(envelope["recorded_at"]):
@@ -377,10 +382,15 @@ class Queries:
     ) -> timelines.Timeline:
         """The relationship's picture as of a day, titled with the parties in the order asked."""
         rel = self.relationship(a, b)
-        named = f"{self.party(a)}–{self.party(b)}"
+        first, second = self.party(a), self.party(b)
         entries = self.entries(rel, as_of.day)
-        pair = folds.Pair.of(rel, self.country_of(), exact)
-        return timelines.build(named, entries, as_of, known, exact, self.whole(as_of.day), pair)
+        now = self.party_states()
+        heirs = folds.heirs_by(self.successions(now), as_of.day)
+        pair = folds.Pair.of(rel, self.country_of(now), exact, heirs)
+        name = self.namer(None, known, None if known else now)
+        names = f"{name(first, as_of.day)} – {name(second, as_of.day)}"
+        whole = self.whole(as_of.day)
+        return timelines.build(f"{first}–{second}", entries, as_of, known, exact, whole, pair, names)
 
     def history(
         self,
@@ -443,7 +453,8 @@ class Queries:
         wanted = self.party(party) if party else None
         with self.db.reading() as cursor:
             stored = [
-                (kind, slug, things.decode(kind, state)) for kind, slug, state in cursor.rows(sql.WATCHED)
+                (kind, slug, thing_state((kind, slug), state))
+                for kind, slug, state in cursor.rows(sql.WATCHED)
             ]
             countries = {slug: state.country for kind, slug, state in stored if kind == "party"}
             due = [
@@ -461,7 +472,9 @@ class Queries:
     def _as_of(self, cursor: Any, key: things.Key, day: date) -> Any:
         """A thing as of a day: folded from its events that count by then, by day then position."""
         rows = cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
-        events = sorted((decode(orjson.loads(row[0])) for row in rows), key=lambda e: (e.day, e.position))
+        events = sorted(
+            (readable(position, state) for state, position in rows), key=lambda e: (e.day, e.position)
+        )
         return things.refold(key, (event for event in events if event.day is not None and event.day <= day))
 
     def digest(self) -> str:

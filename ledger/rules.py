@@ -45,7 +45,7 @@ from ..projections.meetings import Meeting, Series, number_key
 from ..projections.membership import Members, dependent, members_on, withdrew
 from ..projections.parties import Party
 from ..projections.projects import Project
-from ..projections.things import Lookup
+from ..projections.things import Key, Lookup
 from .errors import Rejected, Stricter
 
 
@@ -248,11 +248,18 @@ def _(event: PartyRegistered, draft: Draft, get: Lookup) -> None:
     _not_a_state(event.name)
 
 
+def _registered(get: Lookup, party: str, field: str, refusal: str) -> Party:
+    """A registered party's state; a state is refused (the ids that are neither were resolved
+    before the rules run)."""
+    state: Party | None = get(("party", party))
+    if state is None:
+        raise Rejected(field, f"{party} is a state{refusal}")
+    return state
+
+
 @_check.register
 def _(event: PartyRenamed, draft: Draft, get: Lookup) -> None:
-    party: Party | None = get(("party", event.party))
-    if party is None:
-        raise Rejected("data.party", f"{event.party} is a state: its name is the one ISO 3166 gives it")
+    party = _registered(get, event.party, "data.party", ": its name is the one ISO 3166 gives it")
     renamed_on = draft.occurred_on
     if party.succeeded_on and renamed_on and renamed_on.day > party.succeeded_on.day:
         raise Rejected(
@@ -264,9 +271,8 @@ def _(event: PartyRenamed, draft: Draft, get: Lookup) -> None:
 
 @_check.register
 def _(event: PartySucceeded, draft: Draft, get: Lookup) -> None:
-    predecessor: Party | None = get(("party", event.party))
-    if predecessor is None:
-        raise Rejected("data.party", f"{event.party} is a state; a succession is between registered parties")
+    between = "; a succession is between registered parties"
+    predecessor = _registered(get, event.party, "data.party", between)
     if predecessor.succeeded_on:
         raise Rejected(
             "data.party",
@@ -279,20 +285,32 @@ def _(event: PartySucceeded, draft: Draft, get: Lookup) -> None:
             raise Rejected(field, f"{successor} is the predecessor itself")
         if successor in event.successors[:index]:
             raise Rejected(field, f"names {successor} twice")
-        if get(("party", successor)) is None:
-            raise Rejected(field, f"{successor} is a state; a succession is between registered parties")
+        _registered(get, successor, field, between)
+
+
+def _founded(draft: Draft, get: Lookup, thing: Key, end: tuple[str, Edtf | None], under: str | None) -> None:
+    """What founding an instrument or a project keeps: a new id, an end (field, date) after
+    the founding day, and the instrument it comes under already recorded."""
+    assert draft.occurred_on is not None
+    kind, slug = thing
+    _new(get, kind, slug, f"data.{kind}")
+    field, ends = end
+    if ends:
+        _after(
+            ends,
+            draft.occurred_on.day,
+            field,
+            "the signing day" if kind == "instrument" else "the launch day",
+        )
+    if under:
+        _existing(get, "instrument", under, "data.under")
 
 
 @_check.register
 def _(event: InstrumentSigned, draft: Draft, get: Lookup) -> None:
-    assert draft.occurred_on is not None
-    _new(get, "instrument", event.instrument, "data.instrument")
-    if event.expires_on:
-        _after(event.expires_on, draft.occurred_on.day, "data.expires_on", "the signing day")
-        if event.in_force_from and event.in_force_from.day > event.expires_on.day:
-            raise Rejected("data.in_force_from", f"{event.in_force_from.text} is after expires_on")
-    if event.under:
-        _existing(get, "instrument", event.under, "data.under")
+    _founded(draft, get, ("instrument", event.instrument), ("data.expires_on", event.expires_on), event.under)
+    if event.expires_on and event.in_force_from and event.in_force_from.day > event.expires_on.day:
+        raise Rejected("data.in_force_from", f"{event.in_force_from.text} is after expires_on")
     if event.renewal and not event.expires_on:
         raise Rejected("data.renewal", "needs expires_on: the day its first term ends")
     if event.supersedes:
@@ -312,13 +330,27 @@ def _supersedable(event: InstrumentSigned, draft: Draft, get: Lookup) -> None:
         raise Rejected(field, f"instrument {old.instrument!r} is already superseded by {old.superseded_by!r}")
 
 
+# What has ended an instrument or a project, and what founded it (the state's fields, as said).
+_LIVES = {
+    "instrument": ("terminated", "has been terminated", "signed_on", "its signing"),
+    "project": ("ended", "has ended", "launched_on", "its launch"),
+}
+
+
+def _live(draft: Draft, get: Lookup, kind: str, slug: str) -> Any:
+    """An instrument or project that has not ended, with the event not dated before its founding."""
+    ended, said, founded_on, founding = _LIVES[kind]
+    thing = _existing(get, kind, slug, f"data.{kind}")
+    if getattr(thing, ended):
+        raise Rejected(f"data.{kind}", f"{kind} {slug!r} {said}")
+    _not_before(draft, getattr(thing, founded_on), founding)
+    return thing
+
+
 def _live_instrument(
     event: InstrumentExtended | InstrumentTerminated | InstrumentEnteredIntoForce, draft: Draft, get: Lookup
 ) -> Instrument:
-    instrument: Instrument = _existing(get, "instrument", event.instrument, "data.instrument")
-    if instrument.terminated:
-        raise Rejected("data.instrument", f"instrument {event.instrument!r} has been terminated")
-    _not_before(draft, instrument.signed_on, "its signing")
+    instrument: Instrument = _live(draft, get, "instrument", event.instrument)
     return instrument
 
 
@@ -468,14 +500,9 @@ def _(event: SeriesSuspended | SeriesResumed, draft: Draft, get: Lookup) -> None
 
 @_check.register
 def _(event: ProjectLaunched, draft: Draft, get: Lookup) -> None:
-    assert draft.occurred_on is not None
-    _new(get, "project", event.project, "data.project")
-    if event.planned_end:
-        _after(event.planned_end, draft.occurred_on.day, "data.planned_end", "the launch day")
-        if event.planned_start:
-            _after(event.planned_end, event.planned_start.day, "data.planned_end", "the planned start")
-    if event.under:
-        _existing(get, "instrument", event.under, "data.under")
+    _founded(draft, get, ("project", event.project), ("data.planned_end", event.planned_end), event.under)
+    if event.planned_end and event.planned_start:
+        _after(event.planned_end, event.planned_start.day, "data.planned_end", "the planned start")
     for index, participant in enumerate(event.participants):
         if participant.party not in event.parties:
             raise Rejected(
@@ -489,10 +516,7 @@ def _live_project(
     draft: Draft,
     get: Lookup,
 ) -> Project:
-    project: Project = _existing(get, "project", event.project, "data.project")
-    if project.ended:
-        raise Rejected("data.project", f"project {event.project!r} has ended")
-    _not_before(draft, project.launched_on, "its launch")
+    project: Project = _live(draft, get, "project", event.project)
     return project
 
 

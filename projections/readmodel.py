@@ -202,7 +202,7 @@ def statements(events: str) -> dict[str, str]:
     """Statements that read the event store's table `events` (originator_id is the ledger's)."""
     return {
         "shaping": (
-            f"SELECT e.state FROM coopledger_thing_events ee"
+            f"SELECT e.state, ee.position FROM coopledger_thing_events ee"
             f" JOIN coopledger_log l ON l.position = ee.position"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
             f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1 AND l.retracted_by IS NULL"
@@ -218,7 +218,7 @@ def statements(events: str) -> dict[str, str]:
         # Every event that shapes a thing, with when it was recorded and retracted: the thing as
         # known at a time.
         "known_shaping": (
-            f"SELECT e.state, l.recorded_at, l.retracted_at FROM coopledger_thing_events ee"
+            f"SELECT e.state, l.recorded_at, l.retracted_at, ee.position FROM coopledger_thing_events ee"
             f" JOIN coopledger_log l ON l.position = ee.position"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
             f" WHERE ee.kind = ? AND ee.slug = ? AND ee.subject = 1"
@@ -227,7 +227,7 @@ def statements(events: str) -> dict[str, str]:
         # The events of no relationship that name either of two parties (or, through the log's
         # parties, an organisation of theirs), recorded or retracted between two times.
         "party_events": (
-            f"SELECT l.retracted_by, e.state FROM coopledger_log l"
+            f"SELECT l.retracted_by, e.state, l.position FROM coopledger_log l"
             f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = l.position"
             f" WHERE l.type IN ({', '.join(repr(kind.__name__) for kind in UNPAIRED)})"
             f" AND (l.parties LIKE ? ESCAPE '!' OR l.parties LIKE ? ESCAPE '!')"

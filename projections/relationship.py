@@ -145,6 +145,13 @@ class Pair:
         return cls(side(a, country_of, exact, heirs), side(b, country_of, exact, heirs))
 
 
+def heirs_by(
+    successions: Callable[[str], list[tuple[str, date, int]]], day: date
+) -> Callable[[str], set[str]]:
+    """The parties that had taken over a party by a day: its successors, theirs, and so on."""
+    return lambda member: {heir for heir, since, _ in successions(member) if since <= day}
+
+
 @dataclass
 class Folded:
     """The things of a relationship as of a day: the same folds the ledger keeps, over the pair's
@@ -158,6 +165,8 @@ class Folded:
     unfounded: list[Entry] = field(default_factory=list)
     together: dict[Key, list[Interval]] = field(default_factory=dict)
     lookup: Callable[[Key], Any] = lambda key: None
+    # Who took over a party, from which day, by which succession (`parties.successions`).
+    successions: Callable[[str], list[tuple[str, date, int]]] = lambda party: []
 
     def of(self, kind: str) -> list[Any]:
         return [state for (k, _), state in self.things.items() if k == kind]
@@ -251,15 +260,18 @@ def state(
     name: Namer | None = None,
     whole: Things | None = None,
     country_of: CountryOf | None = None,
-    heirs: Callable[[str], set[str]] = lambda member: set(),
+    successions: Callable[[str], list[tuple[str, date, int]]] = lambda party: [],
 ) -> dict[str, Any]:
     """The relationship as of a day (SPEC section 4): a view of its things; with `name`,
     `party_names` names every party the answer mentions as of that day. With `whole` and
     `country_of` (see `fold`), things are folded from their own events and the pair's
-    membership decides whether, and how, each is in the relationship."""
+    membership decides whether, and how, each is in the relationship. `successions` says who
+    took over a party (`parties.successions`): a successor stands for its predecessor from the
+    succession's day, in the pair and among a thing's members."""
     entries = list(entries)
-    pair = Pair.of(relationship, country_of, exact, heirs) if country_of is not None else None
+    pair = Pair.of(relationship, country_of, exact, heirs_by(successions, as_of.day)) if country_of else None
     folded = fold(entries, as_of.day, known_at, exact, whole, pair)
+    folded.successions = successions
     meetings = folded.of("meeting")
     view = {
         "relationship": relationship,
@@ -330,25 +342,46 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _members_view(thing: Members, as_of: date, binding: Callable[[Membership], Any]) -> list[dict[str, Any]]:
-    """One entry per membership period, as of the day (SPEC section 4): dates as entered."""
+def _members_view(
+    thing: Members, as_of: date, binding: Callable[[Membership], Any], folded: Folded
+) -> list[dict[str, Any]]:
+    """One entry per membership period, as of the day (SPEC section 4): dates as entered. A
+    successor takes over each period its predecessor held on the succession's day (SPEC
+    section 3), as an entry of its own with action `succession` from that day, bound if the
+    predecessor was; as of an earlier day it has none."""
     view = []
     for period in thing.members:
         bound = binding(period)
         bound = bound if bound is not None and bound[0].day <= as_of else None
         withdrew = period.withdrew_on
-        view.append(
-            {
-                "party": period.party,
-                "action": period.action,
-                "joined_on": period.joined_on.text,
-                "joining_pending": period.joined_on.day > as_of,
-                "bound_on": bound[0].text if bound else None,
-                "bound_by": bound[1] if bound else None,
-                "withdrew_on": _text(withdrew),
-                "withdrawal_pending": withdrew is not None and withdrew.day > as_of,
-            }
-        )
+        entry = {
+            "party": period.party,
+            "action": period.action,
+            "joined_on": period.joined_on.text,
+            "joining_pending": period.joined_on.day > as_of,
+            "bound_on": bound[0].text if bound else None,
+            "bound_by": bound[1] if bound else None,
+            "withdrew_on": _text(withdrew),
+            "withdrawal_pending": withdrew is not None and withdrew.day > as_of,
+        }
+        view.append(entry)
+        for successor, since, _ in folded.successions(period.party):
+            if (
+                since <= as_of
+                and period.joined_on.day <= since
+                and (withdrew is None or since < withdrew.day)
+            ):
+                taken = since.isoformat()
+                view.append(
+                    {
+                        **entry,
+                        "party": successor,
+                        "action": "succession",
+                        "joined_on": taken,
+                        "joining_pending": False,
+                        "bound_on": taken if bound and bound[0].day <= since else entry["bound_on"],
+                    }
+                )
     return view
 
 
@@ -390,7 +423,7 @@ def _instrument_view(
         "supersedes": instrument.supersedes,
         "superseded_by": instrument.superseded_by,
         "terminated_on": _text(instrument.terminated_on),
-        "members": _members_view(instrument, as_of, instrument.binding),
+        "members": _members_view(instrument, as_of, instrument.binding, folded),
     }
 
 
@@ -446,7 +479,7 @@ def _project_view(project: Project, as_of: date, folded: Folded) -> dict[str, An
         "spent": _totals(project.spent),
         "completed_on": _text(project.ended_on) if project.ending == "completed" else None,
         "terminated_on": _text(project.ended_on) if project.ending == "terminated" else None,
-        "members": _members_view(project, as_of, _at_once),
+        "members": _members_view(project, as_of, _at_once, folded),
         "participants": [{"party": p.party, "role": p.role} for p in project.participants],
     }
 
@@ -515,7 +548,7 @@ def _series_view(
         "last_number": None,
         "suspended_since": _text(established.suspended_on) if established else None,
         "withdrawn_since": _text(withdrawn),
-        "members": _members_view(established, as_of, _at_once) if established else [],
+        "members": _members_view(established, as_of, _at_once, folded) if established else [],
     }
 
 

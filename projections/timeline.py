@@ -70,6 +70,7 @@ class Timeline:
     known_at: str | None
     exact: bool
     lanes: tuple[Lane, ...]
+    names: str | None = None  # the two parties' names as of the day, e.g. Republic of Korea – China
 
 
 def build(
@@ -80,8 +81,10 @@ def build(
     exact: bool,
     whole: Things | None = None,
     pair: Pair | None = None,
+    names: str | None = None,
 ) -> Timeline:
-    """The relationship's instruments, projects and meeting series as of a day, as known at a time.
+    """The relationship's instruments, projects and meeting series as of a day, as known at a time
+    (`names`: the two parties' names as of the day, printed under the title).
 
     With `pair` (and `whole`, see `relationship.fold`), instruments and projects are drawn only
     while both sides of the pair are members: a withdrawal leaves a gap, a rejoining resumes.
@@ -107,7 +110,7 @@ def build(
         series[key] = replace(lane, exact=lane.exact or meeting_exact, marks=(*lane.marks, _mark(meeting)))
     # Series as they were established, then those seen only in meetings, then the rest.
     lanes += sorted(series.values(), key=lambda lane: lane.key == "")
-    return Timeline(relationship, as_of, known_at, exact, tuple(lanes))
+    return Timeline(relationship, as_of, known_at, exact, tuple(lanes), names)
 
 
 def _mark(meeting: Meeting) -> Mark:
@@ -285,6 +288,8 @@ def draw(timeline: Timeline, path: Path) -> None:
         if timeline.exact:
             title += " (this pair only, no rollup)"
         figure.suptitle(title, x=left / _WIDTH, ha="left", y=1 - 0.2 / height, fontsize=12)
+        if timeline.names:
+            figure.text(left / _WIDTH, 1 - 0.4 / height, timeline.names, ha="left", va="top", fontsize=8)
         figure.savefig(path, format=suffix[1:], metadata={"Date": None} if suffix == ".svg" else None)
 
 

@@ -18,6 +18,7 @@ from coopledger.cli import cli
 from support import ROOT, SEED_EVENTS, SEEDS
 
 JCEC_23 = 65  # MeetingHeld rok-china-jcec-23, in CHN~KOR
+JCEC_19_SCHEDULED = 25  # MeetingScheduled rok-japan-jcec-19, never known to have been held
 
 
 @pytest.fixture
@@ -219,11 +220,31 @@ def test_a_corrupted_event_is_one_line_in_every_query(
         ("log", "--json"),
         ("show", str(JCEC_23)),
         ("timeline", "KOR", "CHN", "--out", str(tmp_path / "kor-chn.svg")),
+        ("changes", "KOR", "CHN", "--since", "2000-01-01", "--as-of", "2020"),
+        ("changes", "KOR", "CHN", "--since", "2000-01-01", "--as-of", "2020", "--json"),
     ):
         assert one_line(coopledger(db, *args), code=1) == unreadable, args
+    for format_ in ("csv", "iati"):
+        out = tmp_path / f"export.{format_}"
+        extra = ("--reporting-org", "XX-TEST", "--reporting-org-name", "Test") if format_ == "iati" else ()
+        assert (
+            one_line(
+                coopledger(db, "export", "--format", format_, "--as-of", "2020", "--out", str(out), *extra),
+                code=1,
+            )
+            == unreadable
+        ), format_
+        assert not out.exists()
     assert one_line(coopledger(db, "export"), code=1).startswith(f"position {JCEC_23}: ")
     assert one_line(coopledger(db, "export", "--out", str(tmp_path / "all.jsonl")), code=1).startswith(
         f"position {JCEC_23}: "
     )
     assert one_line(coopledger(db, "verify"), code=1).startswith(f"position {JCEC_23}: ")
     assert not (tmp_path / "all.jsonl").exists() and not (tmp_path / "kor-chn.svg").exists()
+
+
+def test_a_corrupted_event_of_a_thing_that_falls_due_is_one_line_in_upcoming(db: Path) -> None:
+    corrupt(db, JCEC_19_SCHEDULED, b'"parties":["KOR","JPN"]', b'"parties":"KOR"')
+    unreadable = f"position {JCEC_19_SCHEDULED}: the stored event cannot be read; run `coopledger verify`"
+    for args in (("upcoming", "--as-of", "2018-12-01", "--within", "P2Y"), ("upcoming", "--party", "JPN")):
+        assert one_line(coopledger(db, *args), code=1) == unreadable, args

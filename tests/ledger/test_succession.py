@@ -51,6 +51,28 @@ def test_the_successors_take_over_from_the_succession_day(succeeded: Ledger) -> 
     assert [e["type"] for e in succeeded.history("NEW-B", "NEW-C", exact=True)] == []
 
 
+def test_the_successors_take_over_the_predecessors_membership_periods(succeeded: Ledger) -> None:
+    """SPEC section 3: things the predecessor belongs to carry on, its successors taking over
+    its membership periods with action `succession`, from the succession's day."""
+
+    def members(on: str) -> list[tuple[str, str, str, str | None]]:
+        (mou,) = succeeded.state("NEW-B", "JPN", parse_edtf(on), exact=True)["instruments"] or [None]
+        return [(m["party"], m["action"], m["joined_on"], m["bound_on"]) for m in mou["members"]]
+
+    assert members("2018-06-01") == [
+        ("OLD-A", "signature", "2015", "2015"),
+        ("NEW-B", "succession", "2018-06-01", "2018-06-01"),
+        ("NEW-C", "succession", "2018-06-01", "2018-06-01"),
+        ("JPN", "signature", "2015", "2015"),
+    ]
+    before = succeeded.state("OLD-A", "JPN", parse_edtf("2018-05-31"), exact=True)["instruments"][0]
+    assert [m["party"] for m in before["members"]] == ["OLD-A", "JPN"]  # no successor before its day
+    succeeded.append(event("PartySucceeded", "2020-01-01", party="NEW-B", successors=["LATER-D"]))
+    later = [m[:2] for m in members("2020-01-01")]
+    assert ("LATER-D", "succession") in later  # transitive: NEW-B's successor, from its own day
+    assert [m[:3] for m in members("2019-01-01")].count(("LATER-D", "succession", "2020-01-01")) == 0
+
+
 def test_after_the_succession_day_the_predecessor_cannot_be_named(succeeded: Ledger) -> None:
     with pytest.raises(
         LedgerError,

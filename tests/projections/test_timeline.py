@@ -219,6 +219,20 @@ def test_the_seed_story_drawn_for_two_institutes(seeded: Ledger, tmp_path: Path)
     assert png_size(tmp_path / "nies-nier.png")[0] == 1300
 
 
+def test_the_picture_names_the_parties_as_of_its_day(seeded: Ledger, tmp_path: Path) -> None:
+    """A renamed ministry (MEP, Ministry of Environmental Protection until March 2018) is drawn
+    under its name of the day, its id kept in the title."""
+    for day, name in (
+        ("2017", "Ministry of Environmental Protection"),
+        ("2019", "Ministry of Ecology and Environment"),
+    ):
+        timeline = seeded.timeline("MEE", "NIER", parse_edtf(day))
+        assert timeline.relationship == "MEP–NIER"
+        assert timeline.names == f"{name} – National Institute of Environmental Research"
+        draw(timeline, tmp_path / f"{day}.svg")
+        assert timeline.names in svg_texts(tmp_path / f"{day}.svg")
+
+
 def synthetic(events: int, seed: int = 7) -> list[Entry]:
     """A busy relationship: instruments extended and terminated, projects, numbered meetings."""
     pick = random.Random(seed)

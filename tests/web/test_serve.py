@@ -219,3 +219,29 @@ def test_the_web_view_reads_without_eventsourcing(ledger_file: str) -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_state_page_says_when_a_project_ended(tmp_path: Path) -> None:
+    db = str(tmp_path / "ended.sqlite")
+    for event in (
+        {
+            "type": "ProjectLaunched",
+            "occurred_on": "2015",
+            "data": {"project": "p-done", "title": "Done", "parties": ["KOR", "JPN"]},
+        },
+        {"type": "ProjectCompleted", "occurred_on": "2018-03", "data": {"project": "p-done"}},
+        {
+            "type": "ProjectLaunched",
+            "occurred_on": "2016",
+            "data": {"project": "p-cut", "title": "Cut", "parties": ["KOR", "JPN"]},
+        },
+        {
+            "type": "ProjectTerminated",
+            "occurred_on": "2017-05",
+            "data": {"project": "p-cut", "reason": "funds"},
+        },
+    ):
+        assert coopledger(db, "append", json.dumps(event)).returncode == 0
+    with served(db) as url:
+        page = get(url, "/r/JPN~KOR", as_of="2019").text
+    assert "completed 2018-03" in page and "terminated 2017-05" in page
