@@ -38,19 +38,29 @@ class Ledger:
         self.actor = actor
         self.queries = Queries(location)
         self.store = database(location)
-        # What is asked of a ledger without changing it is answered by its queries.
-        self.export = self.queries.export
-        self.audit = self.queries.audit
-        self.show = self.queries.show
-        self.state = self.queries.state
-        self.timeline = self.queries.timeline
-        self.history = self.queries.history
-        self.changes = self.queries.changes
-        self.upcoming = self.queries.upcoming
-        self.relationships = self.queries.relationships
-        self.digest = self.queries.digest
-        self.verify = self.queries.verify
-        self.backup = self.queries.backup
+
+    # What is asked of a ledger without changing it is answered by its queries.
+    ASKED = frozenset(
+        {
+            "export",
+            "audit",
+            "show",
+            "state",
+            "timeline",
+            "history",
+            "changes",
+            "upcoming",
+            "relationships",
+            "digest",
+            "verify",
+            "backup",
+        }
+    )
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.ASKED:
+            return getattr(self.queries, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def close(self) -> None:
         self.queries.close()
