@@ -236,22 +236,27 @@ def main() -> None:
     big = generated(args.workdir, args.big, args.seed)
     small = generated(args.workdir, args.small, args.seed)
 
+    print("python -c pass", flush=True)
+    bare = median_seconds([sys.executable, "-c", "pass"], args.repeat)
+    figure(
+        "python -c pass (the floor of a whole process)",
+        f"{1000 * bare:.0f} ms median",
+        "(for the ratios)",
+        None,
+    )
+
     print("import", flush=True)
     floor = raw_floor(medium, args.workdir)
     db = str(fresh(args.workdir / "import.sqlite"))
     imported = run([*COOPLEDGER, "--db", db, "import", str(medium)])
     rate = args.events / imported.seconds
-    figure(
-        f"import {args.events:,} events (SQLite)",
-        f"{rate:,.0f} events/s",
-        ">= 20,000 events/s",
-        rate >= 20_000,
-    )
-    figure("raw SQLite floor, same lines", f"{floor:,.0f} rows/s", "(measured, for the ratio)", None)
-    figure("import / raw floor", f"{100 * rate / floor:.1f} %", ">= 10 %", rate >= 0.10 * floor)
+    figure(f"import {args.events:,} events (SQLite)", f"{rate:,.0f} events/s", "(for the ratios)", None)
+    figure("raw SQLite floor, same lines", f"{floor:,.0f} rows/s", "(for the ratio)", None)
+    figure("import / raw floor", f"{100 * rate / floor:.1f} %", "(information)", None)
     naive = naive_save(medium, args.workdir)
-    figure("naive eventsourcing_sqlalchemy save", f"{naive:,.0f} events/s", "(measured, for the ratio)", None)
-    figure("import / naive save", f"{rate / naive:.2f} x", ">= 2 x", rate >= 2 * naive)
+    figure("naive eventsourcing_sqlalchemy save", f"{naive:,.0f} events/s", "(the naive peer)", None)
+    figure("import / naive save", f"{rate / naive:.2f} x", ">= 1.5 x", rate >= 1.5 * naive)
+    sqlite_append = statistics.median(run(append_command(db)).seconds for _ in range(args.repeat))
 
     print("big and small ledgers", flush=True)
     big_db = str(fresh(args.workdir / "big.sqlite"))
@@ -279,9 +284,9 @@ def main() -> None:
     )
     figure(
         f"state {a} {b} on {args.big:,} events",
-        f"{1000 * big_state:.0f} ms median",
-        "<= 300 ms",
-        big_state <= 0.3,
+        f"{1000 * big_state:.0f} ms = {big_state / bare:.1f} x pass",
+        "<= 2.5 x python -c pass",
+        big_state <= 2.5 * bare,
     )
     figure(
         f"state {a} {b} on {args.small:,} events",
@@ -295,25 +300,44 @@ def main() -> None:
         "<= 1.5 x",
         big_state <= 1.5 * small_state,
     )
-    top_a, top_b = busy[0]["relationship"].split("~")
-    top = median_seconds([*COOPLEDGER, "--db", big_db, "state", top_a, top_b, *as_of], args.repeat)
+    known = median_seconds(
+        [*COOPLEDGER, "--db", big_db, "state", a, b, *as_of, "--known-at", "2100-01-01"], args.repeat
+    )
     figure(
-        f"state {top_a} {top_b} (busiest, {busy[0]['events']:,} events)",
-        f"{1000 * top:.0f} ms median",
-        "(information)",
+        f"state {a} {b} --known-at (fold path)",
+        f"{1000 * known:.0f} ms = {known / bare:.1f} x pass",
+        "no worse than docs/performance.md",
         None,
     )
+    top_a, top_b = busy[0]["relationship"].split("~")
+    busiest = f"busiest, {busy[0]['events']:,} events"
+    for form, limit in (("--json", 20), ("text", 4)):
+        asked = [
+            *COOPLEDGER,
+            "--db",
+            big_db,
+            "state",
+            top_a,
+            top_b,
+            *as_of,
+            *([form] if form == "--json" else []),
+        ]
+        top = median_seconds(asked, min(args.repeat, 3))
+        figure(
+            f"state {top_a} {top_b} {form} ({busiest})",
+            f"{1000 * top:.0f} ms = {top / bare:.1f} x pass",
+            f"<= {limit} x python -c pass",
+            top <= limit * bare,
+        )
     first, page = serve_page(big_db, f"{a}~{b}", "2020-06-30", args.repeat)
-    figure(
-        f"serve /r/{a}~{b} on {args.big:,} events",
-        f"{1000 * page:.0f} ms median",
-        "<= 300 ms",
-        page <= 0.3,
-    )
+    figure(f"serve /r/{a}~{b} on {args.big:,} events", f"{1000 * page:.0f} ms median", "(information)", None)
     figure("serve, its first page after start-up", f"{1000 * first:.0f} ms", "(information)", None)
     appends = statistics.median(run(append_command(big_db)).seconds for _ in range(args.repeat))
     figure(
-        f"append one event on {args.big:,}", f"{1000 * appends:.0f} ms median", "<= 300 ms", appends <= 0.3
+        f"append one event on {args.big:,}",
+        f"{1000 * appends:.0f} ms = {appends / bare:.1f} x pass",
+        "(information)",
+        None,
     )
 
     print("rebuild and verify", flush=True)
@@ -329,8 +353,8 @@ def main() -> None:
     figure(
         f"verify {total:,} events",
         f"{total / verified.seconds:,.0f} events/s",
-        ">= 200,000 events/s",
-        total / verified.seconds >= 200_000,
+        ">= 50,000 events/s",
+        total / verified.seconds >= 50_000,
     )
     for name, measured in (("import", loaded), ("rebuild", rebuilt), ("verify", verified)):
         figure(
@@ -341,12 +365,12 @@ def main() -> None:
         )
 
     if args.postgres:
-        postgres(args, medium, figure)
+        postgres(args, medium, figure, sqlite_append)
     print()
     print(report(figures, command))
 
 
-def postgres(args: argparse.Namespace, medium: Path, figure) -> None:  # type: ignore[no-untyped-def]
+def postgres(args: argparse.Namespace, medium: Path, figure, sqlite_append: float) -> None:  # type: ignore[no-untyped-def]
     import psycopg
 
     plain = args.postgres.replace("+psycopg", "")
@@ -365,15 +389,28 @@ def postgres(args: argparse.Namespace, medium: Path, figure) -> None:  # type: i
         figure(
             f"PostgreSQL import {args.events:,} events",
             f"{rate:,.0f} events/s",
-            ">= 10,000 events/s",
-            rate >= 10_000,
+            ">= 15,000 events/s",
+            rate >= 15_000,
+        )
+        appends = statistics.median(run(append_command(db)).seconds for _ in range(args.repeat))
+        figure(
+            f"PostgreSQL append one event on {args.events:,}",
+            f"{1000 * appends:.0f} ms = {appends / sqlite_append:.2f} x SQLite's",
+            "<= 2 x SQLite's on the same ledger",
+            appends <= 2 * sqlite_append,
+        )
+        figure(
+            f"SQLite append one event on {args.events:,}",
+            f"{1000 * sqlite_append:.0f} ms",
+            "(for the ratio)",
+            None,
         )
         busy = relationships(db)
         a, b = busy[len(busy) // 2]["relationship"].split("~")
         seconds = median_seconds(
             [*COOPLEDGER, "--db", db, "state", a, b, "--as-of", "2020-06-30"], args.repeat
         )
-        figure(f"PostgreSQL state {a} {b}", f"{1000 * seconds:.0f} ms median", "<= 300 ms", seconds <= 0.3)
+        figure(f"PostgreSQL state {a} {b}", f"{1000 * seconds:.0f} ms median", "(information)", None)
     finally:
         admin.execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()

@@ -50,29 +50,46 @@ def _folded(name: str) -> str:
 
 
 @cache
+def _database(name: str) -> list[dict[str, str]]:
+    """One of the ISO databases pycountry ships (`3166-1`, `4217`), read as it ships it.
+    Importing pycountry itself would cost every query that names a state some 80 ms (it sets up
+    translations and reads package metadata); reading its JSON costs one."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    import orjson
+
+    spec = find_spec("pycountry")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("pycountry is not installed: reinstall coopledger")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "databases"
+    return orjson.loads((folder / f"iso{name}.json").read_bytes())[name]  # type: ignore[no-any-return]
+
+
+@cache
 def _names() -> dict[str, str]:
     """Every name of a state (folded) mapped to its alpha-3 code; '…, Republic of' also read forwards."""
-    import pycountry  # loaded only when a party is written as a name
-
     names: dict[str, str] = {}
-    for country in pycountry.countries:
-        for attribute in ("name", "official_name", "common_name"):
-            name = getattr(country, attribute, None)
+    for country in _database("3166-1"):
+        for field in ("name", "official_name", "common_name"):
+            name = country.get(field)
             if name:
-                names[_folded(name)] = country.alpha_3
+                names[_folded(name)] = country["alpha_3"]
                 head, comma, tail = name.partition(", ")
                 if comma:  # "Korea, Republic of" is also "Republic of Korea"
-                    names[_folded(f"{tail} {head}")] = country.alpha_3
+                    names[_folded(f"{tail} {head}")] = country["alpha_3"]
     names.update(NAME_ALIASES)
     return names
 
 
+@cache
+def _state_names() -> dict[str, str]:
+    return {c["alpha_3"]: c.get("common_name") or c["name"] for c in _database("3166-1")}
+
+
 def state_name(code: str) -> str:
     """How a state is named in answers: its common name where ISO gives one, else its name."""
-    import pycountry
-
-    country = pycountry.countries.get(alpha_3=code)
-    return getattr(country, "common_name", None) or country.name if country else code
+    return _state_names().get(code, code)
 
 
 def state_by_name(written: str) -> str | None:
@@ -101,9 +118,7 @@ def state_suggestions() -> frozenset[str]:
 
 @cache
 def _currencies() -> frozenset[str]:
-    import pycountry  # loaded only to check a currency: it takes a while to load
-
-    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
+    return frozenset(currency["alpha_3"] for currency in _database("4217"))
 
 
 def is_currency(code: str) -> bool:
