@@ -66,7 +66,12 @@ LOG_ROWS = (
 )
 RELATIONSHIP_ROWS = f"SELECT {', '.join(sql.RELATIONSHIP_EVENTS[1])} FROM coopledger_relationship_events"
 THING_EVENT_ROWS = f"SELECT {', '.join(sql.THING_EVENTS[1])} FROM coopledger_thing_events"
-LAST_TOUCH = "SELECT MAX(position) FROM coopledger_thing_events WHERE kind = ? AND slug = ?"
+# The last event that changes a thing: the last that shapes or names it, or the retraction of
+# one of those (a retraction refolds the things its event shaped).
+LAST_TOUCH = (
+    "SELECT MAX(COALESCE(l.retracted_by, ee.position)) FROM coopledger_thing_events ee"
+    " JOIN coopledger_log l ON l.position = ee.position WHERE ee.kind = ? AND ee.slug = ?"
+)
 SHAPED_BEFORE = (
     "SELECT position FROM coopledger_thing_events"
     " WHERE kind = ? AND slug = ? AND subject = 1 AND position < ? ORDER BY position"

@@ -430,6 +430,39 @@ def test_verify_streams_with_progress(seeded: Ledger) -> None:
     assert sum(steps) == SEED_EVENTS
 
 
+def test_verify_with_little_memory_compares_a_thing_after_its_last_retraction(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long verify compares and forgets things no later event touches; a retraction refolds
+    the things its event shaped, so it touches them too (found on a 1M-event ledger: a retracted
+    amendment was compared before its retraction and reported as a differing row)."""
+    from coopledger.ledger import verify
+
+    monkeypatch.setattr(verify, "THINGS_KEPT", 4)
+    signed = {"type": "InstrumentSigned", "occurred_on": "2018-05-30"}
+    for n in range(3):
+        ledger.append(
+            {
+                **signed,
+                "data": {"instrument": f"mou-{n}", "kind": "mou", "title": "t", "parties": ["KOR", "JPN"]},
+            }
+        )
+    amended = ledger.append(
+        {"type": "InstrumentAmended", "occurred_on": "2019", "data": {"instrument": "mou-0", "summary": "s"}}
+    )
+    for n in range(3, 12):  # enough other things for the fold to compare and forget mou-0
+        ledger.append(
+            {
+                **signed,
+                "data": {"instrument": f"mou-{n}", "kind": "mou", "title": "t", "parties": ["KOR", "CHN"]},
+            }
+        )
+    ledger.append(
+        {"type": "EventRetracted", "occurred_on": "2020", "data": {"event": amended.position, "reason": "r"}}
+    )
+    assert ledger.verify().events == 14
+
+
 # --- 2. the PostgreSQL appender role can append and read, nothing more
 
 
