@@ -125,7 +125,11 @@ def _yes() -> int:
 
 # PostgreSQL functions resolve tables in the schema they were created in, whatever the caller's
 # search_path: a role cannot point them at tables of its own.
-_PLPGSQL = "LANGUAGE plpgsql SET search_path FROM CURRENT"
+#
+# Their queries are planned for each call (plan_cache_mode): a plan cached while an import's
+# tables were still small (in its own transaction, before any statistics) scans them whole
+# for every row after — measured: 10,000 events imported in 50 s with cached plans, 14 s without.
+_PLPGSQL = "LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_custom_plan"
 
 
 def postgres_triggers(events_table: str, ledger: str) -> list[str]:
