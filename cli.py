@@ -240,14 +240,21 @@ def relationship_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @cli.command()
 @relationship_options
 @as_of_option
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help=f"List every thing in text, not the {view.LISTED} most recent of a long list.",
+)
 @pass_session
-def state(session: Session, as_json: bool, **asked: Any) -> None:
-    """What the two parties had as of a day: instruments, projects and meetings.
+def state(session: Session, as_json: bool, every: bool, **asked: Any) -> None:
+    """What the two parties had as of a day: instruments, projects and meetings. A long list
+    shows in text its counts by status and its most recent items (--all: every one).
 
     Example: coopledger state KOR CHN --as-of 2019-01-31
     """
     found = session.ledger.state(**asked).to_dict()
-    render(found, as_json, view.state_text, view.state_tables)
+    render(found, as_json, partial(view.state_text, every=every), partial(view.state_tables, every=every))
 
 
 @cli.command()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from .events.dates import today
+from .events.dates import parse_edtf, today
 from .events.states import state_code
 from .ledger.errors import LedgerError
 from .ledger.files import ledger_files
@@ -581,15 +583,72 @@ def _project_details(p: dict[str, Any]) -> list[str]:
     return [", ".join([lines[0], *ended]), *lines[1:], *_fields(p, PROJECT_SHOWN)]
 
 
-def state_text(state: dict[str, Any]) -> Iterator[str]:
+LISTED = 20  # items a long list of a state answer shows in text, unless --all
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One list of a state answer as text shows it: every item when there are few (or with
+    --all), else the LISTED most recent (or busiest), in the answer's order, with a line saying so."""
+
+    items: list[dict[str, Any]]
+    note: str | None = None
+
+    @classmethod
+    def of(
+        cls, items: list[dict[str, Any]], every: bool, key: Callable[[dict[str, Any]], Any], which: str
+    ) -> Listed:
+        if every or len(items) <= LISTED:
+            return cls(items)
+        kept = sorted(sorted(range(len(items)), key=lambda n: key(items[n]))[-LISTED:])
+        return cls([items[n] for n in kept], f"the {LISTED} {which} of {len(items)}; --all lists every one")
+
+
+def _day(name: str) -> Callable[[dict[str, Any]], Any]:
+    """Sorts by a date as entered, by the day of it that counts."""
+    return lambda item: parse_edtf(item[name]).day
+
+
+def _statuses(items: list[dict[str, Any]]) -> str:
+    """How many items have each status, the commonest first: `412 in force, 300 expired`."""
+    counts = Counter(item["status"] for item in items).most_common()
+    return ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in counts)
+
+
+def state_lists(state: dict[str, Any], every: bool = False) -> dict[str, Listed]:
+    """The lists of a state answer that text shows, each cut to its LISTED most recent unless
+    `every`: instruments by signing, projects by launch, waiting meetings by their planned day,
+    possible events by their date, series by meetings held. JSON always lists everything."""
+    meetings = state["meetings"]
+    return {
+        "instruments": Listed.of(state["instruments"], every, _day("signed_on"), "most recently signed"),
+        "projects": Listed.of(state["projects"], every, _day("launched_on"), "most recently launched"),
+        "overdue": Listed.of(meetings["overdue"], every, _day("planned_for"), "most recently planned"),
+        "postponed": Listed.of(meetings["postponed"], every, _day("planned_for"), "most recently planned"),
+        "series": Listed.of(meetings["series"], every, lambda s: s["held"], "with the most meetings held"),
+        "possibly": Listed.of(state["possibly"], every, _day("occurred_on"), "most recent"),
+    }
+
+
+def _heading(title: str, items: list[dict[str, Any]], listed: Listed) -> str:
+    """A long list's heading counts its items by status: `Instruments: 951 (412 in force, ...)`."""
+    if listed.note is None:
+        return f"{title}:" if items else f"{title}: none"
+    return f"{title}: {len(items)} ({_statuses(items)})"
+
+
+def state_text(state: dict[str, Any], every: bool = False) -> Iterator[str]:
     known = f", as known at {state['known_at']}" if state["known_at"] else ""
     yield f"{state['relationship']} as of {state['as_of']}{known}"
-    yield "Instruments:" if state["instruments"] else "Instruments: none"
-    for i in state["instruments"]:
+    lists = state_lists(state, every)
+    yield _heading("Instruments", state["instruments"], lists["instruments"])
+    yield from _note(lists["instruments"])
+    for i in lists["instruments"].items:
         yield f"  {i['status'].upper():<10} {i['instrument']}{_header(i, i['kind'])}"
         yield from (DETAIL + line for line in _instrument_details(i))
-    yield "Projects:" if state["projects"] else "Projects: none"
-    for p in state["projects"]:
+    yield _heading("Projects", state["projects"], lists["projects"])
+    yield from _note(lists["projects"])
+    for p in lists["projects"].items:
         yield f"  {p['status'].upper():<10} {p['project']}{_header(p, None)}"
         yield from (DETAIL + line for line in _project_details(p))
     meetings = state["meetings"]
@@ -600,11 +659,14 @@ def state_text(state: dict[str, Any]) -> Iterator[str]:
         upcoming = meetings["next"]
         host = f", host {upcoming['host']}" if upcoming["host"] else ""
         yield f"  next: {upcoming['meeting']} planned for {upcoming['planned_for']}{host}"
-    for waiting in meetings["overdue"]:
+    yield from _note(lists["overdue"], f"  overdue: {len(meetings['overdue'])} meetings; listed: ")
+    for waiting in lists["overdue"].items:
         yield f"  overdue: {_waiting(waiting)}; not known to have been held"
-    for waiting in meetings["postponed"]:
+    yield from _note(lists["postponed"], f"  postponed: {len(meetings['postponed'])} meetings; listed: ")
+    for waiting in lists["postponed"].items:
         yield f"  postponed: {_waiting(waiting)}, postponed {waiting['postponed_on']} with no new date"
-    for series in meetings["series"]:
+    yield from _note(lists["series"], f"  series: {len(meetings['series'])}; listed: ")
+    for series in lists["series"].items:
         title = f" ({series['title']})" if series["title"] else ""
         last_number = f", last number {series['last_number']}" if series["last_number"] else ""
         suspended = f", suspended since {series['suspended_since']}" if series["suspended_since"] else ""
@@ -614,7 +676,7 @@ def state_text(state: dict[str, Any]) -> Iterator[str]:
             yield f"{'':13}members: {members_text(series['members'])}"
         yield from (f"    {line}" for line in _fields(series, SERIES_SHOWN))
     yield from (f"  {line}" for line in _fields(meetings, MEETINGS_SHOWN))
-    yield from _possibly_text(state)
+    yield from _possibly_text(state, lists["possibly"])
     if state.get("party_names"):
         yield "Parties: " + "; ".join(f"{party} {name}" for party, name in state["party_names"].items())
     yield from (line[0].upper() + line[1:] for line in _fields(state, STATE_SHOWN))
@@ -742,11 +804,18 @@ def _waiting(meeting: dict[str, Any]) -> str:
     )
 
 
-def _possibly_text(state: dict[str, Any]) -> Iterator[str]:
+def _note(listed: Listed, before: str = "  listed: ") -> Iterator[str]:
+    """The line saying a list was cut, and how to see all of it."""
+    if listed.note:
+        yield before + listed.note
+
+
+def _possibly_text(state: dict[str, Any], listed: Listed) -> Iterator[str]:
     """What may already have happened by the day, though not certainly: listed, not counted."""
     if state["possibly"]:
         yield f"Possibly by {state['as_of']} (dates that may or may not have come; not counted above):"
-        for event in state["possibly"]:
+        yield from _note(listed)
+        for event in listed.items:
             yield f"  {event['occurred_on']:<12} {event['type']} {event['id']}{_also(event, POSSIBLY_SHOWN)}"
 
 
@@ -754,11 +823,12 @@ def _dim(lines: list[str]) -> str:
     return "".join(f"\n[dim]{escape(line)}[/]" for line in lines)
 
 
-def state_tables(state: dict[str, Any]) -> Iterator[Any]:
+def state_tables(state: dict[str, Any], every: bool = False) -> Iterator[Any]:
     known = f", as known at {state['known_at']}" if state["known_at"] else ""
     yield f"[bold]{state['relationship']}[/] as of {state['as_of']}{known}"
+    lists = state_lists(state, every)
     yield table(
-        "Instruments",
+        _title("Instruments", state["instruments"], lists["instruments"]),
         ["status", "instrument", "dates", "title"],
         [
             [
@@ -773,11 +843,11 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
                 ),
                 escape(i["title"]) + _dim(_instrument_details(i)[1:]),
             ]
-            for i in state["instruments"]
+            for i in lists["instruments"].items
         ],
     )
     yield table(
-        "Projects",
+        _title("Projects", state["projects"], lists["projects"]),
         ["status", "project", "dates", "title"],
         [
             [
@@ -791,7 +861,7 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
                 "\n".join(f"{total} {currency}" for currency, total in p["funding"].items()),
                 escape(p["title"]) + _dim(_project_details(p)[1:]),
             ]
-            for p in state["projects"]
+            for p in lists["projects"].items
         ],
     )
     meetings = state["meetings"]
@@ -812,10 +882,10 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
         upcoming = meetings["next"]
         host = f"host {upcoming['host']}" if upcoming["host"] else ""
         rows.append(["next", upcoming["meeting"], upcoming["planned_for"], host])
-    for waiting in meetings["overdue"]:
+    for waiting in lists["overdue"].items:
         announced = f"announced {waiting['announced_on']}" + _also(waiting, WAITING_SHOWN)
         rows.append(["[yellow]overdue[/]", waiting["meeting"], waiting["planned_for"], escape(announced)])
-    for waiting in meetings["postponed"]:
+    for waiting in lists["postponed"].items:
         postponed = f"on {waiting['postponed_on']} (announced {waiting['announced_on']})"
         rows.append(
             [
@@ -825,10 +895,14 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
                 escape(postponed + _also(waiting, WAITING_SHOWN)),
             ]
         )
-    held = f"Meetings: {meetings['held']} held"
+    held = f"Meetings: {meetings['held']} held" + "".join(
+        f"; {len(meetings[name])} {name}, {lists[name].note}"
+        for name in ("overdue", "postponed")
+        if lists[name].note
+    )
     yield table(held, ["", "meeting", "when", "venue / host"], rows) if rows else held
     yield table(
-        "Series",
+        _title("Series", meetings["series"], lists["series"], counted=False),
         ["series", "held", "last no.", "title"],
         [
             [
@@ -839,21 +913,30 @@ def state_tables(state: dict[str, Any]) -> Iterator[Any]:
                 + (f"\n[yellow]suspended since {s['suspended_since']}[/]" if s["suspended_since"] else "")
                 + _dim(_fields(s, SERIES_SHOWN)),
             ]
-            for s in meetings["series"]
+            for s in lists["series"].items
         ],
         justify=RIGHT,
     )
     yield from (escape(f"Meetings {line}") for line in _fields(meetings, MEETINGS_SHOWN))
     if state["possibly"]:
+        listed = lists["possibly"]
         yield table(
-            f"Possibly by {state['as_of']} (not counted above)",
+            f"Possibly by {state['as_of']} (not counted above)" + (f"; {listed.note}" if listed.note else ""),
             ["occurred", "type", "id"],
-            [[e["occurred_on"], e["type"], e["id"] + _also(e, POSSIBLY_SHOWN)] for e in state["possibly"]],
+            [[e["occurred_on"], e["type"], e["id"] + _also(e, POSSIBLY_SHOWN)] for e in listed.items],
         )
     if state.get("party_names"):
         names = "; ".join(f"{party} {name}" for party, name in state["party_names"].items())
         yield f"Parties: [dim]{escape(names)}[/]"
     yield from (escape(line[0].upper() + line[1:]) for line in _fields(state, STATE_SHOWN))
+
+
+def _title(title: str, items: list[dict[str, Any]], listed: Listed, counted: bool = True) -> str:
+    """A table's title: for a long list, how many by status and which are shown."""
+    if listed.note is None:
+        return title
+    statuses = f" ({_statuses(items)})" if counted else ""
+    return f"{title}: {len(items)}{statuses}; {listed.note}"
 
 
 def changes_text(found: dict[str, Any]) -> Iterator[str]:

@@ -344,3 +344,48 @@ def test_upcoming_lists_what_falls_due_by_date(seeded) -> None:  # type: ignore[
         and "'soon': write days, weeks, months or years, e.g. 180d, 26w, 6m or 1y" in bad.stderr
     )
     assert seeded("upcoming", "--party", "Korea").exit_code == 2
+
+
+def test_a_long_state_shows_its_counts_by_status_and_its_20_most_recent_things_in_text(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Text summarises a long list (counts by status, the 20 most recently signed, a line saying
+    so); --all lists every one; JSON always has every one."""
+    signed = [
+        event(
+            "InstrumentSigned",
+            f"{year}-06" if year % 2 else f"{year}-03-15",  # dates as entered, not one format
+            instrument=f"mou-{year}",
+            kind="mou",
+            title=f"MOU of {year}",
+            parties=["KOR", "JPN"],
+        )
+        for year in (2003, 2001, 2002, *range(2004, 2026))  # recorded out of date order
+    ]
+    ended = event("InstrumentTerminated", "2010-01-01", instrument="mou-2005")
+    lines = tmp_path / "many.jsonl"
+    lines.write_text("".join(json.dumps(e) + "\n" for e in (*signed, ended)))
+    assert run("import", str(lines)).exit_code == 0
+
+    text = run("state", "KOR", "JPN", "--as-of", "2030").stdout
+    assert "Instruments: 25 (24 in force, 1 terminated)" in text
+    assert "listed: the 20 most recently signed of 25; --all lists every one" in text
+    listed = re.findall(r"^  [A-Z_]+ +(mou-\d+)", text, re.MULTILINE)
+    assert listed == [f"mou-{year}" for year in range(2006, 2026)]
+    every = run("state", "KOR", "JPN", "--as-of", "2030", "--all").stdout
+    assert "listed:" not in every and every.startswith("JPN~KOR as of 2030\nInstruments:\n")
+    assert sorted(re.findall(r"^  [A-Z_]+ +(mou-\d+)", every, re.MULTILINE)) == [
+        f"mou-{year}" for year in range(2001, 2026)
+    ]
+    assert (
+        len(json.loads(run("state", "KOR", "JPN", "--as-of", "2030", "--json").stdout)["instruments"]) == 25
+    )
+    state = json.loads(run("state", "KOR", "JPN", "--as-of", "2030", "--json").stdout)
+    titles = [str(t.title) for t in render.state_tables(state) if hasattr(t, "title")]
+    assert (
+        "Instruments: 25 (24 in force, 1 terminated); the 20 most recently signed of 25; --all lists every one"
+        in titles
+    )
+    assert "Instruments" in [
+        str(t.title) for t in render.state_tables(state, every=True) if hasattr(t, "title")
+    ]
