@@ -7,7 +7,6 @@ the first write loads eventsourcing.
 
 from __future__ import annotations
 
-import copy
 import getpass
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -46,7 +45,20 @@ class Answer:
         return type(other) is type(self) and other._data == self._data  # type: ignore[attr-defined]
 
     def to_dict(self) -> dict[str, Any]:
-        return copy.deepcopy(self._data)
+        """The answer's JSON as a fresh dict: changing it leaves the answer as it was."""
+        return _copied(self._data)
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a JSON value (its dicts and lists new, its strings and numbers shared): what
+    `copy.deepcopy` makes of one, several times faster on a large answer."""
+    if type(value) is dict:
+        return {name: _copied(item) for name, item in value.items()}
+    if type(value) is list:
+        return [_copied(item) for item in value]
+    if type(value) is tuple:
+        return tuple(_copied(item) for item in value)
+    return value
 
 
 class State(Answer):

@@ -148,8 +148,16 @@ class Pair:
 def heirs_by(
     successions: Callable[[str], list[tuple[str, date, int]]], day: date
 ) -> Callable[[str], set[str]]:
-    """The parties that had taken over a party by a day: its successors, theirs, and so on."""
-    return lambda member: {heir for heir, since, _ in successions(member) if since <= day}
+    """The parties that had taken over a party by a day: its successors, theirs, and so on
+    (each party's asked once)."""
+    found: dict[str, set[str]] = {}
+
+    def heirs(member: str) -> set[str]:
+        if member not in found:
+            found[member] = {heir for heir, since, _ in successions(member) if since <= day}
+        return found[member]
+
+    return heirs
 
 
 @dataclass
