@@ -23,20 +23,20 @@ from ..events.dates import DateError, rough_days, shifted
 from .membership import Members, Membership, evolve_members, founding
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Extension:
     expires_on: Edtf | None  # the new expiry (or planned end, for a project); None: until terminated
     occurred_on: Edtf  # when it was decided
     until_terminated: bool = False  # after its expiry (if any) it runs on until terminated
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Amendment:
     summary: str
     occurred_on: Edtf
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Instrument(Members):
     instrument: str
     kind: str

@@ -21,7 +21,7 @@ from ..events import (
 from .membership import Members, Membership, evolve_members, founding
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Series(Members):
     series: str
     title: str
@@ -36,7 +36,7 @@ class Series(Members):
         return self.suspended_on is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Announcement:
     """What the latest counted announcement says; a postponement to a new date moves `planned_for`."""
 
@@ -48,7 +48,7 @@ class Announcement:
     host: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Holding:
     occurred_on: Edtf
     position: int
@@ -57,7 +57,7 @@ class Holding:
     venue: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Meeting:
     meeting: str
     parties: tuple[str, ...]  # as announced (or, never announced, as held)
@@ -100,7 +100,7 @@ class Meeting:
         return self.waiting and self.announced is not None and self.announced.planned_for.day < as_of
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Numbered:
     """A meeting number taken within a series."""
 

@@ -46,7 +46,7 @@ def _before(first: Edtf | None, second: Edtf | None) -> bool:
     return first is not None and (second is None or first.day < second.day)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Membership:
     """One membership period of a party, from the effective day of the act that began it to
     the effective day of its withdrawal (not included): dates as entered, each counting from
@@ -175,6 +175,7 @@ class Members:
     """What the thing states whose parties change over time (instruments, series, projects)
     answer about their members; `members` holds one Membership a period."""
 
+    __slots__ = ()  # its states keep their fields in slots: a thing in memory costs less
     members: tuple[Membership, ...]
 
     def members_on(self, day: date, certain: bool = True) -> list[str]:

@@ -12,7 +12,7 @@ from ..events import Edtf, Event, MembershipChange, PartyRegistered, PartyRename
 from ..events.states import state_code, state_name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Name:
     """A party's name from a day (None: from its registration), with the same name in other languages."""
 
@@ -24,7 +24,7 @@ class Name:
         return (self.names or {}).get(lang, self.name) if lang else self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Party:
     party: str
     name: str  # as registered; `names_over_time` follows renames
@@ -47,7 +47,7 @@ class Party:
         return current.said(lang)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alias:
     """Another id of a registered party."""
 

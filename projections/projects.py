@@ -14,13 +14,13 @@ from .instruments import Amendment, Extension
 from .membership import Members, Membership, evolve_members, founding
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Total:
     currency: str
     amount: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Project(Members):
     project: str
     title: str
