@@ -17,7 +17,10 @@ from coopledger.ledger.application import Ledger
 from coopledger.ledger.chain import GENESIS, seal
 from coopledger.ledger.errors import LedgerError, VerificationFailed
 from coopledger.ledger.store import LEDGER_ID, locate
+from coopledger.ledger.verify import Hashes
 from coopledger.projections.readmodel import TABLES
+from hypothesis import given
+from hypothesis import strategies as st
 from support import SEED_EVENTS, SEEDS
 
 # Positions in the example ledger.
@@ -739,3 +742,18 @@ def test_an_appender_records_and_retracts_a_succession(appender: tuple[Ledger, A
     finally:
         clerk.close()
     assert owner.verify().events == SEED_EVENTS + len(SUCCESSION) + 2
+
+
+@given(st.lists(st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1)), st.integers(1, 8))
+def test_the_set_of_folded_keys_holds_exactly_what_was_added(values: list[int], pending: int) -> None:
+    """verify's compact set of key hashes (a sorted array and a small pending set, merged when
+    that fills) answers as a set would, across merges and repeated values."""
+    hashes = Hashes()
+    hashes.PENDING = pending  # merge often
+    for value in values:
+        hashes.add(value)
+    assert len(hashes) == len(set(values))
+    assert all(value in hashes for value in values)
+    assert list(hashes.sorted) == sorted(hashes.sorted)
+    assert all(value + 1 in hashes for value in values if value + 1 in values)
+    assert not any(value + 1 in hashes for value in values if value + 1 not in values)
