@@ -654,9 +654,10 @@ def test_granting_a_role_that_does_not_exist_is_one_line(postgres_url: str) -> N
         owner.close()
 
 
-def test_the_postgresql_guards_plan_their_queries_for_each_call(postgres_url: str) -> None:
+def test_the_postgresql_guards_keep_plans_that_read_indexes(postgres_url: str) -> None:
     """A plan cached while an import's tables were small scanned them whole for every row after
-    (10,000 events: 50 s with cached plans, 12 s planned per call), so each guard plans anew."""
+    (10,000 events: 50 s), and planning every call anew cost more than the checks (20,000
+    events: 12.4 s against 6.9 s): each guard's kept plans read the tables' indexes."""
     import psycopg
 
     owner = Ledger(locate(postgres_url))
@@ -671,9 +672,7 @@ def test_the_postgresql_guards_plan_their_queries_for_each_call(postgres_url: st
                 ).fetchall()
             )
         assert "coopledger_guard_thing" in settings
-        assert all("plan_cache_mode=force_custom_plan" in (config or []) for config in settings.values()), (
-            settings
-        )
+        assert all("enable_seqscan=off" in (config or []) for config in settings.values()), settings
     finally:
         owner.close()
 
