@@ -6,7 +6,7 @@ eventsourcing or SQLAlchemy, and never create a store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -237,14 +237,31 @@ class Queries:
             for exact, multilateral, retracted_by, position, state, via in rows
         ]
 
-    def whole(self, until: date) -> folds.Things:
+    def whole(self, until: date, entries: Iterable[folds.Entry] = ()) -> folds.Things:
         """The events that shape one thing by a day, whichever pairs they belong to: read only when
-        the pair does not have them all already."""
+        the pair does not have them all already. How many each thing has is read at once for
+        the things of `entries` (the pair's), one query a thing for any other."""
         day = until.isoformat()
+        keys = {
+            key
+            for entry in entries
+            if entry.event.day is not None and entry.event.day <= until
+            for key in things.subjects(entry.event.data)
+            if key[0] in folds.MEMBERSHIP_KINDS
+        }
+        counts: dict[things.Key, int] = dict.fromkeys(keys, 0)
+        if keys:
+            with self.db.reading() as cursor:
+                found = cursor.rows(
+                    self.db.statements["thing_counts"], (orjson.dumps(sorted(keys)).decode(), day)
+                )
+            counts.update(((kind, slug), count) for kind, slug, count in found)
 
         def thing(key: things.Key, mine: list[folds.Entry]) -> list[folds.Entry]:
-            with self.db.reading() as cursor:
-                (count,) = cursor.rows(self.db.statements["thing_count"], (*key, day))[0]
+            count = counts.get(key)
+            if count is None:
+                with self.db.reading() as cursor:
+                    (count,) = cursor.rows(self.db.statements["thing_count"], (*key, day))[0]
             if count == len(mine):
                 return mine
             return self._entries(self.db.statements["thing"], (*key, day))
@@ -280,7 +297,11 @@ class Queries:
         rel = self.relationship(a, b)
         entries = self.entries(rel, as_of.day)
         now = self.party_states()
-        whole, countries, taken_over = self.whole(as_of.day), self.country_of(now), self.successions(now)
+        whole, countries, taken_over = (
+            self.whole(as_of.day, entries),
+            self.country_of(now),
+            self.successions(now),
+        )
         namer = self.namer(lang, known, None if known else now)
         return folds.state(rel, entries, as_of, known, exact, namer, whole, countries, taken_over)
 
@@ -389,7 +410,7 @@ class Queries:
         pair = folds.Pair.of(rel, self.country_of(now), exact, heirs)
         name = self.namer(None, known, None if known else now)
         names = f"{name(first, as_of.day)} – {name(second, as_of.day)}"
-        whole = self.whole(as_of.day)
+        whole = self.whole(as_of.day, entries)
         return timelines.build(f"{first}–{second}", entries, as_of, known, exact, whole, pair, names)
 
     def history(

@@ -235,7 +235,7 @@ class Reader:
         self.location = location
         self.read_only = read_only  # the database itself refuses writes on the connection
         self.events_table = EVENTS_TABLES[self.dialect]
-        self.statements = readmodel.statements(self.events_table)
+        self.statements = readmodel.statements(self.events_table, self.dialect)
         self._connection: Any = None
 
     @property

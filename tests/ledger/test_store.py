@@ -252,3 +252,21 @@ def test_a_read_model_of_an_earlier_version_is_rebuilt_before_it_is_used(ledger:
         ledger.state("KOR", "CHN", parse_edtf("2019-01"))
     assert ledger.rebuild() == SEED_EVENTS
     assert ledger.state("KOR", "CHN", parse_edtf("2019-01")) == before
+
+
+@pytest.mark.parametrize("day", ["2017-12-31", "2100-12-31"])
+def test_the_events_of_many_things_are_counted_at_once_as_one_by_one(ledger: Ledger, day: str) -> None:
+    """`state` reads how many events shape each thing of a pair by a day in one query (its keys
+    as JSON, in each database's dialect): the same counts as one query a thing."""
+    ledger.import_lines(SEEDS.read_bytes().splitlines())
+    db = ledger.queries.db
+    with db.reading() as cursor:
+        keys = [tuple(key) for key in cursor.rows("SELECT DISTINCT kind, slug FROM coopledger_thing_events")]
+        one_by_one = {key: cursor.rows(db.statements["thing_count"], (*key, day))[0][0] for key in keys}
+        listed = orjson.dumps([*keys, ["instrument", "no-such-thing"]]).decode()
+        at_once = {
+            (kind, slug): count
+            for kind, slug, count in cursor.rows(db.statements["thing_counts"], (listed, day))
+        }
+    assert len(keys) > 30 and any(one_by_one.values())
+    assert at_once == {key: count for key, count in one_by_one.items() if count}
