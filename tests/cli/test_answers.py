@@ -389,3 +389,29 @@ def test_a_long_state_shows_its_counts_by_status_and_its_20_most_recent_things_i
     assert "Instruments" in [
         str(t.title) for t in render.state_tables(state, every=True) if hasattr(t, "title")
     ]
+
+
+def test_a_long_list_of_overdue_meetings_is_cut_to_the_20_most_recently_planned(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    scheduled = [
+        event(
+            "MeetingScheduled",
+            f"{year - 1}-12-01",
+            meeting=f"visit-{year}",
+            parties=["KOR", "JPN"],
+            planned_for=f"{year}-02-01",
+        )
+        for year in range(1990, 2015)
+    ]
+    lines = tmp_path / "scheduled.jsonl"
+    lines.write_text("".join(json.dumps(e) + "\n" for e in scheduled))
+    assert run("import", str(lines)).exit_code == 0
+
+    text = run("state", "KOR", "JPN", "--as-of", "2020").stdout
+    assert "  overdue: 25 meetings; listed: the 20 most recently planned of 25; --all lists every one" in text
+    assert re.findall(r"overdue: (visit-\d+)", text) == [f"visit-{year}" for year in range(1995, 2015)]
+    every = run("state", "KOR", "JPN", "--as-of", "2020", "--all").stdout
+    assert len(re.findall(r"overdue: visit-\d+", every)) == 25 and "listed:" not in every
+    assert (
+        len(json.loads(run("state", "KOR", "JPN", "--as-of", "2020", "--json").stdout)["meetings"]["overdue"])
+        == 25
+    )
