@@ -237,7 +237,7 @@ class Queries:
             for exact, multilateral, retracted_by, position, state, via in rows
         ]
 
-    def whole(self, until: date, entries: Iterable[folds.Entry] = ()) -> folds.Things:
+    def whole(self, until: date, entries: Iterable[folds.Entry]) -> folds.Things:
         """The events that shape one thing by a day, whichever pairs they belong to: read only when
         the pair does not have them all already. How many each thing has is read at once for
         the things of `entries` (the pair's), one query a thing for any other."""

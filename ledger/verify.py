@@ -578,7 +578,7 @@ class Hashes:
         self.pending: set[int] = set()
 
     def add(self, value: int) -> None:
-        if value not in self.pending and value not in self:
+        if value not in self:
             self.pending.add(value)
             if len(self.pending) >= self.PENDING:
                 self.sorted = array("q", merge(self.sorted, sorted(self.pending)))

@@ -209,8 +209,9 @@ KEYS_OF_JSON = {
 }
 
 
-def statements(events: str, dialect: str = "sqlite") -> dict[str, str]:
-    """Statements that read the event store's table `events` (originator_id is the ledger's)."""
+def statements(events: str, dialect: str) -> dict[str, str]:
+    """Statements that read the event store's table `events` (originator_id is the ledger's), in
+    a database's dialect (`sqlite` or `postgresql`)."""
     return {
         "shaping": (
             f"SELECT e.state, ee.position FROM coopledger_thing_events ee"
