@@ -169,10 +169,10 @@ def postgres_guards(events_table: str, ledger: str, fixed: Sequence[str]) -> lis
     """Triggers that let the read model change only with the events of the same transaction.
 
     A row added to a table keyed by position must belong to an event this transaction
-    inserted (its xmin); a thing may change only when an event of this transaction shapes it or
-    retracts one that did; the head moves only over this transaction's events, to the last
-    one's hash. Deleting or truncating is for `rebuild`, run by the tables' owner with
-    `coopledger.rebuilding` set. `fixed` tables are never changed once written.
+    inserted (its xmin); a thing and its snapshots may change only when an event of this
+    transaction shapes it or retracts one that did; the head moves only over this
+    transaction's events, to the last one's hash. Deleting or truncating is for `rebuild`,
+    run by the tables' owner with `coopledger.rebuilding` set. `fixed` tables are never changed once written.
     """
     mine = (
         f"SELECT 1 FROM {events_table} e WHERE e.originator_id = '{ledger}'::uuid"
@@ -256,11 +256,12 @@ def postgres_guards(events_table: str, ledger: str, fixed: Sequence[str]) -> lis
             f" FOR EACH {each} EXECUTE FUNCTION coopledger_guard_{function}()"
         )
 
-    log, relationships, things, thing_events = (
+    log, relationships, things, thing_events, snapshots = (
         "coopledger_log",
         "coopledger_relationship_events",
         "coopledger_things",
         "coopledger_thing_events",
+        "coopledger_snapshots",
     )
     triggers = [
         trigger("head", "BEFORE UPDATE", "coopledger_head", "ROW", "head"),
@@ -269,6 +270,9 @@ def postgres_guards(events_table: str, ledger: str, fixed: Sequence[str]) -> lis
         trigger("retracted", "BEFORE UPDATE", log, "ROW", "retracted"),
         trigger("thing", "BEFORE INSERT OR UPDATE OR DELETE", things, "ROW", "thing"),
         trigger("things_removed", "BEFORE TRUNCATE", things, "STATEMENT", "removed"),
+        # A thing's snapshots change as the thing does (made again from an event on).
+        trigger("snapshots", "BEFORE INSERT OR UPDATE OR DELETE", snapshots, "ROW", "thing"),
+        trigger("snapshots_removed", "BEFORE TRUNCATE", snapshots, "STATEMENT", "removed"),
         *(
             trigger(f"{table}_added", "AFTER INSERT", table, "STATEMENT", "added")
             for table in (log, thing_events)
@@ -428,6 +432,7 @@ def appender_grants(
         f"GRANT INSERT ON coopledger_log, coopledger_relationship_events, coopledger_thing_events TO {role}",
         f"GRANT UPDATE (retracted_by, retracted_at) ON coopledger_log TO {role}",
         f"GRANT INSERT, UPDATE, DELETE ON coopledger_things TO {role}",
+        f"GRANT INSERT, DELETE ON coopledger_snapshots TO {role}",
         # A succession's rows go with its retraction (the guards let only those go).
         f"GRANT DELETE ON coopledger_relationship_events TO {role}",
     ]

@@ -6,7 +6,7 @@ eventsourcing or SQLAlchemy, and never create a store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,16 @@ def thing_state(key: tuple[str, str], stored: str) -> Any:
     except (orjson.JSONDecodeError, LookupError, TypeError, ValueError, AttributeError):
         raise VerificationFailed(
             f"coopledger_things: the row of {key[0]} {key[1]!r} cannot be read; run `coopledger rebuild`"
+        ) from None
+
+
+def _snapshot(key: tuple[str, str], row: Sequence[Any]) -> things.Snapshot:
+    """A thing's snapshot as the read model keeps it; a row that cannot be read is an error (exit 1)."""
+    try:
+        return things.stored_snapshot(key, *row)
+    except (orjson.JSONDecodeError, LookupError, TypeError, ValueError, AttributeError):
+        raise VerificationFailed(
+            f"coopledger_snapshots: a row of {key[0]} {key[1]!r} cannot be read; run `coopledger rebuild`"
         ) from None
 
 
@@ -295,15 +305,51 @@ class Queries:
         lang: str | None = None,
     ) -> dict[str, Any]:
         rel = self.relationship(a, b)
-        entries = self.entries(rel, as_of.day)
         now = self.party_states()
-        whole, countries, taken_over = (
-            self.whole(as_of.day, entries),
-            self.country_of(now),
-            self.successions(now),
-        )
+        countries, taken_over = self.country_of(now), self.successions(now)
         namer = self.namer(lang, known, None if known else now)
+        if known is None and not exact:
+            pair = folds.Pair.of(rel, countries, exact, folds.heirs_by(taken_over, as_of.day))
+            snapshotted = self._from_snapshots(rel, as_of.day, pair)
+            if snapshotted is not None:
+                folded, possible = snapshotted
+                folded.successions = taken_over
+                return folds.view(rel, folded, possible, as_of, known, exact, namer, pair)
+        entries = self.entries(rel, as_of.day)
+        whole = self.whole(as_of.day, entries)
         return folds.state(rel, entries, as_of, known, exact, namer, whole, countries, taken_over)
+
+    def _from_snapshots(
+        self, rel: str, until: date, pair: folds.Pair
+    ) -> tuple[folds.Folded, list[folds.Entry]] | None:
+        """The pair's things as of a day from their snapshots (`relationship.from_snapshots`),
+        and its events that possibly happened by then; None when the fold must answer."""
+        day = until.isoformat()
+        with self.db.reading() as cursor:
+            shaping: dict[things.Key, list[tuple[str, int]]] = {}
+            for kind, slug, on, position in cursor.rows(self.db.statements["pair_things"], (rel, day, day)):
+                shaping.setdefault((kind, slug), []).append((on, position))
+            keys = orjson.dumps(list(shaping)).decode()
+            snapshots = {
+                (kind, slug): _snapshot((kind, slug), (day, 0, *row))
+                for kind, slug, *row in cursor.rows(self.db.statements["snapshots_on"], (keys, day))
+            }
+        possible = self._entries(self.db.statements["possible"], (rel, day, day, day))
+        folded = folds.from_snapshots(shaping, snapshots, possible, until, pair, self._snapshot_on(day))
+        return (folded, possible) if folded is not None else None
+
+    def _snapshot_on(self, day: str) -> Callable[[things.Key], Any]:
+        """Any thing as of a day, from its snapshot (None: not founded by then), each read once."""
+        read: dict[things.Key, Any] = {}
+
+        def state(key: things.Key) -> Any:
+            if key not in read:
+                with self.db.reading() as cursor:
+                    rows = cursor.rows(sql.SNAPSHOT_ON, (*key, day))
+                read[key] = _snapshot(key, rows[0]).state if rows else None
+            return read[key]
+
+        return state
 
     def successions(
         self, states: Callable[[str], Any] | None = None

@@ -14,7 +14,7 @@ from ..projections import readmodel as sql
 from ..projections import things
 from ..projections.membership import relationship_id
 from ..projections.parties import successions
-from ..projections.things import Key, evolve, refold, subjects
+from ..projections.things import SNAPSHOT_KINDS, Key, Snapshot, evolve, refold, subjects
 from .store import LEDGER_ID, Cursor, Database
 
 _ABSENT: Any = object()
@@ -50,6 +50,14 @@ class Transaction:
         self.recent: dict[int | str, Recorded] = {}  # events not yet flushed, by position and id
         self._shaped: dict[Key, list[Recorded]] = {}  # the events not yet flushed that shape a thing
         self.retracted: dict[int, int] = {}  # positions retracted in this transaction: by which
+        # Each thing's latest snapshot, once read or made (None: it has none); the rows to add;
+        # the things whose snapshots are all made again at the next flush (an event dated
+        # before their latest snapshot, or a retraction, changed those after it).
+        self._snapshots: dict[Key, Snapshot | None] = {}
+        self._snapshot_keys: set[int] | None = None  # as `_listed`, of the things with snapshots
+        self._snapshot_rows: list[tuple[Any, ...]] = []
+        self._stale: set[Key] = set()
+        self._encoded: dict[Key, tuple[Any, str | None]] = {}  # a thing's latest snapshot's state, as text
 
     # --- things, as they stand at this point of the transaction
 
@@ -71,6 +79,7 @@ class Transaction:
         if self._misses == MISSES_BEFORE_LISTING:
             self.flush()
             self._listed = {hash((kind, slug)) for kind, slug in self.cursor.rows(sql.THING_KEYS)}
+            self._snapshot_keys = {hash(tuple(key)) for key in self.cursor.rows(sql.SNAPSHOT_KEYS)}
 
     def _put(self, key: Key, state: Any) -> None:
         self._things[key] = state
@@ -120,10 +129,45 @@ class Transaction:
             self._retract(recorded)
             return
         for key in subjects(recorded.data):
-            self._put(key, evolve(key, self.get(key), recorded))
+            before = self.get(key)
+            state = evolve(key, before, recorded)
+            self._put(key, state)
             self._shaped.setdefault(key, []).append(recorded)
+            if key[0] in SNAPSHOT_KINDS:
+                self._snapshot(key, recorded, before, state)
         if isinstance(recorded.data, PartySucceeded):
             self._succeed(recorded.data, recorded)
+
+    def _snapshot(self, key: Key, recorded: Recorded, before: Any, state: Any) -> None:
+        """The thing's snapshot after an event: folded on from its latest, unless the event is
+        dated before that one (then all its snapshots are made again at the flush). `before` and
+        `state` are the thing as it stood before and after the event in recording order, which
+        is the order days count until an event is back-dated."""
+        if key in self._stale:
+            return
+        last = self._last_snapshot(key)
+        assert recorded.day is not None  # every event that shapes a thing has its day
+        if last is not None and recorded.day.isoformat() < last.day:
+            self._stale.add(key)
+            return
+        in_step = (last.state if last else None) is before
+        snapshot = things.after(key, last, recorded, state) if in_step else things.after(key, last, recorded)
+        self._snapshots[key] = snapshot
+        row = snapshot.row(key)
+        self._snapshot_rows.append(row)
+        self._encoded[key] = (snapshot.state, row[-1])
+        if self._snapshot_keys is not None:
+            self._snapshot_keys.add(hash(key))
+
+    def _last_snapshot(self, key: Key) -> Snapshot | None:
+        snapshot = self._snapshots.get(key, _ABSENT)
+        if snapshot is _ABSENT:
+            snapshot = None
+            if self._snapshot_keys is None or hash(key) in self._snapshot_keys:
+                rows = self.cursor.rows(sql.LAST_SNAPSHOT, key)
+                snapshot = things.stored_snapshot(key, *rows[0]) if rows else None
+            self._snapshots[key] = snapshot
+        return snapshot
 
     def _successions(self, party: str) -> list[sql.Succession]:
         """Who took over a party's relationships, and from when: its successors, theirs, and so on."""
@@ -183,6 +227,8 @@ class Transaction:
             self.cursor.run(sql.UNSUCCEED, (target.position,))
         for key in subjects(target.data):
             self._put(key, refold(key, self._shaping(key)))
+            if key[0] in SNAPSHOT_KINDS:
+                self._stale.add(key)
 
     def _shaping(self, key: Key) -> list[Recorded]:
         """The events that shape a thing and are not retracted, in order: those written to the
@@ -213,18 +259,35 @@ class Transaction:
         self.cursor.many(sql.RETRACT, self._retractions)
         self._retractions.clear()
         dirty = [(key, self._things[key]) for key in sorted(self._dirty)]
-        self.cursor.many(sql.PUT_THING, [(*key, things.encode(state)) for key, state in dirty if state])
+        self.cursor.many(sql.PUT_THING, [(*key, self._text(key, state)) for key, state in dirty if state])
         self.cursor.many(sql.DROP_THING, [key for key, state in dirty if state is None])
         self._dirty.clear()
+        self.cursor.add(*sql.SNAPSHOTS, self._snapshot_rows)
+        self._snapshot_rows.clear()
         # Everything is in the database now; what the transaction remembers can go.
         self.recent.clear()
         self._shaped.clear()
+        for key in sorted(self._stale):
+            self.cursor.run(sql.DROP_SNAPSHOTS, key)
+            made = things.snapshots(key, self._shaping(key))
+            self.cursor.add(*sql.SNAPSHOTS, [snapshot.row(key) for snapshot in made])
+            self._snapshots[key] = made[-1] if made else None
+        self._stale.clear()
+        self._encoded.clear()
         if len(self._things) > CACHE_LIMIT:
             # The older half goes: what the last events touched is what the next ones will.
             for key in list(islice(self._things, len(self._things) // 2)):
                 del self._things[key]
+            self._snapshots.clear()
             self._countries.clear()
             self._heirs.clear()
+
+    def _text(self, key: Key, state: Any) -> str:
+        """A thing's state as the read model keeps it: its latest snapshot's, when that is the same."""
+        encoded = self._encoded.get(key)
+        if encoded is not None and encoded[0] is state and encoded[1] is not None:
+            return encoded[1]
+        return things.encode(state)
 
     def finish(self) -> None:
         self.flush()

@@ -16,6 +16,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from heapq import merge
+from itertools import groupby, zip_longest
 from typing import Any, NoReturn
 
 import orjson
@@ -92,14 +93,16 @@ REPEATED = (
     "SELECT {column}, MIN(position), MAX(position) FROM coopledger_log"
     " WHERE {column} IS NOT NULL GROUP BY {column} HAVING COUNT(*) > 1"
 )
-# Every table of the read model, compared below; a new table must be added here and compared.
-COMPARED = (
-    "coopledger_head",
-    "coopledger_log",
-    "coopledger_relationship_events",
-    "coopledger_things",
-    "coopledger_thing_events",
-)
+# Every table of the read model and how it is compared below: a new table must be added here
+# and compared.
+COMPARED = {
+    "coopledger_head": "with the last event",
+    "coopledger_log": "row by row, as the events are folded",
+    "coopledger_relationship_events": "summed per relationship",
+    "coopledger_things": "with each thing's state when its last event is folded",
+    "coopledger_thing_events": "summed per thing",
+    "coopledger_snapshots": "row by row, each thing's made again from its events",
+}
 assert set(sql.TABLES) == set(COMPARED), "verify compares every read-model table"
 
 
@@ -506,7 +509,12 @@ class Verification:
         wrong = {p for p in logged.keys() | self.retracted.keys() if logged.get(p) != self.retracted.get(p)}
         if wrong:
             self._differs(f"coopledger_log says wrongly whether position {min(wrong)} is retracted, and when")
-        for compare in (self._relationship_rows, self._thing_event_rows, self._thing_rows):
+        for compare in (
+            self._relationship_rows,
+            self._thing_event_rows,
+            self._thing_rows,
+            self._snapshot_rows,
+        ):
             if self.model is None:
                 compare()
 
@@ -562,6 +570,33 @@ class Verification:
             if hash((kind, slug)) not in self.seen:
                 self._differs(f"coopledger_things has a row for {kind} {slug!r}, which no event makes")
                 return
+
+    def _snapshot_rows(self) -> None:
+        """Each thing's snapshots against those folded again from its events that stand (the
+        events, the log and the things' events are verified by now), both in key, day and
+        position order."""
+        expected = self._snapshots_expected()
+        found = (tuple(row) for row in self._stream(sql.SNAPSHOT_ROWS))
+        for made, kept in zip_longest(expected, found):
+            if kept is not None:
+                self.rows["coopledger_snapshots"] += 1
+            if made != kept:
+                if made is None:
+                    kind, slug = kept[:2]
+                    self._differs(f"coopledger_snapshots has a row for {kind} {slug!r}, which no event makes")
+                else:
+                    what = "has no row" if kept is None else "has a row that differs"
+                    self._differs(f"coopledger_snapshots {what} for {made[0]} {made[1]!r}")
+                return
+
+    def _snapshots_expected(self) -> Iterator[tuple[Any, ...]]:
+        statement = self.db.statements["snapshot_events"]
+        rows = self._stream(statement, (self.db.ledger_id,))
+        for key, shaping in groupby(rows, key=lambda row: (row[0], row[1])):
+            last = None
+            for _, _, _, state in shaping:
+                last = things.after(key, last, decode(orjson.loads(_bytes(state))))
+                yield last.row(key)
 
 
 _ABSENT: Any = object()

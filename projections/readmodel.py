@@ -22,7 +22,7 @@ from ..events import (
 )
 from .membership import Members, relationship_id, relationships
 from .parties import named as parties_named
-from .things import Lookup, references, subjects
+from .things import SNAPSHOT_KINDS, Lookup, references, subjects
 
 Row = Sequence[Any]
 # Events that belong to no relationship: they change how parties are named (SPEC section 3).
@@ -38,7 +38,7 @@ class Sql(Protocol):
 
 # The read model's layout: a store whose tables are of another version has them rebuilt from
 # the events (by the first write, or `coopledger rebuild`); queries ask for that first.
-VERSION = 2
+VERSION = 3
 # Tables of earlier layouts, dropped when a store is brought up to date.
 LEGACY_TABLES = ("coopledger_entities", "coopledger_entity_events")
 
@@ -48,6 +48,7 @@ TABLES = (
     "coopledger_relationship_events",
     "coopledger_things",
     "coopledger_thing_events",
+    "coopledger_snapshots",
 )
 
 
@@ -86,6 +87,13 @@ def schema(position_key: str, without_rowid: str) -> list[str]:
         "CREATE TABLE IF NOT EXISTS coopledger_thing_events ("
         " kind TEXT NOT NULL, slug TEXT NOT NULL, position BIGINT NOT NULL,"
         f" subject SMALLINT NOT NULL, PRIMARY KEY (kind, slug, position)){without_rowid}",
+        # Each instrument, project, series and meeting after each of its events that stand, in
+        # the order days count (`things.Snapshot`): what `state` reads instead of folding.
+        "CREATE TABLE IF NOT EXISTS coopledger_snapshots ("
+        " kind TEXT NOT NULL, slug TEXT NOT NULL, day TEXT NOT NULL, position BIGINT NOT NULL,"
+        " shaped INTEGER NOT NULL, founded_day TEXT, founded_position BIGINT, state TEXT,"
+        f" PRIMARY KEY (kind, slug, day, position)){without_rowid}",
+        "CREATE INDEX IF NOT EXISTS coopledger_snapshots_position ON coopledger_snapshots (position)",
     ]
 
 
@@ -155,6 +163,24 @@ RELATIONSHIP_EVENTS = (
     ),
 )
 THING_EVENTS = ("coopledger_thing_events", ("kind", "slug", "position", "subject"))
+SNAPSHOTS = (
+    "coopledger_snapshots",
+    ("kind", "slug", "day", "position", "shaped", "founded_day", "founded_position", "state"),
+)
+SNAPSHOT_COLUMNS = "day, position, shaped, founded_day, founded_position, state"
+LAST_SNAPSHOT = (
+    f"SELECT {SNAPSHOT_COLUMNS} FROM coopledger_snapshots WHERE kind = ? AND slug = ?"
+    " ORDER BY day DESC, position DESC LIMIT 1"
+)
+SNAPSHOT_ON = (  # a thing's latest snapshot on or before a day
+    f"SELECT {SNAPSHOT_COLUMNS} FROM coopledger_snapshots WHERE kind = ? AND slug = ? AND day <= ?"
+    " ORDER BY day DESC, position DESC LIMIT 1"
+)
+DROP_SNAPSHOTS = "DELETE FROM coopledger_snapshots WHERE kind = ? AND slug = ?"
+SNAPSHOT_KEYS = "SELECT DISTINCT kind, slug FROM coopledger_snapshots"
+SNAPSHOT_ROWS = (
+    f"SELECT kind, slug, {SNAPSHOT_COLUMNS} FROM coopledger_snapshots ORDER BY kind, slug, day, position"
+)
 
 
 def insert(table: str, columns: Sequence[str]) -> str:
@@ -265,6 +291,40 @@ def statements(events: str, dialect: str) -> dict[str, str]:
             " JOIN coopledger_thing_events ee ON ee.kind = k.kind AND ee.slug = k.slug"
             " JOIN coopledger_log l ON l.position = ee.position"
             " WHERE ee.subject = 1 AND l.day <= ? GROUP BY ee.kind, ee.slug"
+        ),
+        # The things a relationship's events shape by a day (those that stand), by day then
+        # position: (kind, slug, day, position), from the snapshots of the things `state` shows.
+        "pair_things": (
+            "SELECT s.kind, s.slug, s.day, s.position FROM coopledger_relationship_events r"
+            " JOIN coopledger_snapshots s ON s.position = r.position"
+            " WHERE r.relationship = ? AND r.day <= ? AND (r.since IS NULL OR r.since <= ?)"
+            " ORDER BY r.day, r.position"
+        ),
+        # The latest snapshot on or before a day of each of many things, their keys given as JSON.
+        "snapshots_on": (
+            f"SELECT k.kind, k.slug, s.shaped, s.founded_day, s.founded_position, s.state"
+            f" FROM ({KEYS_OF_JSON[dialect]}) k JOIN coopledger_snapshots s"
+            " ON s.kind = k.kind AND s.slug = k.slug AND s.position = (SELECT l.position"
+            " FROM coopledger_snapshots l WHERE l.kind = k.kind AND l.slug = k.slug AND l.day <= ?"
+            " ORDER BY l.day DESC, l.position DESC LIMIT 1)"
+        ),
+        # A relationship's events that possibly happened by a day, in the columns of "relationship".
+        "possible": (
+            f"SELECT r.exact, r.multilateral, l.retracted_by, r.position, e.state, r.via"
+            f" FROM coopledger_relationship_events r"
+            f" JOIN coopledger_log l ON l.position = r.position"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = r.position"
+            f" WHERE r.relationship = ? AND r.earliest <= ? AND r.day > ? AND l.retracted_by IS NULL"
+            f" AND (r.since IS NULL OR r.since <= ?)"
+        ),
+        # Every thing's snapshots recomputed from the events that stand (what verify compares).
+        "snapshot_events": (
+            f"SELECT ee.kind, ee.slug, ee.position, e.state FROM coopledger_thing_events ee"
+            f" JOIN coopledger_log l ON l.position = ee.position"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ee.position"
+            f" WHERE ee.subject = 1 AND l.retracted_by IS NULL"
+            f" AND ee.kind IN ({', '.join(repr(kind) for kind in SNAPSHOT_KINDS)})"
+            f" ORDER BY ee.kind, ee.slug, l.day, ee.position"
         ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (

@@ -14,7 +14,7 @@ from .meetings import Announcement, Meeting, Series
 from .membership import CountryOf, Interval, Members, Membership, inside, side
 from .parties import named
 from .projects import Project, Total
-from .things import Key, evolve, subjects
+from .things import Key, Snapshot, evolve, subjects
 
 Namer = Callable[[str, date], str]  # a party's name on a day
 # The events that shape one thing by the day, whatever pair they belong to, given those of them
@@ -240,8 +240,15 @@ def fold(
                     folded.things[key], folded.exact[key] = None, entry.exact
         founded = folded.things.keys()
         folded.unfounded = [e for e in folded.unfounded if not founded & set(subjects(e.event.data))]
+    _in_pair(folded, as_of, pair, folded.lookup if whole is not None else folded.things.__getitem__)
+    return folded
+
+
+def _in_pair(folded: Folded, as_of: date, pair: Pair | None, state_of: Callable[[Key], Any]) -> None:
+    """Each instrument, project and series as `state_of` gives it, and only those both sides of
+    the pair were members of together by the day (all of them without `pair`)."""
     for key in [key for key in folded.things if key[0] in MEMBERSHIP_KINDS]:
-        state = folded.lookup(key) if whole is not None else folded.things[key]
+        state = state_of(key)
         spans = state.together(pair.one, pair.other) if state is not None and pair is not None else None
         if state is None or (spans is not None and not any(start.day <= as_of for start, _ in spans)):
             del folded.things[key]
@@ -249,6 +256,47 @@ def fold(
         folded.things[key] = state
         if spans is not None:
             folded.together[key] = spans
+
+
+def from_snapshots(
+    shaping: dict[Key, list[tuple[str, int]]],
+    snapshots: dict[Key, Snapshot],
+    possible: list[Entry],
+    as_of: date,
+    pair: Pair,
+    lookup: Callable[[Key], Any],
+) -> Folded | None:
+    """What `fold` gives (known now, with rollup, each thing folded from its own events, the
+    pair given) from each thing's snapshot as of the day, without folding an event. `shaping`
+    holds the day and position of each of the pair's events by the day that shape each of its
+    things (by day, then position), `snapshots` each thing's latest snapshot by then,
+    `possible` the pair's events that possibly happened by then; `lookup` gives any other
+    thing as of the day.
+
+    None when the pair lacks some of a meeting's events by the day (its fold of the meeting is
+    not the meeting's own), or when an event that possibly happened shapes a thing not founded
+    by then (the thing's events are then listed as possible): `fold` answers those. Things are
+    in the fold's order: those the pair's own events found, by the day and position of their
+    founding; then those founded by events of other pairs only (a party joined later), by the
+    pair's first event of them.
+    """
+    founded_here: list[tuple[tuple[str, int], Key]] = []
+    founded_elsewhere: list[tuple[tuple[str, int], Key]] = []
+    for key, events in shaping.items():
+        snapshot = snapshots.get(key)
+        if snapshot is None or (snapshot.shaped != len(events) and key[0] not in MEMBERSHIP_KINDS):
+            return None
+        if snapshot.founded is None:
+            if any(key in subjects(entry.event.data) for entry in possible):
+                return None
+        elif snapshot.shaped == len(events) or snapshot.founded[1] in {position for _, position in events}:
+            founded_here.append((snapshot.founded, key))
+        else:
+            founded_elsewhere.append((events[0], key))
+    folded = Folded(lookup=lookup)
+    for _, key in [*sorted(founded_here), *sorted(founded_elsewhere)]:
+        folded.things[key] = snapshots[key].state
+    _in_pair(folded, as_of, pair, folded.things.__getitem__)
     return folded
 
 
@@ -280,6 +328,21 @@ def state(
     pair = Pair.of(relationship, country_of, exact, heirs_by(successions, as_of.day)) if country_of else None
     folded = fold(entries, as_of.day, known_at, exact, whole, pair)
     folded.successions = successions
+    return view(relationship, folded, entries, as_of, known_at, exact, name, pair)
+
+
+def view(
+    relationship: str,
+    folded: Folded,
+    entries: list[Entry],
+    as_of: Edtf,
+    known_at: str | None,
+    exact: bool,
+    name: Namer | None,
+    pair: Pair | None,
+) -> dict[str, Any]:
+    """`state --json` of a relationship's folded things; `entries` are its events, for those that
+    possibly happened by the day."""
     meetings = folded.of("meeting")
     view = {
         "relationship": relationship,

@@ -8,9 +8,10 @@ a table), and a relationship's state and timeline (by day, over the events that 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import MISSING, fields, is_dataclass
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from decimal import Decimal
-from functools import cache, reduce
+from functools import reduce
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -86,24 +87,101 @@ def refold(key: Key, shaping: Iterable[Recorded]) -> Any:
     return reduce(lambda state, recorded: evolve(key, state, recorded), shaping, None)
 
 
+# The kinds of thing a relationship's answer shows. For each, the read model keeps a snapshot
+# after each of its events, folded in the order days count (day, then position): the thing as
+# of any day is its latest snapshot on or before that day, read without folding its events.
+SNAPSHOT_KINDS = ("instrument", "project", "series", "meeting")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A thing as of its event at `position`, dated `day` (ISO): `shaped` of its events count by
+    then; `founded` is the day and position of the one that founded it (None: not yet)."""
+
+    day: str
+    position: int
+    shaped: int
+    founded: tuple[str, int] | None
+    state: Any
+
+    def row(self, key: Key) -> tuple[Any, ...]:
+        """Its row of the read model: kind, slug, day, position, shaped, founded day and
+        position, state (None while not founded)."""
+        founded = self.founded or (None, None)
+        state = encode(self.state) if self.state is not None else None
+        return (*key, self.day, self.position, self.shaped, *founded, state)
+
+
+_FOLD: Any = object()
+
+
+def after(key: Key, last: Snapshot | None, recorded: Recorded, state: Any = _FOLD) -> Snapshot:
+    """A thing's snapshot after one more event, dated on or after the last snapshot's day;
+    `state`, when given, is the thing's state after it, folded already."""
+    assert recorded.day is not None  # every event that shapes a thing has its day
+    day = recorded.day.isoformat()
+    if state is _FOLD:
+        state = evolve(key, last.state if last else None, recorded)
+    if last is not None and last.founded is not None:
+        founded: tuple[str, int] | None = last.founded  # once founded, a thing stays founded
+    else:
+        founded = (day, recorded.position) if state is not None else None
+    return Snapshot(day, recorded.position, last.shaped + 1 if last else 1, founded, state)
+
+
+def stored_snapshot(
+    key: Key,
+    day: str,
+    position: int,
+    shaped: int,
+    founded_day: str | None,
+    founded_position: int | None,
+    state: str | None,
+) -> Snapshot:
+    """A snapshot as the read model keeps it (`Snapshot.row`), typed again."""
+    founded = (
+        (founded_day, founded_position) if founded_day is not None and founded_position is not None else None
+    )
+    return Snapshot(day, position, shaped, founded, decode(key[0], state) if state is not None else None)
+
+
+def snapshots(key: Key, shaping: Iterable[Recorded]) -> list[Snapshot]:
+    """A thing's snapshots from its events that stand (not retracted), whatever their order."""
+    found: list[Snapshot] = []
+    for recorded in sorted(shaping, key=lambda r: (r.day, r.position)):
+        found.append(after(key, found[-1] if found else None, recorded))
+    return found
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, Edtf):
-        return value.text
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if is_dataclass(value):  # fields left at their defaults are left out
-        return {
-            name: v
-            for name, default in _defaults(type(value))
-            if (v := getattr(value, name)) is not default and (default is MISSING or v != default)
-        }
-    raise TypeError(f"{type(value).__name__} is not part of a thing's state")
+    plain = _PLAIN.get(type(value))
+    if plain is None:
+        plain = _PLAIN[type(value)] = _plainer(type(value))
+    return plain(value)
 
 
-@cache
-def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
-    """A state class's fields, each with its default (MISSING for none), read once."""
-    return tuple((f.name, f.default) for f in fields(cls))
+_PLAIN: dict[type, Callable[[Any], Any]] = {}
+
+
+def _plainer(cls: type) -> Callable[[Any], Any]:
+    """How a value of a class a thing's state holds is written: a date as entered, an amount as
+    a decimal string, a dataclass as its fields but those left at their defaults."""
+    if cls is Edtf:
+        return lambda value: value.text
+    if cls is Decimal:
+        return lambda value: format(value, "f")
+    if not is_dataclass(cls):
+        raise TypeError(f"{cls.__name__} is not part of a thing's state")
+    defaults = tuple((f.name, f.default) for f in fields(cls))
+    if len(defaults) < 2:  # attrgetter gives a tuple of two names or more
+        values = lambda value: tuple(getattr(value, name) for name, _ in defaults)
+    else:
+        values = attrgetter(*(name for name, _ in defaults))
+    return lambda value: {
+        name: v
+        for (name, default), v in zip(defaults, values(value), strict=True)
+        if v is not default and (default is MISSING or v != default)
+    }
 
 
 def encode(state: State) -> str:
