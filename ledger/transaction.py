@@ -37,8 +37,8 @@ class Transaction:
         self._dirty: set[Key] = set()
         self._misses = 0
         # The hash of every thing's key, once read: a key whose hash is not there has no thing
-        # (a key whose hash is there may still have none; its lookup says so). Hashes, not the
-        # keys themselves, keep a million-event import small.
+        # and no snapshot (a key whose hash is there may still have none; its lookup says so).
+        # Hashes, not the keys themselves, keep a million-event import small.
         self._listed: set[int] | None = None
         self._countries: dict[str, str | None] = {}
         self._heirs: dict[str, list[sql.Succession]] = {}
@@ -54,7 +54,6 @@ class Transaction:
         # the things whose snapshots are all made again at the next flush (an event dated
         # before their latest snapshot, or a retraction, changed those after it).
         self._snapshots: dict[Key, Snapshot | None] = {}
-        self._snapshot_keys: set[int] | None = None  # as `_listed`, of the things with snapshots
         self._snapshot_rows: list[tuple[Any, ...]] = []
         self._stale: set[Key] = set()
         self._encoded: dict[Key, tuple[Any, str | None]] = {}  # a thing's latest snapshot's state, as text
@@ -78,8 +77,7 @@ class Transaction:
         self._misses += 1
         if self._misses == MISSES_BEFORE_LISTING:
             self.flush()
-            self._listed = {hash((kind, slug)) for kind, slug in self.cursor.rows(sql.THING_KEYS)}
-            self._snapshot_keys = {hash(tuple(key)) for key in self.cursor.rows(sql.SNAPSHOT_KEYS)}
+            self._listed = {hash((kind, slug)) for kind, slug in self.cursor.rows(sql.LISTED_KEYS)}
 
     def _put(self, key: Key, state: Any) -> None:
         self._things[key] = state
@@ -156,14 +154,14 @@ class Transaction:
         row = snapshot.row(key)
         self._snapshot_rows.append(row)
         self._encoded[key] = (snapshot.state, row[-1])
-        if self._snapshot_keys is not None:
-            self._snapshot_keys.add(hash(key))
+        if self._listed is not None:
+            self._listed.add(hash(key))
 
     def _last_snapshot(self, key: Key) -> Snapshot | None:
         snapshot = self._snapshots.get(key, _ABSENT)
         if snapshot is _ABSENT:
             snapshot = None
-            if self._snapshot_keys is None or hash(key) in self._snapshot_keys:
+            if self._listed is None or hash(key) in self._listed:
                 rows = self.cursor.rows(sql.LAST_SNAPSHOT, key)
                 snapshot = things.stored_snapshot(key, *rows[0]) if rows else None
             self._snapshots[key] = snapshot

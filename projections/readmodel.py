@@ -135,6 +135,9 @@ PUT_THING = (
 )
 DROP_THING = "DELETE FROM coopledger_things WHERE kind = ? AND slug = ?"
 THING_KEYS = "SELECT kind, slug FROM coopledger_things"
+# Every thing with a state or snapshots (a thing whose events all came before its founding has
+# snapshots but no state).
+LISTED_KEYS = f"{THING_KEYS} UNION SELECT kind, slug FROM coopledger_snapshots"
 WATCHED = (  # what the watch list reads: the things that fall due, series' titles, parties' states
     "SELECT kind, slug, state FROM coopledger_things"
     " WHERE kind IN ('instrument', 'project', 'meeting', 'series', 'party')"
@@ -177,7 +180,6 @@ SNAPSHOT_ON = (  # a thing's latest snapshot on or before a day
     " ORDER BY day DESC, position DESC LIMIT 1"
 )
 DROP_SNAPSHOTS = "DELETE FROM coopledger_snapshots WHERE kind = ? AND slug = ?"
-SNAPSHOT_KEYS = "SELECT DISTINCT kind, slug FROM coopledger_snapshots"
 SNAPSHOT_ROWS = (
     f"SELECT kind, slug, {SNAPSHOT_COLUMNS} FROM coopledger_snapshots ORDER BY kind, slug, day, position"
 )
