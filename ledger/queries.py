@@ -229,13 +229,16 @@ class Queries:
         return self._entries(self.db.statements["relationship"], (rel, day, day))
 
     def _entries(self, statement: str, params: tuple[Any, ...]) -> list[folds.Entry]:
+        with self.db.reading() as cursor:
+            return self._read_entries(cursor, statement, params)
+
+    def _read_entries(self, cursor: Any, statement: str, params: tuple[Any, ...]) -> list[folds.Entry]:
         """Events as a relationship sees them: rows of (exact, multilateral, retracted_by,
         position, state, via)."""
-        with self.db.reading() as cursor:
-            rows = cursor.rows(statement, (self.db.ledger_id, *params))
-            retractions = {
-                position: self._event(cursor, position) for position in {row[2] for row in rows if row[2]}
-            }
+        rows = cursor.rows(statement, (self.db.ledger_id, *params))
+        retractions = {
+            position: self._event(cursor, position) for position in {row[2] for row in rows if row[2]}
+        }
         return [
             folds.Entry(
                 readable(position, state),
@@ -331,10 +334,10 @@ class Queries:
                 shaping.setdefault((kind, slug), []).append((on, position))
             keys = orjson.dumps(list(shaping)).decode()
             snapshots = {
-                (kind, slug): _snapshot((kind, slug), (day, 0, *row))
+                (kind, slug): _snapshot((kind, slug), row)
                 for kind, slug, *row in cursor.rows(self.db.statements["snapshots_on"], (keys, day))
             }
-        possible = self._entries(self.db.statements["possible"], (rel, day, day, day))
+            possible = self._read_entries(cursor, self.db.statements["possible"], (rel, day, day, day))
         folded = folds.from_snapshots(shaping, snapshots, possible, until, pair, self._snapshot_on(day))
         return (folded, possible) if folded is not None else None
 

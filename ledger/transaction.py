@@ -15,6 +15,7 @@ from ..projections import things
 from ..projections.membership import relationship_id
 from ..projections.parties import successions
 from ..projections.things import SNAPSHOT_KINDS, Key, Snapshot, evolve, refold, subjects
+from .hashes import Hashes
 from .store import LEDGER_ID, Cursor, Database
 
 _ABSENT: Any = object()
@@ -39,7 +40,7 @@ class Transaction:
         # The hash of every thing's key, once read: a key whose hash is not there has no thing
         # and no snapshot (a key whose hash is there may still have none; its lookup says so).
         # Hashes, not the keys themselves, keep a million-event import small.
-        self._listed: set[int] | None = None
+        self._listed: Hashes | None = None
         self._countries: dict[str, str | None] = {}
         self._heirs: dict[str, list[sql.Succession]] = {}
         self._stored: list[StoredEvent] = []
@@ -77,7 +78,7 @@ class Transaction:
         self._misses += 1
         if self._misses == MISSES_BEFORE_LISTING:
             self.flush()
-            self._listed = {hash((kind, slug)) for kind, slug in self.cursor.rows(sql.LISTED_KEYS)}
+            self._listed = Hashes(hash((kind, slug)) for kind, slug in self.cursor.rows(sql.LISTED_KEYS))
 
     def _put(self, key: Key, state: Any) -> None:
         self._things[key] = state

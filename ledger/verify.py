@@ -11,11 +11,8 @@ row and dropped; rows keyed by relationship or thing are compared as sums of row
 from __future__ import annotations
 
 import secrets
-from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from heapq import merge
 from itertools import groupby, zip_longest
 from typing import Any, NoReturn
 
@@ -40,6 +37,7 @@ from ..projections.things import Key, evolve, refold, subjects
 from . import rules
 from .chain import ENVELOPE_FIELDS, GENESIS, unseal
 from .errors import LedgerError, Rejected, VerificationFailed
+from .hashes import Hashes
 from .store import CONTRACT, Cursor, Reader
 
 Progress = Callable[[int], None]
@@ -600,33 +598,6 @@ class Verification:
 
 
 _ABSENT: Any = object()
-
-
-class Hashes:
-    """A set of 64-bit hashes in 8 bytes each, not the ~80 of a Python set of ints: the newest
-    in a small set, the rest in a sorted array (a million things' keys: 8 MB, not 80)."""
-
-    PENDING = 1 << 15
-
-    def __init__(self) -> None:
-        self.sorted = array("q")
-        self.pending: set[int] = set()
-
-    def add(self, value: int) -> None:
-        if value not in self:
-            self.pending.add(value)
-            if len(self.pending) >= self.PENDING:
-                self.sorted = array("q", merge(self.sorted, sorted(self.pending)))
-                self.pending.clear()
-
-    def __contains__(self, value: object) -> bool:
-        if value in self.pending:
-            return True
-        at = bisect_left(self.sorted, value)  # type: ignore[call-overload]
-        return at < len(self.sorted) and self.sorted[at] == value
-
-    def __len__(self) -> int:
-        return len(self.sorted) + len(self.pending)
 
 
 def _bytes(state: Any) -> bytes:

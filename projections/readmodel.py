@@ -304,7 +304,7 @@ def statements(events: str, dialect: str) -> dict[str, str]:
         ),
         # The latest snapshot on or before a day of each of many things, their keys given as JSON.
         "snapshots_on": (
-            f"SELECT k.kind, k.slug, s.shaped, s.founded_day, s.founded_position, s.state"
+            f"SELECT k.kind, k.slug, s.day, s.position, s.shaped, s.founded_day, s.founded_position, s.state"
             f" FROM ({KEYS_OF_JSON[dialect]}) k JOIN coopledger_snapshots s"
             " ON s.kind = k.kind AND s.slug = k.slug AND s.position = (SELECT l.position"
             " FROM coopledger_snapshots l WHERE l.kind = k.kind AND l.slug = k.slug AND l.day <= ?"

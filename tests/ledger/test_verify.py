@@ -16,8 +16,8 @@ from coopledger.ledger import rules
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.chain import GENESIS, seal
 from coopledger.ledger.errors import LedgerError, VerificationFailed
+from coopledger.ledger.hashes import Hashes
 from coopledger.ledger.store import LEDGER_ID, locate
-from coopledger.ledger.verify import Hashes
 from coopledger.projections.readmodel import TABLES
 from hypothesis import given
 from hypothesis import strategies as st
