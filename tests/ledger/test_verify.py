@@ -791,6 +791,43 @@ def test_an_appender_records_and_retracts_a_succession(appender: tuple[Ledger, A
     assert owner.verify().events == SEED_EVENTS + len(SUCCESSION) + 2
 
 
+BACK_DATED = [
+    _event(
+        "InstrumentSigned", "2015-04", instrument="air-mou", kind="mou", title="t", parties=["KOR", "JPN"]
+    ),
+    _event("InstrumentAmended", "2019", instrument="air-mou", summary="later"),
+    _event("InstrumentAmended", "2016-02-02", instrument="air-mou", summary="earlier, recorded later"),
+    _event("PartyJoined", "2017", party="CHN", instrument="air-mou", action="accession"),
+]
+
+
+@pytest.mark.postgres
+def test_an_appender_remakes_the_snapshots_of_a_back_dated_or_retracted_event(
+    appender: tuple[Ledger, Any, str],
+) -> None:
+    """An event dated before a thing's latest snapshot, and a retraction, make its snapshots
+    again: the appender may, for the thing its transaction changes, and nothing else."""
+    owner, connection, as_role = appender
+    clerk = Ledger(locate(as_role), actor="clerk")
+    try:
+        positions = [clerk.append(value).position for value in BACK_DATED]
+        clerk.append({"type": "EventRetracted", "data": {"event": positions[3], "reason": "in error"}})
+        (mou,) = (
+            i
+            for i in clerk.state("KOR", "JPN", parse_edtf("2020"))["instruments"]
+            if i["instrument"] == "air-mou"
+        )
+        assert [a["summary"] for a in mou["amendments"]] == ["earlier, recorded later", "later"]
+        assert [m["party"] for m in mou["members"]] == ["KOR", "JPN"]  # the joining retracted
+    finally:
+        clerk.close()
+    assert owner.verify().events == SEED_EVENTS + len(BACK_DATED) + 1
+    import psycopg
+
+    with pytest.raises(psycopg.Error, match="written only by the append path"):
+        connection.execute("DELETE FROM coopledger_snapshots WHERE slug = 'air-mou'")
+
+
 @given(st.lists(st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1)), st.integers(1, 8))
 def test_the_set_of_folded_keys_holds_exactly_what_was_added(values: list[int], pending: int) -> None:
     """verify's compact set of key hashes (a sorted array and a small pending set, merged when
