@@ -172,7 +172,8 @@ def postgres_guards(events_table: str, ledger: str, fixed: Sequence[str]) -> lis
     inserted (its xmin); a thing and its snapshots may change only when an event of this
     transaction shapes it or retracts one that did; the head moves only over this
     transaction's events, to the last one's hash. Deleting or truncating is for `rebuild`,
-    run by the tables' owner with `coopledger.rebuilding` set. `fixed` tables are never changed once written.
+    run by the tables' owner with `coopledger.rebuilding` set. `fixed` tables are never
+    changed once written.
     """
     mine = (
         f"SELECT 1 FROM {events_table} e WHERE e.originator_id = '{ledger}'::uuid"
