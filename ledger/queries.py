@@ -338,18 +338,17 @@ class Queries:
                 for kind, slug, *row in cursor.rows(self.db.statements["snapshots_on"], (keys, day))
             }
             possible = self._read_entries(cursor, self.db.statements["possible"], (rel, day, day, day))
-        folded = folds.from_snapshots(shaping, snapshots, possible, until, pair, self._snapshot_on(day))
+        folded = folds.from_snapshots(shaping, snapshots, possible, until, pair, self._snapshot_on(until))
         return (folded, possible) if folded is not None else None
 
-    def _snapshot_on(self, day: str) -> Callable[[things.Key], Any]:
-        """Any thing as of a day, from its snapshot (None: not founded by then), each read once."""
+    def _snapshot_on(self, day: date) -> Callable[[things.Key], Any]:
+        """Any thing as of a day (`_as_of`), each read once."""
         read: dict[things.Key, Any] = {}
 
         def state(key: things.Key) -> Any:
             if key not in read:
                 with self.db.reading() as cursor:
-                    rows = cursor.rows(sql.SNAPSHOT_ON, (*key, day))
-                read[key] = _snapshot(key, rows[0]).state if rows else None
+                    read[key] = self._as_of(cursor, key, day)
             return read[key]
 
         return state
@@ -540,12 +539,9 @@ class Queries:
         )
 
     def _as_of(self, cursor: Any, key: things.Key, day: date) -> Any:
-        """A thing as of a day: folded from its events that count by then, by day then position."""
-        rows = cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
-        events = sorted(
-            (readable(position, state) for state, position in rows), key=lambda e: (e.day, e.position)
-        )
-        return things.refold(key, (event for event in events if event.day is not None and event.day <= day))
+        """A thing as of a day: its latest snapshot by then (None: not founded by then)."""
+        rows = cursor.rows(sql.SNAPSHOT_ON, (*key, day.isoformat()))
+        return _snapshot(key, rows[0]).state if rows else None
 
     def digest(self) -> str:
         """POSITION:HASH of the last recorded event."""

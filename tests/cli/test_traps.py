@@ -249,8 +249,16 @@ def test_a_corrupted_event_is_one_line_in_every_query(
     assert not (tmp_path / "all.jsonl").exists() and not (tmp_path / "kor-chn.svg").exists()
 
 
-def test_a_corrupted_event_of_a_thing_that_falls_due_is_one_line_in_upcoming(db: Path) -> None:
+def test_a_corrupted_event_of_a_thing_that_falls_due_is_named_by_verify_not_upcoming(db: Path) -> None:
+    """`upcoming` reads each thing's snapshot as of the day (made when its events were
+    recorded; verify vouches for them), not its events: it answers as before, and verify names
+    the damaged event."""
+    asked = [
+        ("upcoming", "--as-of", "2018-12-01", "--within", "P2Y", "--json"),
+        ("upcoming", "--party", "JPN"),
+    ]
+    before = [coopledger(db, *args).output for args in asked]
     corrupt(db, JCEC_19_SCHEDULED, b'"parties":["KOR","JPN"]', b'"parties":"KOR"')
-    unreadable = f"position {JCEC_19_SCHEDULED}: the stored event cannot be read; run `coopledger verify`"
-    for args in (("upcoming", "--as-of", "2018-12-01", "--within", "P2Y"), ("upcoming", "--party", "JPN")):
-        assert one_line(coopledger(db, *args), code=1) == unreadable, args
+    assert [coopledger(db, *args).output for args in asked] == before
+    assert all("rok-japan-jcec-19" in answer for answer in before)
+    assert one_line(coopledger(db, "verify"), code=1).startswith(f"position {JCEC_19_SCHEDULED}: ")
