@@ -62,11 +62,15 @@ def _thing(cursor: Any, key: tuple[str, str]) -> Any:
     return thing_state(key, rows[0][0]) if rows else None
 
 
+# What typing a damaged read-model row again raises.
+UNREADABLE = (orjson.JSONDecodeError, LookupError, TypeError, ValueError, AttributeError)
+
+
 def thing_state(key: tuple[str, str], stored: str) -> Any:
     """A thing's state as the read model keeps it; a row that cannot be read is an error (exit 1)."""
     try:
         return things.decode(key[0], stored)
-    except (orjson.JSONDecodeError, LookupError, TypeError, ValueError, AttributeError):
+    except UNREADABLE:
         raise VerificationFailed(
             f"coopledger_things: the row of {key[0]} {key[1]!r} cannot be read; run `coopledger rebuild`"
         ) from None
@@ -76,7 +80,7 @@ def _snapshot(key: tuple[str, str], row: Sequence[Any]) -> things.Snapshot:
     """A thing's snapshot as the read model keeps it; a row that cannot be read is an error (exit 1)."""
     try:
         return things.stored_snapshot(key, *row)
-    except (orjson.JSONDecodeError, LookupError, TypeError, ValueError, AttributeError):
+    except UNREADABLE:
         raise VerificationFailed(
             f"coopledger_snapshots: a row of {key[0]} {key[1]!r} cannot be read; run `coopledger rebuild`"
         ) from None

@@ -57,7 +57,7 @@ class Transaction:
         self._snapshots: dict[Key, Snapshot | None] = {}
         self._snapshot_rows: list[tuple[Any, ...]] = []
         self._stale: set[Key] = set()
-        self._encoded: dict[Key, tuple[Any, str | None]] = {}  # a thing's latest snapshot's state, as text
+        self._encoded: dict[Key, tuple[Any, str]] = {}  # a thing's latest snapshot's state, as text
 
     # --- things, as they stand at this point of the transaction
 
@@ -154,7 +154,8 @@ class Transaction:
         self._snapshots[key] = snapshot
         row = snapshot.row(key)
         self._snapshot_rows.append(row)
-        self._encoded[key] = (snapshot.state, row[-1])
+        if row[-1] is not None:
+            self._encoded[key] = (snapshot.state, row[-1])
         if self._listed is not None:
             self._listed.add(hash(key))
 
@@ -284,7 +285,7 @@ class Transaction:
     def _text(self, key: Key, state: Any) -> str:
         """A thing's state as the read model keeps it: its latest snapshot's, when that is the same."""
         encoded = self._encoded.get(key)
-        if encoded is not None and encoded[0] is state and encoded[1] is not None:
+        if encoded is not None and encoded[0] is state:
             return encoded[1]
         return things.encode(state)
 
