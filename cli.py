@@ -37,7 +37,24 @@ SECTIONS = {
 }
 
 
-class LedgerGroup(click.Group):
+class VerbGroup(click.Group):
+    """A group whose record verbs are built when first named: their options come from the event
+    catalog, and building all of them would cost every command, `state` included, their time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unbuilt: dict[str, Callable[[], click.Command]] = {}
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.unbuilt:
+            self.add_command(self.unbuilt.pop(name)(), name)
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.unbuilt})
+
+
+class LedgerGroup(VerbGroup):
     """Turns every LedgerError into one line on stderr and its exit code; lists commands by section."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -48,7 +65,8 @@ class LedgerGroup(click.Group):
             raise (click.ClickException if failed else Refused)(str(error)) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        for section, rows in view.sections(SECTIONS, self.commands, formatter.width - 24):
+        commands = {name: self.get_command(ctx, name) for name in self.list_commands(ctx)}
+        for section, rows in view.sections(SECTIONS, commands, formatter.width - 24):
             with formatter.section(f"{section} commands"):
                 formatter.write_dl(rows)
 
@@ -447,7 +465,7 @@ TYPES: dict[Any, click.ParamType] = {
 }
 
 
-def _verb(group: click.Group, name: str, type_: str, subject: str, help_text: str) -> None:
+def _verb(group: click.Group, name: str, type_: str, subject: str, help_text: str) -> click.Command:
     @pass_session
     def command(session: Session, dry_run: bool, as_json: bool, **given: Any) -> None:
         outcome = session.store.append(verbs.event_value(type_, subject, given), dry_run=dry_run)
@@ -461,10 +479,10 @@ def _verb(group: click.Group, name: str, type_: str, subject: str, help_text: st
         command = click.option(spec.flag, spec.name, required=spec.required, help=spec.help, **read)(command)
     command = click.argument(subject)(output_options(dry_run_option(command)))
     example = EXAMPLES[name if group is cli else f"{group.name} {name}"]
-    group.command(name=name, help=f"{help_text}\n\nExample: {example}")(command)
+    return click.command(name=name, help=f"{help_text}\n\nExample: {example}")(command)
 
 
-@cli.group()
+@cli.group(cls=VerbGroup)
 def party() -> None:
     """Parties other than states: agencies, organisations, frameworks.
 
@@ -475,7 +493,7 @@ def party() -> None:
 
 for _group, _verbs in ((cli, VERBS), (party, PARTY_VERBS)):
     for _name, (_type, _subject, _help) in _verbs.items():
-        _verb(_group, _name, _type, _subject, _help)
+        _group.unbuilt[_name] = partial(_verb, _group, _name, _type, _subject, _help)
 
 
 def main() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import orjson
+from msgspec import Struct
 
 from .events.dates import parse_edtf, today
 from .events.states import state_code
@@ -20,7 +20,8 @@ from .projections.summary import ordinal, summary
 if TYPE_CHECKING:
     from .events import Edtf
     from .ledger.application import ImportReport
-    from .ledger.queries import Queries, Verified
+    from .ledger.queries import Queries
+    from .ledger.verify import Verified
     from .ledger.writer import Outcome
     from .projections.timeline import Timeline
 
@@ -586,8 +587,7 @@ def _project_details(p: dict[str, Any]) -> list[str]:
 LISTED = 20  # items a long list of a state answer shows in text, unless --all
 
 
-@dataclass(frozen=True)
-class Listed:
+class Listed(Struct, frozen=True):
     """One list of a state answer as text shows it: every item when there are few (or with
     --all), else the LISTED most recent (or busiest), in the answer's order, with a line saying so."""
 

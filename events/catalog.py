@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar, Literal
+
+from msgspec import Struct
 
 from .dates import Edtf
 from .fields import Currency, Duration, EventRef, Names, NewPartyId, PartyRef, Slug, StateRef, Text, Yes
@@ -29,22 +30,19 @@ ParticipantRole = Literal["funding", "accountable", "extending", "implementing"]
 FundingKind = Literal["commitment", "disbursement", "expenditure"]
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(Struct, frozen=True):
     name: Text
     title: Text | None = None
     party: PartyRef | None = None
 
 
-@dataclass(frozen=True)
-class Funding:
+class Funding(Struct, frozen=True):
     amount: Decimal
     currency: Currency
     source: Text | None = None
 
 
-@dataclass(frozen=True)
-class Renewal:
+class Renewal(Struct, frozen=True):
     """An instrument that renews itself for `term` at each expiry, unless notice is given
     `notice` before a term ends (ISO 8601 durations: P5Y, P6M)."""
 
@@ -52,14 +50,12 @@ class Renewal:
     notice: Duration | None = None
 
 
-@dataclass(frozen=True)
-class Participant:
+class Participant(Struct, frozen=True):
     party: PartyRef
     role: ParticipantRole
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(Struct, frozen=True):
     """Base of every event type. `subject` names the kind of entity the event is about."""
 
     subject: ClassVar[str | None] = None
@@ -70,8 +66,7 @@ class Event:
         return getattr(self, self.subject) if self.subject else None
 
 
-@dataclass(frozen=True)
-class PartyRegistered(Event):
+class PartyRegistered(Event, frozen=True):
     party: NewPartyId
     name: Text
     kind: PartyKind
@@ -82,8 +77,7 @@ class PartyRegistered(Event):
     creates = True
 
 
-@dataclass(frozen=True)
-class PartyRenamed(Event):
+class PartyRenamed(Event, frozen=True):
     party: PartyRef
     name: Text
     aliases: tuple[NewPartyId, ...] = ()  # added to those it had
@@ -91,15 +85,13 @@ class PartyRenamed(Event):
     subject = "party"
 
 
-@dataclass(frozen=True)
-class PartySucceeded(Event):
+class PartySucceeded(Event, frozen=True):
     party: PartyRef  # the predecessor
     successors: tuple[PartyRef, ...]  # one for a reorganisation or merger, several for a split
     subject = "party"
 
 
-@dataclass(frozen=True)
-class InstrumentSigned(Event):
+class InstrumentSigned(Event, frozen=True):
     instrument: Slug
     kind: InstrumentKind
     title: Text
@@ -118,15 +110,13 @@ class InstrumentSigned(Event):
     creates = True
 
 
-@dataclass(frozen=True)
-class InstrumentEnteredIntoForce(Event):
+class InstrumentEnteredIntoForce(Event, frozen=True):
     instrument: Slug
     parties: tuple[PartyRef, ...] = ()  # the signatories it binds; none given: every one not yet bound
     subject = "instrument"
 
 
-@dataclass(frozen=True)
-class InstrumentExtended(Event):
+class InstrumentExtended(Event, frozen=True):
     instrument: Slug
     expires_on: Edtf | None = None
     until_terminated: Yes | None = None  # continues in force until terminated by notice
@@ -134,23 +124,20 @@ class InstrumentExtended(Event):
     subject = "instrument"
 
 
-@dataclass(frozen=True)
-class InstrumentAmended(Event):
+class InstrumentAmended(Event, frozen=True):
     instrument: Slug
     summary: Text
     subject = "instrument"
 
 
-@dataclass(frozen=True)
-class InstrumentTerminated(Event):
+class InstrumentTerminated(Event, frozen=True):
     instrument: Slug
     reason: Text | None = None
     effective_on: Edtf | None = None  # default: the day it occurred
     subject = "instrument"
 
 
-@dataclass(frozen=True)
-class MembershipChange(Event):
+class MembershipChange(Event, frozen=True):
     """Base of PartyJoined and PartyWithdrew: a party, exactly one thing it is a member of, and
     the day it takes effect when that is not the day it occurred (a notice given a year ahead)."""
 
@@ -174,18 +161,15 @@ class MembershipChange(Event):
         return self.effective_on or occurred_on
 
 
-@dataclass(frozen=True, kw_only=True)
-class PartyJoined(MembershipChange):
+class PartyJoined(MembershipChange, frozen=True, kw_only=True):
     action: JoiningAction
 
 
-@dataclass(frozen=True, kw_only=True)
-class PartyWithdrew(MembershipChange):
+class PartyWithdrew(MembershipChange, frozen=True, kw_only=True):
     reason: Text | None = None
 
 
-@dataclass(frozen=True)
-class SeriesEstablished(Event):
+class SeriesEstablished(Event, frozen=True):
     series: Slug
     title: Text
     parties: tuple[PartyRef, ...]
@@ -197,22 +181,19 @@ class SeriesEstablished(Event):
     creates = True
 
 
-@dataclass(frozen=True)
-class SeriesSuspended(Event):
+class SeriesSuspended(Event, frozen=True):
     series: Slug
     reason: Text | None = None
     subject = "series"
 
 
-@dataclass(frozen=True)
-class SeriesResumed(Event):
+class SeriesResumed(Event, frozen=True):
     series: Slug
     reason: Text | None = None
     subject = "series"
 
 
-@dataclass(frozen=True)
-class MeetingScheduled(Event):
+class MeetingScheduled(Event, frozen=True):
     meeting: Slug
     parties: tuple[PartyRef, ...]
     planned_for: Edtf
@@ -223,8 +204,7 @@ class MeetingScheduled(Event):
     subject = "meeting"
 
 
-@dataclass(frozen=True)
-class MeetingHeld(Event):
+class MeetingHeld(Event, frozen=True):
     meeting: Slug
     parties: tuple[PartyRef, ...]
     series: Slug | None = None
@@ -241,23 +221,20 @@ class MeetingHeld(Event):
     subject = "meeting"
 
 
-@dataclass(frozen=True)
-class MeetingPostponed(Event):
+class MeetingPostponed(Event, frozen=True):
     meeting: Slug
     planned_for: Edtf | None = None  # the new date; absent while it is not known
     reason: Text | None = None
     subject = "meeting"
 
 
-@dataclass(frozen=True)
-class MeetingCancelled(Event):
+class MeetingCancelled(Event, frozen=True):
     meeting: Slug
     reason: Text | None = None
     subject = "meeting"
 
 
-@dataclass(frozen=True)
-class ProjectLaunched(Event):
+class ProjectLaunched(Event, frozen=True):
     project: Slug
     title: Text
     parties: tuple[PartyRef, ...]
@@ -271,22 +248,19 @@ class ProjectLaunched(Event):
     creates = True
 
 
-@dataclass(frozen=True)
-class ProjectScopeChanged(Event):
+class ProjectScopeChanged(Event, frozen=True):
     project: Slug
     summary: Text
     subject = "project"
 
 
-@dataclass(frozen=True)
-class ProjectExtended(Event):
+class ProjectExtended(Event, frozen=True):
     project: Slug
     planned_end: Edtf
     subject = "project"
 
 
-@dataclass(frozen=True)
-class ProjectFunded(Event):
+class ProjectFunded(Event, frozen=True):
     project: Slug
     amount: Decimal
     currency: Currency
@@ -295,22 +269,19 @@ class ProjectFunded(Event):
     subject = "project"
 
 
-@dataclass(frozen=True)
-class ProjectCompleted(Event):
+class ProjectCompleted(Event, frozen=True):
     project: Slug
     summary: Text | None = None
     subject = "project"
 
 
-@dataclass(frozen=True)
-class ProjectTerminated(Event):
+class ProjectTerminated(Event, frozen=True):
     project: Slug
     reason: Text | None = None
     subject = "project"
 
 
-@dataclass(frozen=True)
-class EventRetracted(Event):
+class EventRetracted(Event, frozen=True):
     event: EventRef
     reason: Text
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import orjson
+from msgspec import Struct
 
 from .catalog import EVENT_TYPES, Event
 from .dates import DateError, Edtf, parse_edtf
@@ -23,8 +23,7 @@ SOURCE_FIELDS = ("title", "url", "published_on", "publisher", "page")
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True)
-class Draft:
+class Draft(Struct, frozen=True):
     """An event not yet recorded: its typed data and its content as it will be stored."""
 
     type: str
@@ -207,8 +206,7 @@ def _imported_from(value: dict[str, Any], path: str = "") -> dict[str, Any] | No
     return origin or None
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(Struct, frozen=True):
     """An event as the ledger holds it: the stored envelope and its typed data."""
 
     position: int

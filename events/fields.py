@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import Callable
-from dataclasses import MISSING, fields, is_dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Literal, NewType, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
+
+from msgspec import Struct
+from msgspec.structs import fields
 
 from .dates import DateError, Edtf, parse_edtf
 from .states import is_currency, state_code
@@ -256,7 +258,7 @@ def _for_hint(hint: Any) -> Converter:
     if origin in (Union, types.UnionType):
         (inner,) = [arg for arg in get_args(hint) if arg is not type(None)]
         return _for_hint(inner)
-    if isinstance(hint, type) and is_dataclass(hint):
+    if isinstance(hint, type) and issubclass(hint, Struct):
         return _converter(hint)
     raise TypeError(f"no converter for {hint!r}")  # pragma: no cover - a catalog mistake
 
@@ -266,7 +268,7 @@ def _converter(cls: type) -> Converter:
     hints = get_type_hints(cls)
     order = [f.name for f in fields(cls)]
     converters = {f.name: _for_hint(hints[f.name]) for f in fields(cls)}
-    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+    required = {f.name for f in fields(cls) if f.required}
     paths: dict[str, dict[str, str]] = {}  # "data" -> {"instrument": "data.instrument", ...}
 
     def check(value: Any, path: str, resolve: PartyResolver) -> tuple[Any, dict]:
@@ -328,6 +330,6 @@ def _cast(hint: Any) -> Callable[[Any], Any] | None:
     if origin in (Union, types.UnionType):
         options = [arg for arg in get_args(hint) if arg is not type(None)]
         return _cast(options[0]) if len(options) == 1 else None  # int | str (an event ref) as stored
-    if isinstance(hint, type) and is_dataclass(hint):
+    if isinstance(hint, type) and issubclass(hint, Struct):
         return _loader(hint)
     return None

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import MISSING, Field, dataclass, fields
 from datetime import date
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from msgspec import Struct
+from msgspec.structs import FieldInfo, fields
 
 from .catalog import EVENT_TYPES, IN_FORCE_ON_SIGNING, STATEMENTS, Funding, Participant, Person, Renewal
 from .dates import DateError, Duration, Edtf, parse_duration, today
@@ -185,8 +187,7 @@ FIELD_HELP = {
 SOURCE = ("title", "url", "publisher", "published_on", "page")
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Struct, frozen=True):
     """One option of a verb: the keyword it fills and how it is written.
 
     `kind` is how the value is read: str, int, Edtf (a date, checked when the event is),
@@ -226,7 +227,7 @@ def options(type_: str, subject: str) -> list[Option]:
     return envelope + source + data
 
 
-def _field(field: Field[Any], hint: Any) -> Option:
+def _field(field: FieldInfo, hint: Any) -> Option:
     """The option for one field of an event: a list field is a repeated option."""
     name = field.name
     many = get_origin(hint) is tuple
@@ -246,7 +247,7 @@ def _field(field: Field[Any], hint: Any) -> Option:
         if isinstance(kind, tuple) or kind in (int, Edtf, Person, Funding, Names, Renewal, Participant, Yes)
         else str,
         many or inner is Names,
-        field.default is MISSING and field.default_factory is MISSING,
+        field.required,
     )
 
 

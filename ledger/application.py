@@ -15,8 +15,9 @@ from ..projections import readmodel as sql
 from .chain import GENESIS
 from .errors import LedgerError, Rejected
 from .importer import ImportReport, import_lines, restore_lines
-from .queries import PAGE, Progress, Queries, Verified, timestamp
+from .queries import PAGE, Progress, Queries, timestamp
 from .store import Cursor, Location, PostgresDatabase, database
+from .verify import Verified
 from .writer import Outcome, Writer
 
 

@@ -4,7 +4,6 @@ temporary file beside the target, never over the ledger itself or onto a device 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -33,6 +32,8 @@ def write_whole(path: Path, write: Callable[[Path], None], name: str, keep: Iter
         raise LedgerError(f"{name}: not a regular file; give the path of a file to write")
     if any(_same(path, kept) for kept in keep):
         raise LedgerError(f"{name}: that is the ledger itself; write the copy somewhere else")
+    import tempfile  # here, not at the top: it costs every command, `state` included, ~10 ms
+
     try:
         handle, temporary = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.stem}.", suffix=f".partial{path.suffix}"

@@ -4,8 +4,9 @@ progress, pending rows written a page at a time, and errors named by line."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from ..events import FieldError, parse_event, parse_json
 from ..events.envelope import CONTENT_FIELDS
@@ -15,8 +16,7 @@ from .queries import PAGE, Progress
 from .writer import Writer
 
 
-@dataclass(frozen=True)
-class ImportReport:
+class ImportReport(Struct, frozen=True):
     recorded: int
     duplicates: int
     retracted: int  # lines of events retracted since they were recorded: skipped, counted apart

@@ -1,7 +1,9 @@
 """Reading the ledger: state, history, the audit log, verification and backups.
 
 Queries open the database with its own driver (see `ledger.store.Reader`): they never import
-eventsourcing or SQLAlchemy, and never create a store.
+eventsourcing or SQLAlchemy, and never create a store. What only verification, exports and the
+timeline use (`ledger.verify`, `ledger.chain` with hashlib, `projections.timeline`) is imported
+by the methods that use it: a `state` does not pay for it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -19,15 +21,16 @@ from ..projections import changes as changed
 from ..projections import readmodel as sql
 from ..projections import relationship as folds
 from ..projections import things, upcoming
-from ..projections import timeline as timelines
 from ..projections.membership import relationship_id
 from ..projections.parties import party_name, successions
 from . import rules
-from .chain import GENESIS
 from .errors import LedgerError, NotFound, VerificationFailed
 from .files import ledger_files, write_whole
 from .store import Location, Reader, missing, reader
-from .verify import Verification, Verified, check_stored, parse_digest
+
+if TYPE_CHECKING:
+    from ..projections.timeline import Timeline
+    from .verify import Verified
 
 PAGE = 1000  # rows of the audit log read at a time
 SCAN = 10_000  # events read at a time by export, verify, backup and rebuild
@@ -147,6 +150,9 @@ class Queries:
     def export(self) -> Iterator[bytes]:
         """Every stored event, each checked against the chain as it is read: nothing unreadable
         or altered is written out (the first such event raises, naming its position)."""
+        from .chain import GENESIS
+        from .verify import check_stored
+
         self.require(read_model=False)
         previous = GENESIS
         for position, topic, state in self.stored_states():
@@ -452,7 +458,7 @@ class Queries:
 
     def timeline(
         self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False
-    ) -> timelines.Timeline:
+    ) -> Timeline:
         """The relationship's picture as of a day, titled with the parties in the order asked."""
         rel = self.relationship(a, b)
         first, second = self.party(a), self.party(b)
@@ -463,6 +469,8 @@ class Queries:
         name = self.namer(None, known, None if known else now)
         names = f"{name(first, as_of.day)} – {name(second, as_of.day)}"
         whole = self.whole(as_of.day, entries)
+        from ..projections import timeline as timelines
+
         return timelines.build(f"{first}–{second}", entries, as_of, known, exact, whole, pair, names)
 
     def history(
@@ -549,6 +557,8 @@ class Queries:
 
     def digest(self) -> str:
         """POSITION:HASH of the last recorded event."""
+        from .chain import GENESIS
+
         self.require(read_model=False)
         with self.db.reading() as cursor:
             last = cursor.rows(self.db.statements["last"], (self.db.ledger_id,))
@@ -561,6 +571,9 @@ class Queries:
         """Check the events and the read model (see `ledger.verify`); raise at the first problem.
         A read model of an earlier version (queries refuse it until `rebuild`) is not compared:
         the chain and every event's decoding are."""
+        from .chain import GENESIS
+        from .verify import Verification, Verified, check_stored, parse_digest
+
         self.require(read_model=False)
         with self.db.reading() as cursor:
             if self.db.current(cursor):
@@ -584,6 +597,9 @@ class Queries:
 
     def backup(self, path: Path) -> Verified:
         """Write every event up to the head as it is now, checked, to a file (written whole or not at all)."""
+        from .chain import GENESIS
+        from .verify import Verified, check_stored
+
         self.require(read_model=False)
         last = int(self.digest().split(":")[0])
         previous = GENESIS

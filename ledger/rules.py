@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from difflib import SequenceMatcher, get_close_matches
 from functools import singledispatch
 from typing import Any
 
@@ -78,6 +77,8 @@ def party_resolver(get: Lookup, registered: Callable[[], Iterable[str]]) -> Call
 
 def _suggestion(party: str, registered: Callable[[], Iterable[str]]) -> str:
     candidates = sorted({*state_suggestions(), *registered()})
+    from difflib import SequenceMatcher, get_close_matches  # only when a name is not found
+
     close = get_close_matches(party, candidates, n=6, cutoff=0.6)
     if close:
         # The closest by the start they share with the typed id, then by likeness: KOE -> KOR.

@@ -10,13 +10,14 @@ import re
 import sqlite3
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
-from uuid import NAMESPACE_URL, uuid5
+from uuid import UUID
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import StoredEvent
@@ -27,7 +28,9 @@ from .errors import Busy, LedgerError, StoreMissing, Unavailable
 
 # Every event is a version of this one stream: eventsourcing's unique (originator_id,
 # originator_version) makes positions gapless and refuses a second writer of the same one.
-LEDGER_ID = uuid5(NAMESPACE_URL, "https://coopledger.example/ledger")
+# uuid5(NAMESPACE_URL, "https://coopledger.example/ledger"), written out: computing it imports
+# hashlib, which a query does not need (a test checks the two agree).
+LEDGER_ID = UUID("de02451f-981a-5d28-8ea0-5d10c1d30b87")
 DEFAULT_LOCK_TIMEOUT = 30
 MAX_LOCK_TIMEOUT = 86_400
 
@@ -56,8 +59,7 @@ def lock_timeout() -> int:
     return int(text)
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Struct, frozen=True):
     """A SQLite file (`path`) or a PostgreSQL server (`url`, a postgresql+psycopg:// URL)."""
 
     path: Path | None = None

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
 from itertools import groupby, zip_longest
 from typing import Any, NoReturn
 
 import orjson
+from msgspec import Struct, field
 
 from ..events import (
     EVENT_TYPES,
@@ -52,8 +52,7 @@ _MASK = (1 << 64) - 1
 _BUCKETS = 1 << 16  # thing rows are summed per bucket of things; a bucket that differs is looked into
 
 
-@dataclass(frozen=True)
-class Verified:
+class Verified(Struct, frozen=True):
     events: int
     digest: str
     checked: dict[str, int] = field(default_factory=dict)

@@ -4,10 +4,11 @@ record it — within one serialised transaction, all or nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import uuid4
+
+from msgspec import Struct
 
 from ..events import DateError, Draft, EventRetracted, Recorded
 from ..events.dates import latest_day_at
@@ -19,8 +20,7 @@ from .store import Cursor, Database
 from .transaction import Transaction
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """What happened to one event: recorded at `position`, or a duplicate of the one there."""
 
     position: int

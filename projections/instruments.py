@@ -3,8 +3,10 @@ a day, its terms when it renews itself."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ..events import (
     IN_FORCE_ON_SIGNING,
@@ -23,21 +25,18 @@ from ..events.dates import DateError, rough_days, shifted
 from .membership import Members, Membership, evolve_members, founding
 
 
-@dataclass(frozen=True, slots=True)
-class Extension:
+class Extension(Struct, frozen=True):
     expires_on: Edtf | None  # the new expiry (or planned end, for a project); None: until terminated
     occurred_on: Edtf  # when it was decided
     until_terminated: bool = False  # after its expiry (if any) it runs on until terminated
 
 
-@dataclass(frozen=True, slots=True)
-class Amendment:
+class Amendment(Struct, frozen=True):
     summary: str
     occurred_on: Edtf
 
 
-@dataclass(frozen=True, slots=True)
-class Instrument(Members):
+class Instrument(Members, Struct, frozen=True):
     instrument: str
     kind: str
     title: str

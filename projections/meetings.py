@@ -3,8 +3,10 @@ to its holding, postponement or cancellation; a series established, suspended an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ..events import (
     Edtf,
@@ -21,8 +23,7 @@ from ..events import (
 from .membership import Members, Membership, evolve_members, founding
 
 
-@dataclass(frozen=True, slots=True)
-class Series(Members):
+class Series(Members, Struct, frozen=True):
     series: str
     title: str
     parties: tuple[str, ...]  # the parties named when it was established: its first members
@@ -36,8 +37,7 @@ class Series(Members):
         return self.suspended_on is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Announcement:
+class Announcement(Struct, frozen=True):
     """What the latest counted announcement says; a postponement to a new date moves `planned_for`."""
 
     planned_for: Edtf
@@ -48,8 +48,7 @@ class Announcement:
     host: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Holding:
+class Holding(Struct, frozen=True):
     occurred_on: Edtf
     position: int
     series: str | None = None
@@ -57,8 +56,7 @@ class Holding:
     venue: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Meeting:
+class Meeting(Struct, frozen=True):
     meeting: str
     parties: tuple[str, ...]  # as announced (or, never announced, as held)
     announced: Announcement | None = None
@@ -100,8 +98,7 @@ class Meeting:
         return self.waiting and self.announced is not None and self.announced.planned_for.day < as_of
 
 
-@dataclass(frozen=True, slots=True)
-class Numbered:
+class Numbered(Struct, frozen=True):
     """A meeting number taken within a series."""
 
     meeting: str

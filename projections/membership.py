@@ -4,10 +4,12 @@ states), and the membership periods of an instrument, series or project, as of a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 from datetime import date
 from itertools import combinations
 from typing import TypeVar
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ..events import BINDING_ACTS, CONFIRMING_ACTS, Edtf, MembershipChange, PartyJoined, Recorded
 
@@ -46,8 +48,7 @@ def _before(first: Edtf | None, second: Edtf | None) -> bool:
     return first is not None and (second is None or first.day < second.day)
 
 
-@dataclass(frozen=True, slots=True)
-class Membership:
+class Membership(Struct, frozen=True):
     """One membership period of a party, from the effective day of the act that began it to
     the effective day of its withdrawal (not included): dates as entered, each counting from
     its day, the day it had certainly come."""

@@ -4,16 +4,17 @@ its aliases."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ..events import Edtf, Event, MembershipChange, PartyRegistered, PartyRenamed, PartySucceeded, Recorded
 from ..events.states import state_code, state_name
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
+class Name(Struct, frozen=True):
     """A party's name from a day (None: from its registration), with the same name in other languages."""
 
     name: str
@@ -24,8 +25,7 @@ class Name:
         return (self.names or {}).get(lang, self.name) if lang else self.name
 
 
-@dataclass(frozen=True, slots=True)
-class Party:
+class Party(Struct, frozen=True):
     party: str
     name: str  # as registered; `names_over_time` follows renames
     kind: str
@@ -47,8 +47,7 @@ class Party:
         return current.said(lang)
 
 
-@dataclass(frozen=True, slots=True)
-class Alias:
+class Alias(Struct, frozen=True):
     """Another id of a registered party."""
 
     party: str

@@ -3,10 +3,12 @@ scope changes, money promised, paid out and spent, and its end."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ..events import Edtf, MembershipChange, Participant, Recorded
 from ..events import catalog as events
@@ -14,14 +16,12 @@ from .instruments import Amendment, Extension
 from .membership import Members, Membership, evolve_members, founding
 
 
-@dataclass(frozen=True, slots=True)
-class Total:
+class Total(Struct, frozen=True):
     currency: str
     amount: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class Project(Members):
+class Project(Members, Struct, frozen=True):
     project: str
     title: str
     parties: tuple[str, ...]  # the parties named at its launch: its first members

@@ -7,9 +7,10 @@ Every table here is derived from the events and can be rebuilt from them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from ..events import (
     EventRetracted,
@@ -365,8 +366,7 @@ def statements(events: str, dialect: str) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class EventRows:
+class EventRows(Struct, frozen=True):
     """The rows one event adds to the read model (beside its thing states)."""
 
     log: tuple[Any, ...]

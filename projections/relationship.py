@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
+
+from msgspec import Struct, field
 
 from ..events import Edtf, Recorded
 from .instruments import Amendment, Extension, Instrument
@@ -24,8 +25,7 @@ Things = Callable[[Key, list["Entry"]], list["Entry"]]
 MEMBERSHIP_KINDS = ("instrument", "project", "series")
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Struct, frozen=True):
     """One event as a relationship sees it."""
 
     event: Recorded
@@ -125,8 +125,7 @@ def _history_item(entry: Entry, known_at: str | None, name: Namer | None) -> dic
     return item
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(Struct, frozen=True):
     """The two sides of a relationship: which members of a thing stand for each (the party
     itself and, under rollup, that state's organisations)."""
 
@@ -160,8 +159,7 @@ def heirs_by(
     return heirs
 
 
-@dataclass
-class Folded:
+class Folded(Struct):
     """The things of a relationship as of a day: the same folds the ledger keeps, over the pair's
     counted events. `exact` says whether a thing's last counted event is the pair's own (not
     there by rollup alone); `unfounded` holds counted events of things not founded by then;

@@ -8,13 +8,14 @@ a table), and a relationship's state and timeline (by day, over the events that 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import MISSING, dataclass, fields, is_dataclass
 from decimal import Decimal
 from functools import reduce
 from operator import attrgetter
 from typing import Any
 
 import orjson
+from msgspec import NODEFAULT, Struct
+from msgspec.structs import fields
 
 from ..events import (
     Edtf,
@@ -93,8 +94,7 @@ def refold(key: Key, shaping: Iterable[Recorded]) -> Any:
 SNAPSHOT_KINDS = ("instrument", "project", "series", "meeting")
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(Struct, frozen=True):
     """A thing as of its event at `position`, dated `day` (ISO): `shaped` of its events count by
     then; `founded` is the day and position of the one that founded it (None: not yet)."""
 
@@ -170,7 +170,7 @@ def _plainer(cls: type) -> Callable[[Any], Any]:
         return lambda value: value.text
     if cls is Decimal:
         return lambda value: format(value, "f")
-    if not is_dataclass(cls):
+    if not issubclass(cls, Struct):
         raise TypeError(f"{cls.__name__} is not part of a thing's state")
     defaults = tuple((f.name, f.default) for f in fields(cls))
     if len(defaults) < 2:  # attrgetter gives a tuple of two names or more
@@ -180,12 +180,13 @@ def _plainer(cls: type) -> Callable[[Any], Any]:
     return lambda value: {
         name: v
         for (name, default), v in zip(defaults, values(value), strict=True)
-        if v is not default and (default is MISSING or v != default)
+        if v is not default and (default is NODEFAULT or v != default)
     }
 
 
 def encode(state: State) -> str:
     """A state as the read model keeps it: JSON, dates as entered."""
+    # Edtf is a dataclass: passed through, orjson gives it to _plain (its text) instead of its fields
     return orjson.dumps(state, default=_plain, option=orjson.OPT_PASSTHROUGH_DATACLASS).decode()
 
 

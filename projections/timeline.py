@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ..events import Edtf, parse_edtf
 from ..events.dates import shifted
@@ -33,8 +35,7 @@ MAX_RENEWALS = 40  # terms drawn one bar each; beyond, one bar for them all
 Kind = Literal["instrument", "project", "series"]
 
 
-@dataclass(frozen=True)
-class Bar:
+class Bar(Struct, frozen=True):
     """A stretch of a lane. `end` None: still running on the as-of day."""
 
     start: Edtf
@@ -44,8 +45,7 @@ class Bar:
     phase: Phase
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(Struct, frozen=True):
     """A point on a lane: a meeting held or announced, or the end of a terminated agreement."""
 
     on: Edtf
@@ -53,8 +53,7 @@ class Mark:
     label: str | None = None  # a meeting's number in its series
 
 
-@dataclass(frozen=True)
-class Lane:
+class Lane(Struct, frozen=True):
     kind: Kind
     key: str  # the instrument, project or series; "" for meetings of no series
     label: str
@@ -63,8 +62,7 @@ class Lane:
     marks: tuple[Mark, ...] = ()
 
 
-@dataclass(frozen=True)
-class Timeline:
+class Timeline(Struct, frozen=True):
     relationship: str  # the two parties in the order asked for, e.g. KOR–CHN
     as_of: Edtf
     known_at: str | None

@@ -31,10 +31,12 @@ def seeded(run):  # type: ignore[no-untyped-def]
 
 def commands() -> list[tuple[str, ...]]:
     found: list[tuple[str, ...]] = []
-    for name, command in cli.commands.items():
-        found.append((name,))
-        if isinstance(command, click.Group):
-            found.extend((name, sub) for sub in command.commands)
+    with click.Context(cli) as ctx:
+        for name in cli.list_commands(ctx):
+            found.append((name,))
+            command = cli.get_command(ctx, name)
+            if isinstance(command, click.Group):
+                found.extend((name, sub) for sub in command.list_commands(ctx))
     return found
 
 

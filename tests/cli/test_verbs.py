@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 from coopledger.cli import VERBS, cli
 from coopledger.events import EVENT_TYPES
 from coopledger.events.verbs import PARTY_VERBS
+from msgspec.structs import fields
 from support import SEED_EVENTS, SEEDS
 
 SOURCE = [

@@ -6,13 +6,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import orjson
 import pytest
 from coopledger.events import parse_edtf
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.errors import LedgerError, LineError, Rejected, StoreMissing
-from coopledger.ledger.store import locate
+from coopledger.ledger.store import LEDGER_ID, locate
 from support import SEED_EVENTS, SEEDS
 
 
@@ -270,3 +271,7 @@ def test_the_events_of_many_things_are_counted_at_once_as_one_by_one(ledger: Led
         }
     assert len(keys) > 30 and any(one_by_one.values())
     assert at_once == {key: count for key, count in one_by_one.items() if count}
+
+
+def test_the_ledger_id_is_the_uuid5_of_its_name() -> None:
+    assert uuid5(NAMESPACE_URL, "https://coopledger.example/ledger") == LEDGER_ID
