@@ -1,4 +1,4 @@
-"""The event catalog: one frozen dataclass per event type, in the past tense."""
+"""The event catalog: one frozen msgspec Struct per event type, in the past tense."""
 
 from __future__ import annotations
 

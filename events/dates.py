@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Any, NoReturn
+
+from msgspec import Struct
 
 # Plain years, months and days (optionally qualified) are the bulk of real data; the edtf
 # library takes milliseconds per call, so they take this path, which the property tests hold
@@ -57,18 +59,41 @@ class DateError(ValueError):
     """A value that is not an EDTF date or interval this ledger accepts."""
 
 
-@dataclass(frozen=True, slots=True)
 class Edtf:
     """An EDTF value as entered, with its earliest and latest possible days.
 
     `day` is the latest possible day of the value, or of its start for an interval: the day
-    by which it had certainly happened.
+    by which it had certainly happened. Immutable. A plain class, not a Struct or dataclass:
+    msgspec, which decodes the thing states the read model keeps, then hands an Edtf field's
+    text to a hook (`projections.things`) instead of expecting an object.
     """
 
+    __slots__ = ("day", "earliest", "latest", "text")
     text: str
     day: date
     earliest: date
     latest: date
+
+    def __init__(self, text: str, day: date, earliest: date, latest: date) -> None:
+        for name, value in (("text", text), ("day", day), ("earliest", earliest), ("latest", latest)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError(f"an Edtf is immutable: cannot set {name}")
+
+    __delattr__ = __setattr__
+
+    def _fields(self) -> tuple[str, date, date, date]:
+        return (self.text, self.day, self.earliest, self.latest)
+
+    def __eq__(self, other: object) -> bool:
+        return self._fields() == other._fields() if type(other) is Edtf else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"Edtf({self.text!r})"
 
     def __str__(self) -> str:
         return self.text
@@ -218,8 +243,7 @@ def _as_written(text: str) -> str | None:
 _DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?")
 
 
-@dataclass(frozen=True, slots=True)
-class Duration:
+class Duration(Struct, frozen=True):
     """An ISO 8601 duration of whole years, months, weeks and days (`P5Y`, `P6M`, `P180D`), as entered."""
 
     text: str

@@ -57,7 +57,7 @@ Converter = Callable[[Any, str, PartyResolver], tuple[Any, Any]]
 
 
 def convert(cls: type, value: Any, path: str, resolve: PartyResolver) -> tuple[Any, dict]:
-    """Check a JSON object against a dataclass: the instance and the object normalised."""
+    """Check a JSON object against a catalog Struct: the instance and the object normalised."""
     return _converter(cls)(value, path, resolve)
 
 

@@ -13,6 +13,7 @@ from functools import reduce
 from operator import attrgetter
 from typing import Any
 
+import msgspec
 import orjson
 from msgspec import NODEFAULT, Struct
 from msgspec.structs import fields
@@ -27,7 +28,7 @@ from ..events import (
     Recorded,
     SeriesEstablished,
 )
-from ..events.fields import load
+from ..events.dates import parse_edtf
 from .instruments import Instrument, evolve_instrument, superseded
 from .meetings import Meeting, Numbered, Series, evolve_meeting, evolve_numbered, evolve_series, number_key
 from .parties import Alias, Party, evolve_alias, evolve_party
@@ -165,7 +166,7 @@ _PLAIN: dict[type, Callable[[Any], Any]] = {}
 
 def _plainer(cls: type) -> Callable[[Any], Any]:
     """How a value of a class a thing's state holds is written: a date as entered, an amount as
-    a decimal string, a dataclass as its fields but those left at their defaults."""
+    a decimal string, a Struct as its fields but those left at their defaults."""
     if cls is Edtf:
         return lambda value: value.text
     if cls is Decimal:
@@ -186,10 +187,22 @@ def _plainer(cls: type) -> Callable[[Any], Any]:
 
 def encode(state: State) -> str:
     """A state as the read model keeps it: JSON, dates as entered."""
-    # Edtf is a dataclass: passed through, orjson gives it to _plain (its text) instead of its fields
-    return orjson.dumps(state, default=_plain, option=orjson.OPT_PASSTHROUGH_DATACLASS).decode()
+    return orjson.dumps(state, default=_plain).decode()
 
 
 def decode(kind: str, stored: str | bytes) -> Any:
-    """A state the read model kept, typed again."""
-    return load(FOLDS[kind][0], orjson.loads(stored))
+    """A state the read model kept, typed again: decoded and typed by msgspec, in C (a reader of
+    the busiest pair decodes ~45,000 snapshots); an Edtf from its text, through `_typed`."""
+    decoder = _DECODERS.get(kind)
+    if decoder is None:
+        decoder = _DECODERS[kind] = msgspec.json.Decoder(FOLDS[kind][0], dec_hook=_typed)
+    return decoder.decode(stored)
+
+
+_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {}
+
+
+def _typed(type_: type, value: Any) -> Any:
+    if type_ is Edtf and isinstance(value, str):
+        return parse_edtf(value)
+    raise NotImplementedError(f"{type_.__name__} is not part of a thing's state")
