@@ -21,6 +21,8 @@ CONTENT_FIELDS = ("type", "occurred_on", "data", "source", "note", "key")
 RECORD_FIELDS = ("id", "position", "hash", "recorded_at", "recorded_by", "imported_from")
 SOURCE_FIELDS = ("title", "url", "published_on", "publisher", "page")
 _HASH = re.compile(r"[0-9a-f]{64}")
+# A UUID as the ledger writes one (lower case, hyphenated): `str(UUID(text))` gives it back.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Draft(Struct, frozen=True):
@@ -172,6 +174,8 @@ def _source(value: Any) -> dict[str, Any]:
 def _event_id(value: Any) -> str | None:
     if value is None:
         return None
+    if type(value) is str and _UUID.fullmatch(value):
+        return value  # already as the ledger writes it: every stored event's id
     try:
         return str(UUID(value))
     except (ValueError, TypeError, AttributeError):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from uuid import UUID
+
 import pytest
 from coopledger.events import FieldError, parse_event, parse_json
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def identity(party: str) -> str:
@@ -157,3 +162,24 @@ def test_provenance_of_an_imported_line_is_kept() -> None:
         "recorded_by": "ana",
         "imported_from": {"position": 3, "recorded_by": "bo"},
     }
+
+
+@given(
+    st.uuids(),
+    st.sampled_from(
+        [str, lambda u: str(u).upper(), lambda u: u.hex, lambda u: f"{{{u}}}", lambda u: f"urn:uuid:{u}"]
+    ),
+)
+def test_an_event_id_is_written_as_the_ledger_writes_one(uuid: UUID, spelling: Callable[[UUID], str]) -> None:
+    """However a UUID is spelled, the id kept is its lower-case hyphenated form; one already in
+    that form is kept as it is (every stored event's id)."""
+    line = {"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "id": spelling(uuid)}
+    assert parse_event(line, identity).id == str(uuid)
+
+
+@pytest.mark.parametrize(
+    "written", ["", " 8f1d2c3a-0000-4000-8000-000000000000", "8f1d2c3a-0000-4000-8000-00000000000g\n", 7]
+)
+def test_an_event_id_that_is_not_a_uuid_is_refused(written: object) -> None:
+    with pytest.raises(FieldError, match="is not a UUID"):
+        parse_event({"type": "EventRetracted", "data": {"event": 1, "reason": "r"}, "id": written}, identity)
