@@ -239,7 +239,7 @@ def relationships(session: Session, as_of: Edtf | None, exact: bool, as_json: bo
 
     Example: coopledger relationships --as-of 2019-01-31
     """
-    found = [row.to_dict() for row in session.ledger.relationships(as_of, exact)]
+    found = [row.released() for row in session.ledger.relationships(as_of, exact)]
     render(found, as_json, view.relationships_text, view.relationships_tables, empty="no relationships yet")
 
 
@@ -271,7 +271,7 @@ def state(session: Session, as_json: bool, every: bool, **asked: Any) -> None:
 
     Example: coopledger state KOR CHN --as-of 2019-01-31
     """
-    found = session.ledger.state(**asked).to_dict()
+    found = session.ledger.state(**asked).released()
     render(found, as_json, partial(view.state_text, every=every), partial(view.state_tables, every=every))
 
 
@@ -356,7 +356,7 @@ def history(session: Session, as_json: bool, **asked: Any) -> None:
 
     Example: coopledger history KOR JPN --from 2017 --to 2019
     """
-    events = [e.to_dict() for e in session.ledger.history(**asked)]
+    events = [e.released() for e in session.ledger.history(**asked)]
     render(events, as_json, view.history_text, view.history_tables, empty="no events")
 
 

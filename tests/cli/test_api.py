@@ -58,6 +58,17 @@ def test_answers_read_as_attributes_and_take_dates_as_python_values(example: str
         assert (first.position, first.retracted) == (first.to_dict()["position"], False)
 
 
+def test_to_dict_is_a_copy_and_released_is_the_answer_itself(example: str) -> None:
+    with coopledger.open(example) as ledger:
+        state = ledger.state("KOR", "CHN", as_of="2019-01")
+        copied = state.to_dict()
+        copied["instruments"].clear()
+        copied["meetings"]["held"] = -1
+        assert state.instruments and state.meetings["held"] != -1  # the answer as it was
+        assert state.released() == state.to_dict()
+        assert state.released()["meetings"] is state.meetings  # not copied: the command line's
+
+
 def test_append_from_python_records_and_reports_duplicates(example: str) -> None:
     event = {
         "type": "MeetingHeld",
