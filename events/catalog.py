@@ -42,7 +42,7 @@ class Funding(Struct, frozen=True):
     source: Text | None = None
 
 
-class Renewal(Struct, frozen=True):
+class Renewal(Struct, frozen=True, omit_defaults=True):
     """An instrument that renews itself for `term` at each expiry, unless notice is given
     `notice` before a term ends (ISO 8601 durations: P5Y, P6M)."""
 

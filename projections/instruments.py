@@ -25,18 +25,18 @@ from ..events.dates import DateError, rough_days, shifted
 from .membership import Members, Membership, evolve_members, founding
 
 
-class Extension(Struct, frozen=True):
+class Extension(Struct, frozen=True, omit_defaults=True):
     expires_on: Edtf | None  # the new expiry (or planned end, for a project); None: until terminated
     occurred_on: Edtf  # when it was decided
     until_terminated: bool = False  # after its expiry (if any) it runs on until terminated
 
 
-class Amendment(Struct, frozen=True):
+class Amendment(Struct, frozen=True, omit_defaults=True):
     summary: str
     occurred_on: Edtf
 
 
-class Instrument(Members, Struct, frozen=True):
+class Instrument(Members, Struct, frozen=True, omit_defaults=True):
     instrument: str
     kind: str
     title: str

@@ -23,7 +23,7 @@ from ..events import (
 from .membership import Members, Membership, evolve_members, founding
 
 
-class Series(Members, Struct, frozen=True):
+class Series(Members, Struct, frozen=True, omit_defaults=True):
     series: str
     title: str
     parties: tuple[str, ...]  # the parties named when it was established: its first members
@@ -37,7 +37,7 @@ class Series(Members, Struct, frozen=True):
         return self.suspended_on is not None
 
 
-class Announcement(Struct, frozen=True):
+class Announcement(Struct, frozen=True, omit_defaults=True):
     """What the latest counted announcement says; a postponement to a new date moves `planned_for`."""
 
     planned_for: Edtf
@@ -48,7 +48,7 @@ class Announcement(Struct, frozen=True):
     host: str | None = None
 
 
-class Holding(Struct, frozen=True):
+class Holding(Struct, frozen=True, omit_defaults=True):
     occurred_on: Edtf
     position: int
     series: str | None = None
@@ -56,7 +56,7 @@ class Holding(Struct, frozen=True):
     venue: str | None = None
 
 
-class Meeting(Struct, frozen=True):
+class Meeting(Struct, frozen=True, omit_defaults=True):
     meeting: str
     parties: tuple[str, ...]  # as announced (or, never announced, as held)
     announced: Announcement | None = None
@@ -98,7 +98,7 @@ class Meeting(Struct, frozen=True):
         return self.waiting and self.announced is not None and self.announced.planned_for.day < as_of
 
 
-class Numbered(Struct, frozen=True):
+class Numbered(Struct, frozen=True, omit_defaults=True):
     """A meeting number taken within a series."""
 
     meeting: str

@@ -48,7 +48,7 @@ def _before(first: Edtf | None, second: Edtf | None) -> bool:
     return first is not None and (second is None or first.day < second.day)
 
 
-class Membership(Struct, frozen=True):
+class Membership(Struct, frozen=True, omit_defaults=True):
     """One membership period of a party, from the effective day of the act that began it to
     the effective day of its withdrawal (not included): dates as entered, each counting from
     its day, the day it had certainly come."""

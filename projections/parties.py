@@ -14,7 +14,7 @@ from ..events import Edtf, Event, MembershipChange, PartyRegistered, PartyRename
 from ..events.states import state_code, state_name
 
 
-class Name(Struct, frozen=True):
+class Name(Struct, frozen=True, omit_defaults=True):
     """A party's name from a day (None: from its registration), with the same name in other languages."""
 
     name: str
@@ -25,7 +25,7 @@ class Name(Struct, frozen=True):
         return (self.names or {}).get(lang, self.name) if lang else self.name
 
 
-class Party(Struct, frozen=True):
+class Party(Struct, frozen=True, omit_defaults=True):
     party: str
     name: str  # as registered; `names_over_time` follows renames
     kind: str
@@ -47,7 +47,7 @@ class Party(Struct, frozen=True):
         return current.said(lang)
 
 
-class Alias(Struct, frozen=True):
+class Alias(Struct, frozen=True, omit_defaults=True):
     """Another id of a registered party."""
 
     party: str

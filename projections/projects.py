@@ -16,12 +16,12 @@ from .instruments import Amendment, Extension
 from .membership import Members, Membership, evolve_members, founding
 
 
-class Total(Struct, frozen=True):
+class Total(Struct, frozen=True, omit_defaults=True):
     currency: str
     amount: Decimal
 
 
-class Project(Members, Struct, frozen=True):
+class Project(Members, Struct, frozen=True, omit_defaults=True):
     project: str
     title: str
     parties: tuple[str, ...]  # the parties named at its launch: its first members
