@@ -12,15 +12,12 @@ import click
 
 from . import render as view
 from .events import DateError, Edtf, FieldError, parse_edtf, parse_json, verbs
-from .events.dates import today
 from .events.fields import MAX_INT, Yes
 from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
 from .ledger.errors import LedgerError, Rejected
 from .ledger.files import ledger_files
 from .ledger.queries import known_at
 from .ledger.session import Session
-
-_log_tables = view.log_tables  # the name tests/test_tables.py pages the log by
 
 
 class Refused(click.ClickException):
@@ -310,8 +307,8 @@ def upcoming(session: Session, as_json: bool, **asked: Any) -> None:
 
 
 @cli.command()
-@click.argument("party_a")
-@click.argument("party_b")
+@click.argument("a", metavar="PARTY_A")
+@click.argument("b", metavar="PARTY_B")
 @click.option(
     "--out",
     required=True,
@@ -322,15 +319,7 @@ def upcoming(session: Session, as_json: bool, **asked: Any) -> None:
 @click.option("--known-at", "known", type=KNOWN_AT, help="Use the ledger as it stood at this time.")
 @exact_option
 @pass_session
-def timeline(
-    session: Session,
-    party_a: str,
-    party_b: str,
-    out: Path,
-    as_of: Edtf | None,
-    known: str | None,
-    exact: bool,
-) -> None:
+def timeline(session: Session, out: Path, **asked: Any) -> None:
     """Draw the relationship over time: instruments and projects as bars, meetings as marks.
 
     Hatched ends are imprecise dates, hollow marks meetings announced but not held.
@@ -341,7 +330,7 @@ def timeline(
 
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name!r}: name the picture FILE.svg or FILE.png", param_hint="'--out'")
-    picture = session.queries.timeline(party_a, party_b, as_of or today(), known, exact)
+    picture = session.queries.timeline(**asked)
     view.write_whole(out, lambda path: draw(picture, path), ledger_files(session.queries.location))
     click.echo(view.drawn_text(picture, out))
 

@@ -457,9 +457,11 @@ class Queries:
         }
 
     def timeline(
-        self, a: str, b: str, as_of: Edtf, known: str | None = None, exact: bool = False
+        self, a: str, b: str, as_of: Edtf | None = None, known: str | None = None, exact: bool = False
     ) -> Timeline:
-        """The relationship's picture as of a day, titled with the parties in the order asked."""
+        """The relationship's picture as of a day (default today), titled with the parties in the
+        order asked."""
+        as_of = as_of or today()
         rel = self.relationship(a, b)
         first, second = self.party(a), self.party(b)
         entries = self.entries(rel, as_of.day)

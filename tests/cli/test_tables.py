@@ -128,7 +128,7 @@ def test_relationships_table_has_one_row_per_relationship(db: Path) -> None:
 
 
 def test_the_log_pages_share_one_set_of_column_widths(db: Path) -> None:
-    from coopledger.cli import _log_tables
+    from coopledger.render import log_tables
 
     entries = [
         {
@@ -143,7 +143,7 @@ def test_the_log_pages_share_one_set_of_column_widths(db: Path) -> None:
     from rich.console import Console
 
     console = Console(width=140, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
-    for table in _log_tables(entries, rows=3):
+    for table in log_tables(entries, rows=3):
         console.print(table)
     lines = [line for line in console.export_text().splitlines() if line.startswith("│")]
     assert len(lines) == 7
