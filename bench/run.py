@@ -245,6 +245,15 @@ def main() -> None:
         None,
     )
 
+    # What any command costs before coopledger's own code: the libraries it imports.
+    libraries = median_seconds([sys.executable, "-c", "import click, msgspec, orjson, sqlite3"], args.repeat)
+    figure(
+        "python -c 'import click, msgspec, orjson, sqlite3'",
+        f"{1000 * libraries:.0f} ms = {libraries / bare:.1f} x pass",
+        "(a command's floor)",
+        None,
+    )
+
     print("import", flush=True)
     floor = raw_floor(medium, args.workdir)
     db = str(fresh(args.workdir / "import.sqlite"))
