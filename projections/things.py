@@ -214,7 +214,7 @@ def _amounts(project: Project) -> Iterable[Decimal]:
 
 
 def _written_plainly(amount: Decimal) -> bool:
-    """Whether str() writes an amount as format(amount, "f") does (what msgspec writes)."""
+    """Whether msgspec, which writes str(amount), writes it as format(amount, "f") does."""
     exponent = amount.as_tuple().exponent
     return isinstance(exponent, int) and exponent <= 0 and amount.adjusted() >= -6
 
