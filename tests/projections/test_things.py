@@ -47,7 +47,7 @@ def project(*amounts: str) -> Project:
 
 
 def test_an_amount_is_written_as_a_plain_decimal_whatever_its_exponent() -> None:
-    # str() writes these 1E-7, 1E-12 and 1.1E+28: the read model has always kept them plainly
+    # str() writes these 1E-7, 1E-12 and 1.099…E+28: the read model has always kept them plainly
     tiny = project("0.0000001", "0.000000000001", str(Decimal("9" * 27) * 11))
     assert '"amount":"0.0000001"' in things.encode(tiny)
     assert '"amount":"0.000000000001"' in things.encode(tiny)
