@@ -60,9 +60,15 @@ amounts = st.decimals(
 )
 
 
-@given(st.lists(amounts.map(str), min_size=1, max_size=3), st.text(min_size=1, max_size=40))
-def test_msgspec_writes_what_the_plain_encoder_writes(written: list[str], name: str) -> None:
+@given(
+    st.lists(amounts.map(str), min_size=1, max_size=3),
+    st.text(min_size=1, max_size=40),
+    st.dictionaries(st.sampled_from(["ko", "zh", "ja", "en"]), st.text(min_size=1, max_size=20)),
+)
+def test_msgspec_writes_what_the_plain_encoder_writes(
+    written: list[str], name: str, names: dict[str, str]
+) -> None:
     state = project(*written)
     assert things.encode(state) == things.encode_plain(state)
-    party = Party("X", name, "agency", 1)
+    party = Party("X", name, "agency", 1, names=names or None)
     assert things.encode(party) == things.encode_plain(party)
