@@ -170,7 +170,7 @@ class Site:
         from .projections.timeline import draw
 
         rel = self._canonical(request)
-        as_of = date_param(request, "as_of") or today()
+        as_of = date_param(request, "as_of")  # None: the query's default, today
         known = known_param(request)
         exact = exact_param(request)
         with self.lock:
