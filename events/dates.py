@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import calendar
+import io
 import re
+from contextlib import redirect_stdout
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, NoReturn
@@ -121,6 +123,13 @@ def today() -> Edtf:
 def _parse(text: str) -> Edtf:
     if not isinstance(text, str) or not text:
         raise DateError("an EDTF date is required, for example 2024-03-19, 2017-05 or 2019")
+    if len(text) == 10 and text[4] == text[7] == "-" and text.isascii():
+        try:  # the commonest form, a day (YYYY-MM-DD), read in C
+            day = date.fromisoformat(text)
+        except ValueError:
+            pass  # not a calendar day: the checks below say why
+        else:
+            return Edtf(text, day, day, day)
     if text != "".join(text.split()):
         raise DateError(_refusal(text, f"{text!r} contains white space"))
     if text[0] in "[{":
@@ -209,11 +218,14 @@ def _library_bounds(text: str) -> tuple[date, date]:
 
 def _library_parse(text: str):  # type: ignore[no-untyped-def]
     from edtf import parse_edtf as library_parse
-    from edtf.parser.edtf_exceptions import EDTFParseException
 
+    # The library prints to standard output when a form it half-recognises fails to build
+    # ('2019-0X-00'), and then fails with whatever error its classes raise: every failure of
+    # it is a date refused, and its print goes nowhere.
     try:
-        return library_parse(text)
-    except (EDTFParseException, ValueError, TypeError):
+        with redirect_stdout(io.StringIO()):
+            return library_parse(text)
+    except Exception:
         raise DateError(_refusal(text, f"{text!r} is not an EDTF date")) from None
 
 
@@ -227,7 +239,7 @@ def _as_written(text: str) -> str | None:
     """The EDTF of a date written with a month's name: 'January 2019' is 2019-01, '23 Jan 2019' 2019-01-23."""
     words = re.findall(r"[^\W\d_]+|\d+", text)
     months = [_MONTHS[word.lower()] for word in words if word.lower() in _MONTHS]
-    numbers = [word for word in words if word.isdigit()]
+    numbers = [word for word in words if word.isdecimal()]
     years = [number for number in numbers if len(number) == 4]
     days = [int(number) for number in numbers if len(number) <= 2]
     if len(months) != 1 or len(years) != 1 or len(days) > 1 or len(words) != len(months) + len(numbers):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from coopledger.events.dates import DateError, _bounds, _library_bounds, _plain_bounds, parse_edtf
+from coopledger.events.dates import DateError, _bounds, _library_bounds, _parse, _plain_bounds, parse_edtf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,11 +50,18 @@ def test_a_value_has_a_latest_possible_day(text: str, day: str, earliest: str, l
         (" 2019", "white space"),
         ("[2012,2013]", "is a set of dates"),
         ("yesterday", "is not an EDTF date"),
+        # forms the edtf library half-recognises, then fails on with an AttributeError
+        ("2019-0X-00", "is not an EDTF date"),
+        ("0000-0X", "is not an EDTF date"),
+        ("2019²", "is not an EDTF date"),
     ],
 )
-def test_bad_dates_are_refused_with_a_reason(text: str, message: str) -> None:
+def test_bad_dates_are_refused_with_a_reason(
+    text: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(DateError, match=message):
         parse_edtf(text)
+    assert capsys.readouterr().out == ""  # nothing of the library's on standard output
 
 
 def test_dates_print_as_entered() -> None:
@@ -92,6 +99,20 @@ def test_the_fast_path_agrees_with_the_edtf_library(text: str) -> None:
     if plain[2] is not None and not "01" <= plain[2] <= "12":
         return  # seasons and invalid months go to the library anyway
     assert _outcome(lambda: _plain_bounds(text, *plain.groups())) == _outcome(lambda: _library_bounds(text))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.from_regex(r"[0-9X]{4}-[0-9X]{2}-[0-9X]{2}", fullmatch=True) | st.text(min_size=10, max_size=10))
+def test_a_day_read_in_c_is_the_day_the_regular_expressions_read(text: str) -> None:
+    """YYYY-MM-DD goes to `date.fromisoformat` first: the same day, or the same refusal."""
+    _parse.cache_clear()
+    parsed = _outcome(lambda: parse_edtf(text))
+    expected = _outcome(lambda: _bounds(text))
+    if parsed == "refused" or expected == "refused":
+        assert parsed == expected or "/" in text or text[0] in "[{" or text != "".join(text.split())
+    else:
+        assert (parsed.text, parsed.earliest, parsed.latest) == (text, *expected)
+        assert parsed.day == parsed.latest
 
 
 @pytest.mark.parametrize("code", range(21, 42))

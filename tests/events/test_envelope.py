@@ -136,6 +136,10 @@ def test_ids_are_normalised_and_dates_kept_as_entered() -> None:
         (b"[" * 5000 + b"]" * 5000, "not valid JSON"),
         (b'"' + b"x" * 1_000_001 + b'"', "longer than 1000000 bytes"),
         (b"[1, 2]", "expected a JSON object, got a list"),
+        (
+            SIGNED.replace(b'"2024-03-19"', '"2024\xb2"'.encode()),
+            "occurred_on: '2024\xb2' is not an EDTF date",
+        ),
     ],
 )
 def test_bad_input_is_named_by_its_field(text: bytes, message: str) -> None:
