@@ -81,6 +81,7 @@ class Transaction:
             self._listed = Hashes(hash((kind, slug)) for kind, slug in self.cursor.rows(sql.LISTED_KEYS))
 
     def _put(self, key: Key, state: Any) -> None:
+        self._things.pop(key, None)  # to the end: the most recently written go last
         self._things[key] = state
         self._dirty.add(key)
         if self._listed is not None and state is not None:
@@ -129,6 +130,9 @@ class Transaction:
             return
         for key in subjects(recorded.data):
             before = self.get(key)
+            if key[0] in SNAPSHOT_KINDS:
+                # Looked up before the thing is put: a new thing's key is then not yet listed.
+                self._last_snapshot(key)
             state = evolve(key, before, recorded)
             self._put(key, state)
             self._shaped.setdefault(key, []).append(recorded)
@@ -278,7 +282,9 @@ class Transaction:
             # The older half goes: what the last events touched is what the next ones will.
             for key in list(islice(self._things, len(self._things) // 2)):
                 del self._things[key]
-            self._snapshots.clear()
+                self._snapshots.pop(key, None)
+            if len(self._snapshots) > CACHE_LIMIT:
+                self._snapshots.clear()
             self._countries.clear()
             self._heirs.clear()
 
