@@ -460,10 +460,17 @@ def _succeeded(
 ) -> list[tuple[str, bool, str, str, int]]:
     """The pairs an event's succeeded parties' successors take over: (relationship, exact, via,
     since, succession). Successors form no pair with each other or with themselves."""
+    heirs_of: dict[str, list[Succession]] = {}
+    for rel in found:
+        for side in rel.split("~"):
+            if side not in heirs_of:
+                heirs_of[side] = successions(side)
+    if not any(heirs_of.values()):
+        return []  # nobody was taken over: the common case
     taken: list[tuple[str, bool, str, str, int]] = []
     for rel, exact in found.items():
         for side, other in (rel.split("~"), reversed(rel.split("~"))):
-            heirs = successions(side)
+            heirs = heirs_of[side]
             for successor, since, by in heirs:
                 if successor != other and other not in {heir for heir, _, _ in heirs}:
                     taken.append((relationship_id(successor, other), exact, side, since, by))
