@@ -61,6 +61,9 @@ class DateError(ValueError):
     """A value that is not an EDTF date or interval this ledger accepts."""
 
 
+_set = object.__setattr__
+
+
 class Edtf:
     """An EDTF value as entered, with its earliest and latest possible days.
 
@@ -77,8 +80,10 @@ class Edtf:
     latest: date
 
     def __init__(self, text: str, day: date, earliest: date, latest: date) -> None:
-        for name, value in (("text", text), ("day", day), ("earliest", earliest), ("latest", latest)):
-            object.__setattr__(self, name, value)
+        _set(self, "text", text)  # written out, not looped: a busy pair's answer makes 100,000s
+        _set(self, "day", day)
+        _set(self, "earliest", earliest)
+        _set(self, "latest", latest)
 
     def __setattr__(self, name: str, value: Any) -> NoReturn:
         raise AttributeError(f"an Edtf is immutable: cannot set {name}")

@@ -366,9 +366,17 @@ class Queries:
     def successions(
         self, states: Callable[[str], Any] | None = None
     ) -> Callable[[str], list[tuple[str, date, int]]]:
-        """Who took over a party, from which day: its successors, theirs, and so on."""
+        """Who took over a party, from which day: its successors, theirs, and so on (each party
+        asked once: a busy pair's members are asked for every one of its things)."""
         states = states or self.party_states()
-        return lambda party: successions(party, states)
+        found: dict[str, list[tuple[str, date, int]]] = {}
+
+        def taken_over(party: str) -> list[tuple[str, date, int]]:
+            if party not in found:
+                found[party] = successions(party, states)
+            return found[party]
+
+        return taken_over
 
     def ledger_entries(self) -> list[folds.Entry]:
         """Every event of the ledger with its retraction, as a relationship's entries are: what the
