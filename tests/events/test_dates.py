@@ -53,7 +53,7 @@ def test_a_value_has_a_latest_possible_day(text: str, day: str, earliest: str, l
         # forms the edtf library half-recognises, then fails on with an AttributeError
         ("2019-0X-00", "is not an EDTF date"),
         ("0000-0X", "is not an EDTF date"),
-        ("2019²", "is not an EDTF date"),
+        ("2019²", "is not an EDTF date"),  # a digit to str.isdigit, not to int()
     ],
 )
 def test_bad_dates_are_refused_with_a_reason(
