@@ -14,6 +14,7 @@ from ..events import FieldError, decode, parse_event
 from ..projections import readmodel as sql
 from .chain import GENESIS
 from .errors import LedgerError, Rejected
+from .files import made_whole
 from .importer import ImportReport, import_lines, restore_lines
 from .queries import PAGE, Progress, Queries, timestamp
 from .store import Cursor, Location, PostgresDatabase, database
@@ -94,7 +95,28 @@ class Ledger:
 
     @contextmanager
     def _writing(self, bulk: bool = False) -> Iterator[Writer]:
-        """A write transaction; it creates the store, and undoes that too if it fails."""
+        """A write transaction; it creates the store, and undoes that too if it fails. A SQLite
+        file that is not there yet is made whole beside its path, and takes its name only if the
+        write succeeds (`files.made_whole`)."""
+        path = self.location.path
+        if path is None or path.exists():
+            with self._transaction(bulk) as writer:
+                yield writer
+            return
+        with made_whole(path) as staged:
+            if staged is None:  # made by another process meanwhile
+                with self._transaction(bulk) as writer:
+                    yield writer
+                return
+            ledger = Ledger(Location(path=staged, named=path), self.actor)
+            try:
+                with ledger._transaction(bulk) as writer:
+                    yield writer
+            finally:
+                ledger.close()
+
+    @contextmanager
+    def _transaction(self, bulk: bool) -> Iterator[Writer]:
         with self.store.writing() as cursor:
             self._create(cursor)
             with self.store.bulk(cursor) if bulk else nullcontext():

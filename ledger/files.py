@@ -4,11 +4,15 @@ temporary file beside the target, never over the ledger itself or onto a device 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
-from .errors import LedgerError
-from .store import Location
+from .errors import Busy, LedgerError
+from .store import Location, lock_timeout
 
 # What SQLite keeps beside a ledger file.
 _COMPANIONS = ("", "-wal", "-shm", "-journal")
@@ -19,6 +23,115 @@ def ledger_files(location: Location) -> list[Path]:
     if location.path is None:
         return []
     return [location.path.with_name(location.path.name + suffix) for suffix in _COMPANIONS]
+
+
+@contextmanager
+def made_whole(path: Path) -> Iterator[Path | None]:
+    """A SQLite ledger that is not there yet, made under a temporary name beside `path` and
+    linked into place only when the write that makes it succeeds: a refused write, or a dry
+    run, leaves no file and no directory behind. None when, once this process may make it,
+    another has made it already: the write then goes to that ledger as to any other.
+
+    Processes making the same ledger take turns (a lock on its directory), so that all of them
+    write into the one ledger. Linking never replaces a file: if something else put a file at
+    `path` meanwhile, this write is undone and says so. The temporary file, its companions,
+    and the directories made for it are removed whatever happens.
+    """
+    made = [parent for parent in path.parents if not parent.exists()]  # the deepest first
+    with _directory_locked(path.parent) as alone:
+        ok = False
+        try:
+            if path.exists():
+                ok = True
+                yield None
+                return
+            if alone:  # a file staged for this name now was left by a maker that was killed
+                left = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{16}}\.new(-wal|-shm|-journal)?")
+                for leftover in path.parent.iterdir():
+                    if left.fullmatch(leftover.name):
+                        leftover.unlink(missing_ok=True)
+            staged = path.with_name(f".{path.name}.{os.urandom(8).hex()}.new")
+            try:
+                yield staged
+                # Every connection to it is closed: fold the write-ahead log into the file
+                # itself, which alone takes the ledger's name.
+                with closing(sqlite3.connect(staged, isolation_level=None)) as connection:
+                    busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if busy:
+                    raise LedgerError(f"{path}: the new ledger is still in use; nothing was written")
+                _link(staged, path)
+                ok = True
+            finally:
+                for companion in _COMPANIONS:
+                    staged.with_name(staged.name + companion).unlink(missing_ok=True)
+        finally:
+            if not ok:  # while the lock is held: a writer waiting for it finds the directory gone
+                for directory in made:
+                    try:
+                        directory.rmdir()
+                    except OSError:
+                        break  # not empty: something else was put there meanwhile
+
+
+@contextmanager
+def _directory_locked(directory: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on a directory (made if need be), waiting for it as a writer waits
+    for the ledger: True. Where the system has no such locks, nothing is held: False."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system
+        directory.mkdir(parents=True, exist_ok=True)
+        yield False
+        return
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            handle = os.open(directory, os.O_RDONLY)
+        except OSError as error:
+            reason = error.strerror or error
+            raise LedgerError(f"{directory}: cannot make a ledger there ({reason})") from None
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        busy = f"{directory} is busy with another writer making a ledger; try again"
+                        raise Busy(busy) from None
+                    time.sleep(0.01)
+                except OSError:  # a file system without locks
+                    yield False
+                    return
+            try:
+                still_there = os.path.samestat(os.fstat(handle), os.stat(directory))
+            except FileNotFoundError:
+                still_there = False
+            if still_there:  # not removed by a writer that failed while this one waited
+                yield True
+                return
+        finally:
+            os.close(handle)
+
+
+def _link(staged: Path, path: Path) -> None:
+    """Give the made ledger its name, unless a file has taken that name meanwhile."""
+    taken = LedgerError(
+        f"{path}: another process made a ledger there while this write was made; nothing was"
+        " written: run the command again"
+    )
+    try:
+        os.link(staged, path)
+    except FileExistsError:
+        raise taken from None
+    except OSError as error:  # a file system without hard links: rename, after one more look
+        if path.exists():
+            raise taken from None
+        try:
+            os.rename(staged, path)
+        except OSError:
+            raise LedgerError(f"{path}: cannot make a ledger there ({error.strerror or error})") from None
 
 
 def write_whole(path: Path, write: Callable[[Path], None], name: str, keep: Iterable[Path] = ()) -> None:

@@ -64,9 +64,10 @@ class Location(Struct, frozen=True):
 
     path: Path | None = None
     url: str | None = None
+    named: Path | None = None  # a file being made under a temporary name: the name it will take
 
     def __str__(self) -> str:
-        return str(self.path) if self.path else _without_password(self.url or "")
+        return str(self.named or self.path) if self.path else _without_password(self.url or "")
 
 
 def locate(db: str | None) -> Location:

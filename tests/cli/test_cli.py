@@ -192,6 +192,29 @@ def test_queries_on_a_missing_store_exit_2_and_create_nothing(run, tmp_path: Pat
     assert not Path(db).exists()
 
 
+def test_a_refused_write_on_a_missing_store_leaves_no_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "new" / "deeper" / "ledger.sqlite"
+    sign = ("sign", "mou", "--kind", "mou", "--title", "MOU", "--party", "KOR", "--party", "CHN")
+    bad_lines = tmp_path / "bad.jsonl"
+    bad_lines.write_bytes(b'{"type": "SeriesEstablished", "occurred_on": "1993", "data": {}}\n')
+    for args in (
+        (*sign, "--on", "2019-0X-00"),  # a date the library cannot read
+        (*sign[:-1], "ZZZ", "--on", "2019-01"),  # an unknown party
+        ("import", str(bad_lines)),
+    ):
+        result = run(*args, db=str(db))
+        assert result.exit_code == 2 and result.stderr.startswith("Error: "), (args, result.output)
+        assert not (tmp_path / "new").exists(), args
+    assert run(*sign, "--on", "2019-01", "--dry-run", db=str(db)).exit_code == 0
+    assert not (tmp_path / "new").exists()
+
+    # The write that succeeds makes the ledger, whole: no write-ahead log or temporary beside it.
+    assert run(*sign, "--on", "2019-01", db=str(db)).exit_code == 0
+    assert [path.name for path in db.parent.iterdir()] == ["ledger.sqlite"]
+    assert run("verify", db=str(db)).stdout.startswith("ok: 1 events verified")
+    assert "IN_FORCE   mou (mou) KOR, CHN: MOU" in run("state", "KOR", "CHN", db=str(db)).stdout
+
+
 def test_import_errors_name_the_line_and_record_nothing(seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.jsonl"
     bad.write_text(

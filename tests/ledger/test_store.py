@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -13,8 +14,9 @@ import pytest
 from coopledger.events import parse_edtf
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.errors import LedgerError, LineError, Rejected, StoreMissing
+from coopledger.ledger.files import made_whole
 from coopledger.ledger.store import LEDGER_ID, locate
-from support import SEED_EVENTS, SEEDS
+from support import SEED_EVENTS, SEEDS, event
 
 
 @contextmanager
@@ -275,3 +277,34 @@ def test_the_events_of_many_things_are_counted_at_once_as_one_by_one(ledger: Led
 
 def test_the_ledger_id_is_the_uuid5_of_its_name() -> None:
     assert uuid5(NAMESPACE_URL, "https://coopledger.example/ledger") == LEDGER_ID
+
+
+def test_a_ledger_made_meanwhile_by_another_process_is_not_replaced(tmp_path: Path) -> None:
+    db = tmp_path / "ledger.sqlite"
+    with pytest.raises(LedgerError, match="another process made a ledger there"), made_whole(db) as staged:
+        assert staged is not None
+        with closing(sqlite3.connect(staged)) as mine:
+            mine.execute("CREATE TABLE mine (x)")
+        db.write_bytes(b"theirs")
+    assert db.read_bytes() == b"theirs"
+    assert [path.name for path in tmp_path.iterdir()] == ["ledger.sqlite"]
+
+
+def test_what_a_killed_maker_of_a_ledger_left_is_cleared_by_the_next(tmp_path: Path) -> None:
+    db = tmp_path / "ledger.sqlite"
+    left = [".ledger.sqlite.0123456789abcdef.new", ".ledger.sqlite.0123456789abcdef.new-wal"]
+    kept = [
+        ".ledger.sqlite.backup",
+        ".other.sqlite.0123456789abcdef.new",
+        "ledger.sqlite.0123456789abcdef.new",
+    ]
+    for name in left + kept:
+        (tmp_path / name).write_bytes(b"x")
+    ledger = Ledger(locate(str(db)))
+    try:
+        ledger.append(
+            event("PartyRegistered", "2024-01", party="NIER", name="N", kind="agency", country="KOR")
+        )
+    finally:
+        ledger.close()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([*kept, "ledger.sqlite"])
