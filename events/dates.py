@@ -119,6 +119,16 @@ def parse_edtf(text: str) -> Edtf:
     return _parse(text)
 
 
+def ascii_digits(text: str) -> str:
+    """A date or duration as a new event keeps it: digits of another script (２０１９, ٢٠١٩) written
+    in ASCII, as EDTF and ISO 8601 have them. Events stored with such digits still read."""
+    if text.isascii():
+        return text
+    import unicodedata  # only for the rare text that needs it
+
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
 def today() -> Edtf:
     """Today as the ledger counts days: the date in UTC."""
     return parse_edtf(datetime.now(UTC).date().isoformat())

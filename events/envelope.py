@@ -12,7 +12,7 @@ import orjson
 from msgspec import Struct
 
 from .catalog import EVENT_TYPES, Event
-from .dates import DateError, Edtf, parse_edtf
+from .dates import DateError, Edtf, ascii_digits, parse_edtf
 from .fields import MAX_INT, FieldError, PartyResolver, convert, load, no_nul, type_name
 
 MAX_LINE_BYTES = 1_000_000
@@ -139,7 +139,7 @@ def _occurred_on(value: Any, required: bool) -> Edtf | None:
     if not isinstance(value, str):
         raise FieldError("occurred_on", f"expected an EDTF date string, got {type_name(value)}")
     try:
-        return parse_edtf(value)
+        return parse_edtf(ascii_digits(value))
     except DateError as error:
         raise FieldError("occurred_on", str(error)) from None
 
@@ -154,6 +154,7 @@ def _string(value: Any, path: str) -> str:
 def _source(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise FieldError("source", f"expected an object, got {type_name(value)}")
+    value = dict(value)
     for name, field in value.items():
         path = f"source.{name}"
         if name not in SOURCE_FIELDS:
@@ -165,7 +166,7 @@ def _source(value: Any) -> dict[str, Any]:
         _string(field, path)
         if name == "published_on":
             try:
-                parse_edtf(field)
+                value[name] = parse_edtf(ascii_digits(field)).text
             except DateError as error:
                 raise FieldError(path, str(error)) from None
     return value

@@ -13,7 +13,7 @@ from uuid import UUID
 from msgspec import Struct
 from msgspec.structs import fields
 
-from .dates import DateError, Edtf, parse_edtf
+from .dates import DateError, Edtf, ascii_digits, parse_edtf
 from .states import is_currency, state_code
 
 Slug = NewType("Slug", str)  # a user-chosen id of an instrument, series, meeting or project
@@ -141,12 +141,15 @@ def _edtf(value: Any, path: str, _: PartyResolver) -> tuple[Edtf, str]:
     if not isinstance(value, str):
         raise FieldError(path, f"expected an EDTF date string, got {type_name(value)}")
     try:
-        return parse_edtf(value), value
+        text = ascii_digits(value)
+        return parse_edtf(text), text
     except DateError as error:
         raise FieldError(path, str(error)) from None
 
 
 def _duration(value: Any, path: str, _: PartyResolver) -> tuple[str, str]:
+    if isinstance(value, str):
+        value = ascii_digits(value)
     if not isinstance(value, str) or not _DURATION.fullmatch(value) or value.strip("P0YMWD") == "":
         raise FieldError(
             path,

@@ -40,6 +40,24 @@ def test_ids_are_normalised_and_dates_kept_as_entered() -> None:
     }
 
 
+def test_digits_of_another_script_are_kept_in_ascii() -> None:
+    """EDTF and ISO 8601 write dates and durations in ASCII digits; a date copied from a text
+    set in full-width (or Arabic-Indic) digits is the same date, and is recorded as such."""
+    line = (
+        '{"type": "InstrumentSigned", "occurred_on": "\uff12\uff10\uff11\uff19-01-23",'
+        ' "data": {"instrument": "m", "kind": "mou", "title": "MOU", "parties": ["KOR", "JPN"],'
+        ' "expires_on": "\u0662\u0660\u0662\u0669", "renewal": {"term": "P\uff15Y"}},'
+        ' "source": {"title": "Press release", "published_on": "\uff12\uff10\uff11\uff19-01"}}'
+    )
+    draft = parse(line.encode())
+    assert draft.content["occurred_on"] == "2019-01-23"
+    assert draft.content["data"]["expires_on"] == "2029"
+    assert draft.content["data"]["renewal"] == {"term": "P5Y"}
+    assert draft.content["source"]["published_on"] == "2019-01"
+    with pytest.raises(FieldError, match="data.renewal.term"):  # a zero term, however written
+        parse(line.replace("P\uff15Y", "P\uff10Y").encode())
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
