@@ -33,10 +33,11 @@ def made_whole(path: Path) -> Iterator[Path | None]:
     another has made it already: the write then goes to that ledger as to any other.
 
     Processes making the same ledger take turns (a lock on its directory), so that all of them
-    write into the one ledger. Linking never replaces a file: if something else put a file at
+    write into the one ledger. Linking never replaces a file: if another program put a file at
     `path` meanwhile, this write is undone and says so. The temporary file, its companions,
     and the directories made for it are removed whatever happens.
     """
+    path = Path(os.path.realpath(path))  # a symbolic link not yet pointing at a file: its target
     made = [parent for parent in path.parents if not parent.exists()]  # the deepest first
     with _directory_locked(path.parent) as alone:
         ok = False
@@ -117,10 +118,7 @@ def _directory_locked(directory: Path) -> Iterator[bool]:
 
 def _link(staged: Path, path: Path) -> None:
     """Give the made ledger its name, unless a file has taken that name meanwhile."""
-    taken = LedgerError(
-        f"{path}: another process made a ledger there while this write was made; nothing was"
-        " written: run the command again"
-    )
+    taken = LedgerError(f"{path}: a file took that name while the ledger was being made; nothing was written")
     try:
         os.link(staged, path)
     except FileExistsError:

@@ -54,7 +54,7 @@ def test_digits_of_another_script_are_kept_in_ascii() -> None:
     assert draft.content["data"]["expires_on"] == "2029"
     assert draft.content["data"]["renewal"] == {"term": "P5Y"}
     assert draft.content["source"]["published_on"] == "2019-01"
-    with pytest.raises(FieldError, match="data.renewal.term"):  # a zero term, however written
+    with pytest.raises(FieldError, match=r"data\.renewal\.term"):  # a zero term, however written
         parse(line.replace("P\uff15Y", "P\uff10Y").encode())
 
 

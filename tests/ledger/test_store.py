@@ -281,7 +281,10 @@ def test_the_ledger_id_is_the_uuid5_of_its_name() -> None:
 
 def test_a_ledger_made_meanwhile_by_another_process_is_not_replaced(tmp_path: Path) -> None:
     db = tmp_path / "ledger.sqlite"
-    with pytest.raises(LedgerError, match="another process made a ledger there"), made_whole(db) as staged:
+    with (
+        pytest.raises(LedgerError, match="a file took that name while the ledger was being made"),
+        made_whole(db) as staged,
+    ):
         assert staged is not None
         with closing(sqlite3.connect(staged)) as mine:
             mine.execute("CREATE TABLE mine (x)")
@@ -308,3 +311,17 @@ def test_what_a_killed_maker_of_a_ledger_left_is_cleared_by_the_next(tmp_path: P
     finally:
         ledger.close()
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([*kept, "ledger.sqlite"])
+
+
+def test_a_link_to_a_ledger_not_yet_made_makes_it_where_it_points(tmp_path: Path) -> None:
+    link, target = tmp_path / "link.sqlite", tmp_path / "elsewhere" / "ledger.sqlite"
+    link.symlink_to(target)
+    ledger = Ledger(locate(str(link)))
+    try:
+        ledger.append(
+            event("PartyRegistered", "2024-01", party="NIER", name="N", kind="agency", country="KOR")
+        )
+        assert ledger.verify().events == 1
+    finally:
+        ledger.close()
+    assert link.is_symlink() and sorted(path.name for path in target.parent.iterdir()) == ["ledger.sqlite"]
