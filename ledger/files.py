@@ -32,14 +32,15 @@ def made_whole(path: Path) -> Iterator[Path | None]:
     run, leaves no file and no directory behind. None when, once this process may make it,
     another has made it already: the write then goes to that ledger as to any other.
 
-    Processes making the same ledger take turns (a lock on its directory), so that all of them
-    write into the one ledger. Linking never replaces a file: if another program put a file at
-    `path` meanwhile, this write is undone and says so. The temporary file, its companions,
-    and the directories made for it are removed whatever happens.
+    Processes making the same ledger take turns (a lock file beside it, `.NAME.lock`, there
+    only while one is made), so that all of them write into the one ledger. Linking never
+    replaces a file: if another program put a file at `path` meanwhile, this write is undone
+    and says so. The temporary file, its companions, and the directories made for it are
+    removed whatever happens.
     """
     path = Path(os.path.realpath(path))  # a symbolic link not yet pointing at a file: its target
     made = [parent for parent in path.parents if not parent.exists()]  # the deepest first
-    with _directory_locked(path.parent) as alone:
+    with _locked(path) as alone:
         ok = False
         try:
             if path.exists():
@@ -66,7 +67,8 @@ def made_whole(path: Path) -> Iterator[Path | None]:
                 for companion in _COMPANIONS:
                     staged.with_name(staged.name + companion).unlink(missing_ok=True)
         finally:
-            if not ok:  # while the lock is held: a writer waiting for it finds the directory gone
+            if not ok:  # while the lock is held: a maker waiting for it finds the directory gone
+                path.with_name(f".{path.name}.lock").unlink(missing_ok=True)
                 for directory in made:
                     try:
                         directory.rmdir()
@@ -75,23 +77,24 @@ def made_whole(path: Path) -> Iterator[Path | None]:
 
 
 @contextmanager
-def _directory_locked(directory: Path) -> Iterator[bool]:
-    """Hold an exclusive lock on a directory (made if need be), waiting for it as a writer waits
-    for the ledger: True. Where the system has no such locks, nothing is held: False."""
+def _locked(path: Path) -> Iterator[bool]:
+    """Hold the lock on making a ledger at `path` (its directory made if need be), waiting for it
+    as a writer waits for the ledger: True. The lock file goes when the lock is let go. Where
+    the system or the file system has no such locks, nothing is held: False."""
+    lock = path.with_name(f".{path.name}.lock")
     try:
         import fcntl
     except ImportError:  # not a POSIX system
-        directory.mkdir(parents=True, exist_ok=True)
+        _make(path.parent)
         yield False
         return
     deadline = time.monotonic() + lock_timeout()
     while True:
+        _make(path.parent)
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            handle = os.open(directory, os.O_RDONLY)
+            handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError as error:
-            reason = error.strerror or error
-            raise LedgerError(f"{directory}: cannot make a ledger there ({reason})") from None
+            raise LedgerError(f"{path}: cannot make a ledger there ({error.strerror or error})") from None
         try:
             while True:
                 try:
@@ -99,21 +102,31 @@ def _directory_locked(directory: Path) -> Iterator[bool]:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        busy = f"{directory} is busy with another writer making a ledger; try again"
-                        raise Busy(busy) from None
+                        raise Busy(f"{path} is being made by another writer; try again") from None
                     time.sleep(0.01)
                 except OSError:  # a file system without locks
+                    lock.unlink(missing_ok=True)
                     yield False
                     return
             try:
-                still_there = os.path.samestat(os.fstat(handle), os.stat(directory))
+                current = os.path.samestat(os.fstat(handle), os.stat(lock, follow_symlinks=False))
             except FileNotFoundError:
-                still_there = False
-            if still_there:  # not removed by a writer that failed while this one waited
-                yield True
+                current = False
+            if current:  # not let go and removed by the maker this one waited for
+                try:
+                    yield True
+                finally:
+                    lock.unlink(missing_ok=True)  # still held: a maker waiting on it tries again
                 return
         finally:
             os.close(handle)
+
+
+def _make(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LedgerError(f"{directory}: cannot make a ledger there ({error.strerror or error})") from None
 
 
 def _link(staged: Path, path: Path) -> None:

@@ -295,7 +295,11 @@ def test_a_ledger_made_meanwhile_by_another_process_is_not_replaced(tmp_path: Pa
 
 def test_what_a_killed_maker_of_a_ledger_left_is_cleared_by_the_next(tmp_path: Path) -> None:
     db = tmp_path / "ledger.sqlite"
-    left = [".ledger.sqlite.0123456789abcdef.new", ".ledger.sqlite.0123456789abcdef.new-wal"]
+    left = [
+        ".ledger.sqlite.0123456789abcdef.new",
+        ".ledger.sqlite.0123456789abcdef.new-wal",
+        ".ledger.sqlite.lock",
+    ]
     kept = [
         ".ledger.sqlite.backup",
         ".other.sqlite.0123456789abcdef.new",
@@ -325,3 +329,23 @@ def test_a_link_to_a_ledger_not_yet_made_makes_it_where_it_points(tmp_path: Path
     finally:
         ledger.close()
     assert link.is_symlink() and sorted(path.name for path in target.parent.iterdir()) == ["ledger.sqlite"]
+
+
+def test_a_ledger_being_made_holds_up_no_other_ledger_of_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COOPLEDGER_LOCK_TIMEOUT", "1")
+    with made_whole(tmp_path / "long-import.sqlite") as staged:
+        assert staged is not None
+        other = Ledger(locate(str(tmp_path / "other.sqlite")))
+        try:
+            other.append(
+                event("PartyRegistered", "2024-01", party="NIER", name="N", kind="agency", country="KOR")
+            )
+        finally:
+            other.close()
+        with (
+            pytest.raises(LedgerError, match="being made by another writer"),
+            made_whole(tmp_path / "long-import.sqlite"),
+        ):
+            pass  # the same name waits, and gives up after the lock timeout
