@@ -62,6 +62,7 @@ def made_whole(path: Path) -> Iterator[Path | None]:
                 if busy:
                     raise LedgerError(f"{path}: the new ledger is still in use; nothing was written")
                 _link(staged, path)
+                _synced(path.parent)  # the new name outlives a crash, as the events in it do
                 ok = True
             finally:
                 for companion in _COMPANIONS:
@@ -120,6 +121,16 @@ def _locked(path: Path) -> Iterator[bool]:
                 return
         finally:
             os.close(handle)
+
+
+def _synced(directory: Path) -> None:
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass  # a system that cannot sync a directory
+    finally:
+        os.close(handle)
 
 
 def _make(directory: Path) -> None:
