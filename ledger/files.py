@@ -32,7 +32,7 @@ def made_whole(path: Path) -> Iterator[Path | None]:
     run, leaves no file and no directory behind. None when, once this process may make it,
     another has made it already: the write then goes to that ledger as to any other.
 
-    Processes making the same ledger take turns (a lock file beside it, `.NAME.lock`, there
+    Processes making the same ledger take turns (a lock file beside it, `.NAME.DIGEST.lock`, there
     only while one is made), so that all of them write into the one ledger. Linking never
     replaces a file: if another program put a file at `path` meanwhile, this write is undone
     and says so. The temporary file, its companions, and the directories made for it are
@@ -47,12 +47,13 @@ def made_whole(path: Path) -> Iterator[Path | None]:
                 ok = True
                 yield None
                 return
+            prefix = _prefix(path)
             if alone:  # a file staged for this name now was left by a maker that was killed
-                left = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{16}}\.new(-wal|-shm|-journal)?")
+                left = re.compile(rf"{re.escape(prefix)}\.[0-9a-f]{{16}}\.new(-wal|-shm|-journal)?")
                 for leftover in path.parent.iterdir():
                     if left.fullmatch(leftover.name):
                         leftover.unlink(missing_ok=True)
-            staged = path.with_name(f".{path.name}.{os.urandom(8).hex()}.new")
+            staged = path.with_name(f"{prefix}.{os.urandom(8).hex()}.new")
             try:
                 yield staged
                 # Every connection to it is closed: fold the write-ahead log into the file
@@ -69,7 +70,7 @@ def made_whole(path: Path) -> Iterator[Path | None]:
                     staged.with_name(staged.name + companion).unlink(missing_ok=True)
         finally:
             if not ok:  # while the lock is held: a maker waiting for it finds the directory gone
-                path.with_name(f".{path.name}.lock").unlink(missing_ok=True)
+                path.with_name(f"{_prefix(path)}.lock").unlink(missing_ok=True)
                 for directory in made:
                     try:
                         directory.rmdir()
@@ -82,7 +83,7 @@ def _locked(path: Path) -> Iterator[bool]:
     """Hold the lock on making a ledger at `path` (its directory made if need be), waiting for it
     as a writer waits for the ledger: True. The lock file goes when the lock is let go. Where
     the system or the file system has no such locks, nothing is held: False."""
-    lock = path.with_name(f".{path.name}.lock")
+    lock = path.with_name(f"{_prefix(path)}.lock")
     try:
         import fcntl
     except ImportError:  # not a POSIX system
@@ -121,6 +122,16 @@ def _locked(path: Path) -> Iterator[bool]:
                 return
         finally:
             os.close(handle)
+
+
+def _prefix(path: Path) -> str:
+    """How the files of a ledger being made begin: `.NAME.` and a digest of the name, the name
+    cut short so that every such file name stays within what a file system takes (255 bytes)."""
+    import hashlib  # here, not at the top: only a ledger being made needs it
+
+    name = path.name.encode()
+    digest = hashlib.blake2b(name, digest_size=4).hexdigest()
+    return f".{name[:100].decode(errors='ignore')}.{digest}"
 
 
 def _synced(directory: Path) -> None:

@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, uuid5
 import orjson
 import pytest
 from coopledger.events import parse_edtf
+from coopledger.ledger import files
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.errors import LedgerError, LineError, Rejected, StoreMissing
 from coopledger.ledger.files import made_whole
@@ -295,16 +296,10 @@ def test_a_ledger_made_meanwhile_by_another_process_is_not_replaced(tmp_path: Pa
 
 def test_what_a_killed_maker_of_a_ledger_left_is_cleared_by_the_next(tmp_path: Path) -> None:
     db = tmp_path / "ledger.sqlite"
-    left = [
-        ".ledger.sqlite.0123456789abcdef.new",
-        ".ledger.sqlite.0123456789abcdef.new-wal",
-        ".ledger.sqlite.lock",
-    ]
-    kept = [
-        ".ledger.sqlite.backup",
-        ".other.sqlite.0123456789abcdef.new",
-        "ledger.sqlite.0123456789abcdef.new",
-    ]
+    prefix = files._prefix(db)
+    assert prefix.startswith(".ledger.sqlite.")
+    left = [f"{prefix}.0123456789abcdef.new", f"{prefix}.0123456789abcdef.new-wal", f"{prefix}.lock"]
+    kept = [".ledger.sqlite.backup", f"{files._prefix(tmp_path / 'other.sqlite')}.0123456789abcdef.new"]
     for name in left + kept:
         (tmp_path / name).write_bytes(b"x")
     ledger = Ledger(locate(str(db)))
@@ -349,3 +344,16 @@ def test_a_ledger_being_made_holds_up_no_other_ledger_of_its_directory(
             made_whole(tmp_path / "long-import.sqlite"),
         ):
             pass  # the same name waits, and gives up after the lock timeout
+
+
+def test_a_ledger_with_a_long_name_is_made_too(tmp_path: Path) -> None:
+    db = tmp_path / ("\u00e9" * 116 + ".sqlite")  # 239 bytes: its -wal companion is within 255
+    ledger = Ledger(locate(str(db)))
+    try:
+        ledger.append(
+            event("PartyRegistered", "2024-01", party="NIER", name="N", kind="agency", country="KOR")
+        )
+        assert ledger.verify().events == 1
+    finally:
+        ledger.close()
+    assert [path.name for path in tmp_path.iterdir()] == [db.name]
