@@ -72,7 +72,19 @@ class Ledger:
 
     def init(self) -> str:
         """Create the store, or bring one made by an earlier version up to this one: `created`,
-        `upgraded` or `current`."""
+        `upgraded` or `current`. A SQLite file is made whole, as by a first write (`_writing`)."""
+        path = self.location.path
+        if path is not None and not path.exists():
+            with made_whole(path) as staged:
+                if staged is not None:
+                    ledger = Ledger(Location(path=staged, named=path), self.actor)
+                    try:
+                        return ledger._init_here()
+                    finally:
+                        ledger.close()
+        return self._init_here()
+
+    def _init_here(self) -> str:
         with self.store.writing() as cursor:
             return self._create(cursor)
 
