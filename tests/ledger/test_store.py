@@ -280,6 +280,18 @@ def test_the_ledger_id_is_the_uuid5_of_its_name() -> None:
     assert uuid5(NAMESPACE_URL, "https://coopledger.example/ledger") == LEDGER_ID
 
 
+def first_write(db: Path) -> int:
+    """Record one event into a ledger at `db`; how many events it then verifies."""
+    ledger = Ledger(locate(str(db)))
+    try:
+        ledger.append(
+            event("PartyRegistered", "2024-01", party="NIER", name="N", kind="agency", country="KOR")
+        )
+        return ledger.verify().events
+    finally:
+        ledger.close()
+
+
 def test_a_ledger_made_meanwhile_by_another_process_is_not_replaced(tmp_path: Path) -> None:
     db = tmp_path / "ledger.sqlite"
     with (
@@ -302,27 +314,14 @@ def test_what_a_killed_maker_of_a_ledger_left_is_cleared_by_the_next(tmp_path: P
     kept = [".ledger.sqlite.backup", f"{files._prefix(tmp_path / 'other.sqlite')}.0123456789abcdef.new"]
     for name in left + kept:
         (tmp_path / name).write_bytes(b"x")
-    ledger = Ledger(locate(str(db)))
-    try:
-        ledger.append(
-            event("PartyRegistered", "2024-01", party="NIER", name="N", kind="agency", country="KOR")
-        )
-    finally:
-        ledger.close()
+    first_write(db)
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([*kept, "ledger.sqlite"])
 
 
 def test_a_link_to_a_ledger_not_yet_made_makes_it_where_it_points(tmp_path: Path) -> None:
     link, target = tmp_path / "link.sqlite", tmp_path / "elsewhere" / "ledger.sqlite"
     link.symlink_to(target)
-    ledger = Ledger(locate(str(link)))
-    try:
-        ledger.append(
-            event("PartyRegistered", "2024-01", party="NIER", name="N", kind="agency", country="KOR")
-        )
-        assert ledger.verify().events == 1
-    finally:
-        ledger.close()
+    assert first_write(link) == 1
     assert link.is_symlink() and sorted(path.name for path in target.parent.iterdir()) == ["ledger.sqlite"]
 
 
@@ -332,13 +331,7 @@ def test_a_ledger_being_made_holds_up_no_other_ledger_of_its_directory(
     monkeypatch.setenv("COOPLEDGER_LOCK_TIMEOUT", "1")
     with made_whole(tmp_path / "long-import.sqlite") as staged:
         assert staged is not None
-        other = Ledger(locate(str(tmp_path / "other.sqlite")))
-        try:
-            other.append(
-                event("PartyRegistered", "2024-01", party="NIER", name="N", kind="agency", country="KOR")
-            )
-        finally:
-            other.close()
+        assert first_write(tmp_path / "other.sqlite") == 1
         with (
             pytest.raises(LedgerError, match="being made by another writer"),
             made_whole(tmp_path / "long-import.sqlite"),
@@ -348,12 +341,5 @@ def test_a_ledger_being_made_holds_up_no_other_ledger_of_its_directory(
 
 def test_a_ledger_with_a_long_name_is_made_too(tmp_path: Path) -> None:
     db = tmp_path / ("\u00e9" * 116 + ".sqlite")  # 239 bytes: its -wal companion is within 255
-    ledger = Ledger(locate(str(db)))
-    try:
-        ledger.append(
-            event("PartyRegistered", "2024-01", party="NIER", name="N", kind="agency", country="KOR")
-        )
-        assert ledger.verify().events == 1
-    finally:
-        ledger.close()
+    assert first_write(db) == 1
     assert [path.name for path in tmp_path.iterdir()] == [db.name]
