@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import calendar
-import io
 import re
-from contextlib import redirect_stdout
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, NoReturn
@@ -233,15 +231,21 @@ def _library_bounds(text: str) -> tuple[date, date]:
 
 def _library_parse(text: str):  # type: ignore[no-untyped-def]
     from edtf import parse_edtf as library_parse
+    from edtf.parser import parser_classes
 
     # The library prints to standard output when a form it half-recognises fails to build
     # ('2019-0X-00'), and then fails with whatever error its classes raise: every failure of
-    # it is a date refused, and its print goes nowhere.
+    # it is a date refused. Its print goes nowhere: a `print` of that module's own shadows the
+    # built-in there alone (swapping sys.stdout would silence every thread of `serve` too).
+    parser_classes.print = _silent  # type: ignore[attr-defined]
     try:
-        with redirect_stdout(io.StringIO()):
-            return library_parse(text)
+        return library_parse(text)
     except Exception:
         raise DateError(_refusal(text, f"{text!r} is not an EDTF date")) from None
+
+
+def _silent(*_: object, **__: object) -> None:
+    pass
 
 
 def _refusal(text: str, problem: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -62,6 +63,27 @@ def test_bad_dates_are_refused_with_a_reason(
     with pytest.raises(DateError, match=message):
         parse_edtf(text)
     assert capsys.readouterr().out == ""  # nothing of the library's on standard output
+
+
+def test_refusing_a_date_leaves_standard_output_to_the_other_threads(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`serve` answers in threads: while one reads a date the library half-recognises, what
+    another prints must still reach standard output (no swapping of sys.stdout)."""
+
+    def refuse_many() -> None:
+        for year in range(1001, 1101):  # each a new text, read by the library (not the cache)
+            with pytest.raises(DateError):
+                _parse(f"{year}-0X-00")
+
+    refusing = threading.Thread(target=refuse_many)
+    refusing.start()
+    printed = 0
+    while refusing.is_alive():
+        print(printed)
+        printed += 1
+    refusing.join()
+    assert capsys.readouterr().out.split() == [str(line) for line in range(printed)]
 
 
 def test_dates_print_as_entered() -> None:
