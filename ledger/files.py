@@ -147,6 +147,8 @@ def _synced(directory: Path) -> None:
 def _make(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise LedgerError(f"{directory}: not a directory, so no ledger can be made in it") from None
     except OSError as error:
         raise LedgerError(f"{directory}: cannot make a ledger there ({error.strerror or error})") from None
 

@@ -213,6 +213,12 @@ def test_a_refused_write_on_a_missing_store_leaves_no_file(run, tmp_path: Path) 
     assert [path.name for path in db.parent.iterdir()] == ["ledger.sqlite"]
     assert run("verify", db=str(db)).stdout.startswith("ok: 1 events verified")
     assert "IN_FORCE   mou (mou) KOR, CHN: MOU" in run("state", "KOR", "CHN", db=str(db)).stdout
+    (tmp_path / "a-file").write_text("")
+    result = run("init", db=str(tmp_path / "a-file" / "ledger.sqlite"))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: {tmp_path / 'a-file'}: not a directory, so no ledger can be made in it\n",
+    )
     empty = tmp_path / "empty" / "ledger.sqlite"
     assert run("init", db=str(empty)).stdout == f"created the ledger at {empty}\n"
     assert [path.name for path in empty.parent.iterdir()] == ["ledger.sqlite"]
