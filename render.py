@@ -576,12 +576,27 @@ _INSTRUMENT_DATES = (
 _PROJECT_ENDS = (("ended_on", None), ("completed_on", "completed"), ("terminated_on", "terminated"))
 
 
-def _project_details(p: dict[str, Any]) -> list[str]:
+def _project_details(p: dict[str, Any], as_of: str | None = None) -> list[str]:
     """Below a project's title: its dates, money, each scope change, members and participants,
     and any other field."""
     ended = [f"{p['status']} {p[name]}" for name, label in _PROJECT_ENDS if not label and p.get(name)]
-    lines = list(project_lines(p))
+    lines = list(project_lines(p, as_of))
     return [", ".join([lines[0], *ended]), *lines[1:], *_fields(p, PROJECT_SHOWN)]
+
+
+END_PASSED = "passed, no completion recorded"
+
+
+def end_passed(p: dict[str, Any], as_of: str | None) -> bool:
+    """Whether an active project's planned end is behind the day asked about. It stays `active`
+    (SPEC: also past its planned end) until its completion is recorded; the reader is told."""
+    end = p.get("planned_end")
+    return bool(as_of and end and p["status"] == "active") and parse_edtf(end).latest < parse_edtf(as_of).day
+
+
+def _planned_end(p: dict[str, Any], as_of: str | None) -> str | None:
+    end = p.get("planned_end")
+    return f"{end} ({END_PASSED})" if end_passed(p, as_of) else end
 
 
 LISTED = 20  # items a long list of a state answer shows in text, unless --all
@@ -650,7 +665,7 @@ def state_text(state: dict[str, Any], every: bool = False) -> Iterator[str]:
     yield from _note(lists["projects"])
     for p in lists["projects"].items:
         yield f"  {p['status'].upper():<10} {p['project']}{_header(p, None)}"
-        yield from (DETAIL + line for line in _project_details(p))
+        yield from (DETAIL + line for line in _project_details(p, state["as_of"]))
     meetings = state["meetings"]
     yield f"Meetings: {meetings['held']} held"
     if meetings["last"]:
@@ -730,12 +745,12 @@ def instrument_lines(i: dict[str, Any]) -> Iterator[str]:
         yield f"members: {members_text(i['members'])}"
 
 
-def project_lines(p: dict[str, Any]) -> Iterator[str]:
+def project_lines(p: dict[str, Any], as_of: str | None = None) -> Iterator[str]:
     """A project's dates, money, scope changes, members and participants, a line each."""
     yield _labelled(
         ("launched", p.get("launched_on")),
         ("to start", p.get("planned_start")),
-        ("to end", p.get("planned_end")),
+        ("to end", _planned_end(p, as_of)),
         ("completed", p.get("completed_on")),
         ("terminated", p.get("terminated_on")),
     )
@@ -855,7 +870,7 @@ def state_tables(state: dict[str, Any], every: bool = False) -> Iterator[Any]:
                 f"{p['project']}\n[dim]{'multilateral: ' * p['multilateral']}{', '.join(p['parties'])}[/]",
                 dates_cell(
                     ("launched", p["launched_on"]),
-                    ("ends", p["planned_end"]),
+                    ("ends", _planned_end(p, state["as_of"])),
                     *((label or p["status"], p.get(name)) for name, label in _PROJECT_ENDS),
                 ),
                 "\n".join(f"{total} {currency}" for currency, total in p["funding"].items()),

@@ -103,7 +103,14 @@ class Site:
         self.drawing = threading.Lock()  # matplotlib's settings are global
         environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
         self.templates = Jinja2Templates(env=environment)
-        self.templates.env.globals.update(link=link, web_url=web_url, summary=summary, ordinal=ordinal)
+        self.templates.env.globals.update(
+            link=link,
+            web_url=web_url,
+            summary=summary,
+            ordinal=ordinal,
+            end_passed=view.end_passed,
+            END_PASSED=view.END_PASSED,
+        )
         self.templates.env.filters["json"] = view.json_text
         pages: list[tuple[str, str, Callable[..., Any]]] = [
             ("/", "relationships", self.relationships),

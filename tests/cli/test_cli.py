@@ -224,6 +224,14 @@ def test_a_refused_write_on_a_missing_store_leaves_no_file(run, tmp_path: Path) 
     assert [path.name for path in empty.parent.iterdir()] == ["ledger.sqlite"]
 
 
+def test_a_project_past_its_planned_end_is_active_and_says_its_end_has_passed(seeded) -> None:  # type: ignore[no-untyped-def]
+    after = seeded("state", "KOR", "USA", "--as-of", "2020").stdout
+    assert "ACTIVE     kor-usa-work-program-2013-2015" in after
+    assert "launched 2013-02-14, to end 2015 (passed, no completion recorded)" in after
+    on_the_day = seeded("state", "KOR", "USA", "--as-of", "2015").stdout  # 2015 counts to its last day
+    assert "launched 2013-02-14, to end 2015\n" in on_the_day
+
+
 def test_import_errors_name_the_line_and_record_nothing(seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.jsonl"
     bad.write_text(

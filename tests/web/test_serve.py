@@ -245,3 +245,10 @@ def test_the_state_page_says_when_a_project_ended(tmp_path: Path) -> None:
     with served(db) as url:
         page = get(url, "/r/JPN~KOR", as_of="2019").text
     assert "completed 2018-03" in page and "terminated 2017-05" in page
+
+
+def test_a_project_past_its_planned_end_says_so(site: str) -> None:
+    """It stays `active` until its completion is recorded (SPEC); the page says its end has passed."""
+    assert get(site, "/api/r/KOR~USA", as_of="2020").json()["projects"][0]["status"] == "active"
+    assert "ends 2015 (passed, no completion recorded)" in get(site, "/r/KOR~USA", as_of="2020").text
+    assert "(passed" not in get(site, "/r/KOR~USA", as_of="2015").text
