@@ -94,7 +94,9 @@ def _locked(path: Path) -> Iterator[bool]:
     while True:
         _make(path.parent)
         try:
-            handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            # Read-only and as open as the umask lets SQLite make files: another user of a shared
+            # directory can wait on it too (a lock needs no write access).
+            handle = os.open(lock, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o666)
         except OSError as error:
             raise LedgerError(f"{path}: cannot make a ledger there ({error.strerror or error})") from None
         try:
