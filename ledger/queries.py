@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -294,14 +295,7 @@ class Queries:
     def party_states(self, known: str | None = None) -> Callable[[str], Any]:
         """Registered parties' states (None for a state or an unknown id), as known at a time,
         each read once."""
-        read: dict[str, Any] = {}
-
-        def state(party: str) -> Any:
-            if party not in read:
-                read[party] = self._party(party, known)
-            return read[party]
-
-        return state
+        return cache(lambda party: self._party(party, known))
 
     def country_of(self, states: Callable[[str], Any] | None = None) -> Callable[[str], str | None]:
         """The state each registered party belongs to (None for a state or a party with none)."""
@@ -353,13 +347,11 @@ class Queries:
 
     def _snapshot_on(self, day: date) -> Callable[[things.Key], Any]:
         """Any thing as of a day (`_as_of`), each read once."""
-        read: dict[things.Key, Any] = {}
 
+        @cache
         def state(key: things.Key) -> Any:
-            if key not in read:
-                with self.db.reading() as cursor:
-                    read[key] = self._as_of(cursor, key, day)
-            return read[key]
+            with self.db.reading() as cursor:
+                return self._as_of(cursor, key, day)
 
         return state
 
@@ -369,14 +361,7 @@ class Queries:
         """Who took over a party, from which day: its successors, theirs, and so on (each party
         asked once: a busy pair's members are asked for every one of its things)."""
         states = states or self.party_states()
-        found: dict[str, list[tuple[str, date, int]]] = {}
-
-        def taken_over(party: str) -> list[tuple[str, date, int]]:
-            if party not in found:
-                found[party] = successions(party, states)
-            return found[party]
-
-        return taken_over
+        return cache(lambda party: successions(party, states))
 
     def ledger_entries(self) -> list[folds.Entry]:
         """Every event of the ledger with its retraction, as a relationship's entries are: what the
