@@ -72,21 +72,9 @@ class Ledger:
 
     def init(self) -> str:
         """Create the store, or bring one made by an earlier version up to this one: `created`,
-        `upgraded` or `current`. A SQLite file is made whole, as by a first write (`_writing`)."""
-        path = self.location.path
-        if path is not None and not path.exists():
-            with made_whole(path) as staged:
-                if staged is not None:
-                    ledger = Ledger(Location(path=staged, named=path), self.actor)
-                    try:
-                        return ledger._init_here()
-                    finally:
-                        ledger.close()
-        return self._init_here()
-
-    def _init_here(self) -> str:
-        with self.store.writing() as cursor:
-            return self._create(cursor)
+        `upgraded` or `current`. A SQLite file is made whole, as by a first write (`_made`)."""
+        with self._made() as ledger, ledger.store.writing() as cursor:
+            return ledger._create(cursor)
 
     def _create(self, cursor: Cursor) -> str:
         """Create the store if it is not there, or bring it up to this version: its read model
@@ -106,33 +94,31 @@ class Ledger:
             return self._replay(cursor, progress)
 
     @contextmanager
-    def _writing(self, bulk: bool = False) -> Iterator[Writer]:
-        """A write transaction; it creates the store, and undoes that too if it fails. A SQLite
-        file that is not there yet is made whole beside its path, and takes its name only if the
-        write succeeds (`files.made_whole`)."""
+    def _made(self) -> Iterator[Ledger]:
+        """The ledger a write goes to: this one, or, for a SQLite file that is not there yet, one
+        made whole beside its path, which takes the path only if the write succeeds
+        (`files.made_whole`)."""
         path = self.location.path
         if path is None or path.exists():
-            with self._transaction(bulk) as writer:
-                yield writer
+            yield self
             return
         with made_whole(path) as staged:
             if staged is None:  # made by another process meanwhile
-                with self._transaction(bulk) as writer:
-                    yield writer
+                yield self
                 return
             ledger = Ledger(Location(path=staged, named=path), self.actor)
             try:
-                with ledger._transaction(bulk) as writer:
-                    yield writer
+                yield ledger
             finally:
                 ledger.close()
 
     @contextmanager
-    def _transaction(self, bulk: bool) -> Iterator[Writer]:
-        with self.store.writing() as cursor:
-            self._create(cursor)
-            with self.store.bulk(cursor) if bulk else nullcontext():
-                writer = Writer(self.store, cursor, self.actor, utc_now())
+    def _writing(self, bulk: bool = False) -> Iterator[Writer]:
+        """A write transaction; it creates the store, and undoes that too if it fails."""
+        with self._made() as ledger, ledger.store.writing() as cursor:
+            ledger._create(cursor)
+            with ledger.store.bulk(cursor) if bulk else nullcontext():
+                writer = Writer(ledger.store, cursor, self.actor, utc_now())
                 yield writer
                 writer.finish()
 

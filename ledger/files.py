@@ -40,14 +40,15 @@ def made_whole(path: Path) -> Iterator[Path | None]:
     """
     path = Path(os.path.realpath(path))  # a symbolic link not yet pointing at a file: its target
     made = [parent for parent in path.parents if not parent.exists()]  # the deepest first
-    with _locked(path) as alone:
+    prefix = _prefix(path)
+    lock = path.with_name(f"{prefix}.lock")
+    with _locked(path, lock) as alone:
         ok = False
         try:
             if path.exists():
                 ok = True
                 yield None
                 return
-            prefix = _prefix(path)
             if alone:  # a file staged for this name now was left by a maker that was killed
                 left = re.compile(rf"{re.escape(prefix)}\.[0-9a-f]{{16}}\.new(-wal|-shm|-journal)?")
                 for leftover in path.parent.iterdir():
@@ -70,7 +71,7 @@ def made_whole(path: Path) -> Iterator[Path | None]:
                     staged.with_name(staged.name + companion).unlink(missing_ok=True)
         finally:
             if not ok:  # while the lock is held: a maker waiting for it finds the directory gone
-                path.with_name(f"{_prefix(path)}.lock").unlink(missing_ok=True)
+                lock.unlink(missing_ok=True)
                 for directory in made:
                     try:
                         directory.rmdir()
@@ -79,11 +80,11 @@ def made_whole(path: Path) -> Iterator[Path | None]:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[bool]:
-    """Hold the lock on making a ledger at `path` (its directory made if need be), waiting for it
-    as a writer waits for the ledger: True. The lock file goes when the lock is let go. Where
-    the system or the file system has no such locks, nothing is held: False."""
-    lock = path.with_name(f"{_prefix(path)}.lock")
+def _locked(path: Path, lock: Path) -> Iterator[bool]:
+    """Hold the lock on making a ledger at `path` (its directory made if need be), the file
+    `lock` beside it, waiting for it as a writer waits for the ledger: True. The lock file goes
+    when the lock is let go. Where the system or the file system has no such locks, nothing is
+    held: False."""
     try:
         import fcntl
     except ImportError:  # not a POSIX system
