@@ -12,10 +12,10 @@ From Python, open a ledger and ask it what the command line asks::
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: every command imports this module
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .ledger.api import Ledger
 
 __all__ = ["open"]

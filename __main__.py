@@ -1,5 +1,5 @@
-"""`python -m coopledger`: the command line."""
+"""`python -m coopledger`: the command line (through a running daemon, or here)."""
 
-from .cli import main
+from .launch import main
 
 main()

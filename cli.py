@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -30,7 +31,7 @@ SECTIONS = {
     "Record": [*VERBS, "party", "append", "import"],
     "Query": ["state", "history", "changes", "upcoming", "relationships", "timeline", "show", "serve"],
     "Audit": ["log", "verify", "digest"],
-    "Maintenance": ["init", "export", "backup", "restore", "rebuild", "grant-appender"],
+    "Maintenance": ["init", "export", "backup", "restore", "rebuild", "grant-appender", "daemon"],
 }
 
 
@@ -483,6 +484,7 @@ def party() -> None:
 for _group, _verbs in ((cli, VERBS), (party, PARTY_VERBS)):
     for _name, (_type, _subject, _help) in _verbs.items():
         _group.unbuilt[_name] = partial(_verb, _group, _name, _type, _subject, _help)
+cli.unbuilt["daemon"] = lambda: importlib.import_module(".daemon", __package__).command
 
 
 def main() -> None:

@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,11 +39,11 @@ class Run:
     stdout: bytes
 
 
-def run(command: list[str]) -> Run:
+def run(command: list[str], env: dict[str, str] | None = None) -> Run:
     """Run a whole process to completion: its wall time and its own peak resident memory."""
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=HERE.parent)
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=HERE.parent, env=env)
         _, status, usage = os.wait4(process.pid, 0)  # the usage of this process alone
         seconds = time.perf_counter() - start
         stdout.seek(0)
@@ -132,8 +134,25 @@ def relationships(db: str) -> list[dict]:
     return sorted(orjson.loads(listed), key=lambda r: -r["events"])
 
 
-def median_seconds(command: list[str], repeat: int) -> float:
-    return statistics.median(run(command).seconds for _ in range(repeat))
+def median_seconds(command: list[str], repeat: int, env: dict[str, str] | None = None) -> float:
+    return statistics.median(run(command, env).seconds for _ in range(repeat))
+
+
+@contextmanager
+def daemon_running(workdir: Path) -> Iterator[dict[str, str]]:
+    """`coopledger daemon` running for this install; yields the environment of the commands it takes."""
+    env = {name: value for name, value in os.environ.items() if name != "COOPLEDGER_NO_DAEMON"}
+    env["COOPLEDGER_DAEMON_DIR"] = str(workdir / "daemon")
+    command = [*COOPLEDGER, "daemon"]
+    daemon = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=HERE.parent)
+    try:
+        line = daemon.stdout.readline() if daemon.stdout else ""
+        if "commands of this install start here" not in line:
+            raise SystemExit(f"the daemon did not start: {line}")
+        yield env
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
 
 
 def append_command(db: str) -> list[str]:
@@ -214,6 +233,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    os.environ["COOPLEDGER_NO_DAEMON"] = "1"  # each figure a process on its own, but where said
     # Time what an installed coopledger costs: `pip install` leaves its modules compiled, but an
     # editable install under PYTHONDONTWRITEBYTECODE=1 would compile every module in every
     # process (some 180 ms here). Compiled once now; existing .pyc files are read either way.
@@ -285,7 +305,7 @@ def main() -> None:
     shared = [r for r in busy if r["relationship"] in small_rels]
     typical = shared[len(shared) // 2] if shared else busy[len(busy) // 2]
     a, b = typical["relationship"].split("~")
-    as_of = ["--as-of", "2020-06-30"]
+    as_of, known_at = ["--as-of", "2020-06-30"], ["--known-at", "2100-01-01"]
     big_state = median_seconds([*COOPLEDGER, "--db", big_db, "state", a, b, *as_of], args.repeat)
     small_state = median_seconds([*COOPLEDGER, "--db", small_db, "state", a, b, *as_of], args.repeat)
     events_in = (
@@ -309,9 +329,7 @@ def main() -> None:
         "<= 1.5 x",
         big_state <= 1.5 * small_state,
     )
-    known = median_seconds(
-        [*COOPLEDGER, "--db", big_db, "state", a, b, *as_of, "--known-at", "2100-01-01"], args.repeat
-    )
+    known = median_seconds([*COOPLEDGER, "--db", big_db, "state", a, b, *as_of, *known_at], args.repeat)
     figure(
         f"state {a} {b} --known-at (fold path)",
         f"{1000 * known:.0f} ms = {known / bare:.1f} x pass",
@@ -373,13 +391,68 @@ def main() -> None:
             measured.peak_mib * 1.048576 <= 200,
         )
 
-    if args.postgres:
-        postgres(args, medium, figure, sqlite_append)
+    with postgres(args, medium, figure, sqlite_append) as postgres_db:
+        print("with coopledger daemon running", flush=True)
+        asked = {
+            f"state {a} {b} on {args.big:,} events": (["state", a, b, *as_of], 2.5),
+            f"state {a} {b} --known-at (fold path)": (["state", a, b, *as_of, *known_at], None),
+            f"state {top_a} {top_b} --json ({busiest})": (["state", top_a, top_b, *as_of, "--json"], 20),
+            f"state {top_a} {top_b} text ({busiest})": (["state", top_a, top_b, *as_of], 4),
+        }
+        daemon_figures(args, figure, big_db, asked, db, postgres_db)
     print()
     print(report(figures, command))
 
 
-def postgres(args: argparse.Namespace, medium: Path, figure, sqlite_append: float) -> None:  # type: ignore[no-untyped-def]
+def daemon_figures(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace,
+    figure,
+    big_db: str,
+    asked: dict[str, tuple[list[str], float | None]],
+    sqlite_db: str,
+    postgres_db: str | None,
+) -> None:
+    """The same questions with `coopledger daemon` running: each command is then forked from a
+    process that has imported everything, and costs its own work (launch.py, daemon.py)."""
+    with daemon_running(args.workdir) as warm:
+        bare = median_seconds([sys.executable, "-c", "pass"], args.repeat)
+        figure("python -c pass, again (for the daemon's ratios)", f"{1000 * bare:.0f} ms median", "", None)
+        for name, (question, limit) in asked.items():
+            repeat = args.repeat if limit is None or limit < 10 else min(args.repeat, 3)
+            seconds = median_seconds([*COOPLEDGER, "--db", big_db, *question], repeat, warm)
+            figure(
+                f"{name}, daemon running",
+                f"{1000 * seconds:.0f} ms = {seconds / bare:.1f} x pass",
+                f"<= {limit} x python -c pass" if limit else "(information)",
+                seconds <= limit * bare if limit else None,
+            )
+        sqlite_append = statistics.median(  # a new event each time: the same one would be refused
+            run(append_command(sqlite_db), warm).seconds for _ in range(args.repeat)
+        )
+        if postgres_db:
+            appends = statistics.median(
+                run(append_command(postgres_db), warm).seconds for _ in range(args.repeat)
+            )
+            figure(
+                f"PostgreSQL append one event on {args.events:,}, daemon running",
+                f"{1000 * appends:.0f} ms = {appends / sqlite_append:.2f} x SQLite's",
+                "<= 2 x SQLite's on the same ledger",
+                appends <= 2 * sqlite_append,
+            )
+        figure(
+            f"SQLite append one event on {args.events:,}, daemon running",
+            f"{1000 * sqlite_append:.0f} ms = {sqlite_append / bare:.1f} x pass",
+            "(for the ratio)",
+            None,
+        )
+
+
+@contextmanager
+def postgres(args: argparse.Namespace, medium: Path, figure, sqlite_append: float) -> Iterator[str | None]:  # type: ignore[no-untyped-def]
+    """The PostgreSQL figures; yields the ledger they were measured on (None: no server), dropped after."""
+    if not args.postgres:
+        yield None
+        return
     import psycopg
 
     plain = args.postgres.replace("+psycopg", "")
@@ -387,6 +460,7 @@ def postgres(args: argparse.Namespace, medium: Path, figure, sqlite_append: floa
         admin = psycopg.connect(plain, autocommit=True, connect_timeout=3)
     except psycopg.Error as error:
         figure("PostgreSQL", f"skipped: {str(error).splitlines()[0]}", "", None)
+        yield None
         return
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin.execute(f"CREATE SCHEMA {schema}")
@@ -420,6 +494,7 @@ def postgres(args: argparse.Namespace, medium: Path, figure, sqlite_append: floa
             [*COOPLEDGER, "--db", db, "state", a, b, "--as-of", "2020-06-30"], args.repeat
         )
         figure(f"PostgreSQL state {a} {b}", f"{1000 * seconds:.0f} ms median", "(information)", None)
+        yield db
     finally:
         admin.execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()

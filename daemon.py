@@ -1,0 +1,320 @@
+"""`coopledger daemon`: a process that has imported every module a command needs and forks one
+process per command that `launch.py` hands it, so that a command costs its own work and not
+Python's imports (about 60 ms of a 90 ms `state` on a laptop-sized ledger).
+
+The forked process is the command as the user ran it: their arguments, working directory and
+environment, their standard input, output and error (passed as file descriptors over the
+socket, so that a terminal is still a terminal and a pipe still a pipe), in a session of its own
+with no controlling terminal; its exit status goes back to the waiting `coopledger`. It reads
+and writes the ledger exactly as a process started from scratch would: nothing of one command
+outlives it, and the daemon itself never opens a ledger. The socket is in a folder only its user
+can enter, and the daemon answers only processes of its own user. When the project's code or an
+installed package changes after it started, it answers "stale" (the command then runs on its
+own, as without a daemon) and starts itself again with the new code."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import marshal
+import os
+import pkgutil
+import selectors
+import signal
+import socket
+import struct
+import sys
+import sysconfig
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from . import launch
+
+PRELOADED = (  # what commands import when they need it, beyond the project's own modules
+    "eventsourcing.sqlite",
+    "eventsourcing.postgres",
+    "psycopg.rows",
+    "psycopg.conninfo",
+    "platformdirs",
+    "fcntl",
+    "hashlib",
+    "tempfile",
+    "difflib",
+    "traceback",
+)
+
+
+class DaemonError(Exception):
+    """The daemon cannot start: its message says why and where."""
+
+
+def preload() -> None:
+    """Import the project's modules and the libraries its commands import on demand."""
+    package = sys.modules[__package__]
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.ispkg and module.name != "__main__":
+            importlib.import_module(f"{__package__}.{module.name}")
+    for name in ("events", "ledger", "projections"):
+        subpackage = importlib.import_module(f"{__package__}.{name}")
+        for module in pkgutil.walk_packages(subpackage.__path__, f"{subpackage.__name__}."):
+            importlib.import_module(module.name)
+    for name in PRELOADED:
+        importlib.import_module(name)
+
+
+def code_signature() -> tuple[tuple[str, int, int], ...]:
+    """The files whose change makes the imported code stale: the project's loaded modules, its
+    page templates, and the folders packages are installed in (an install or upgrade changes them)."""
+    files = [
+        module.__file__
+        for name, module in list(sys.modules.items())
+        if name.partition(".")[0] == __package__ and getattr(module, "__file__", None)
+    ]
+    files += [str(path) for path in (Path(__file__).parent / "templates").glob("*.html")]
+    files += {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    signature = []
+    for file in sorted(files):
+        try:
+            status = os.stat(file)
+            signature.append((file, status.st_mtime_ns, status.st_size))
+        except OSError:
+            signature.append((file, -1, -1))
+    return tuple(signature)
+
+
+def listen(path: str) -> socket.socket:
+    """Bind the install's socket in a folder private to the user; refuse if a daemon answers there."""
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError as error:
+        raise DaemonError(f"{folder}: cannot make the daemon's folder ({error.strerror})") from None
+    if not launch.private(folder):
+        raise DaemonError(
+            f"{folder}: not this user's own folder closed to others; remove it or set COOPLEDGER_DAEMON_DIR"
+        )
+    if len(path.encode()) > 107:
+        raise DaemonError(f"{path}: too long for a socket's name; set COOPLEDGER_DAEMON_DIR to a shorter one")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except OSError:  # nothing answers: a socket left by a daemon that was killed, or none
+        if os.path.lexists(path):
+            os.unlink(path)
+    else:
+        listener.close()
+        raise DaemonError(f"{path}: a daemon of this install already answers there")
+    finally:
+        probe.close()
+    listener.bind(path)
+    listener.listen(64)
+    return listener
+
+
+class Daemon:
+    """The accepting loop: one forked process per command, its exit status sent back when it ends."""
+
+    def __init__(self, listener: socket.socket, say: Callable[[str], None]):
+        self.listener, self.say = listener, say
+        self.path = listener.getsockname()
+        self.signature = code_signature()
+        self.running: dict[int, socket.socket] = {}  # pid → the connection of its waiting client
+        self.stopping = self.restart = False
+        self.selector = selectors.DefaultSelector()
+        self.wake_read, self.wake_write = os.pipe()
+        os.set_blocking(self.wake_write, False)
+        self.selector.register(self.listener, selectors.EVENT_READ, self.accept)
+        self.selector.register(self.wake_read, selectors.EVENT_READ, self.woken)
+
+    def run(self) -> None:
+        """Serve until SIGINT or SIGTERM, then wait for the commands still running and remove the socket."""
+        previous = signal.set_wakeup_fd(self.wake_write)
+        woken_by = (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM)  # through the wake-up pipe
+        handlers = {sig: signal.signal(sig, lambda *_: None) for sig in woken_by}
+        try:
+            while not self.stopping or self.running:
+                for key, _ in self.selector.select():
+                    key.data(key.fileobj)
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            signal.set_wakeup_fd(previous)
+            self.close()
+        if self.restart:
+            self.say("the code changed since the daemon started: starting again with the new code")
+            os.execv(sys.executable, [sys.executable, "-m", __package__, "daemon"])
+
+    def close(self) -> None:
+        if self.listener.fileno() >= 0:
+            self.selector.unregister(self.listener)
+            self.listener.close()
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+
+    def woken(self, _: object) -> None:
+        for number in os.read(self.wake_read, 512):
+            if number in (signal.SIGINT, signal.SIGTERM):
+                self.stopping = True
+                self.close()
+        self.reap()
+
+    def reap(self) -> None:
+        while self.running:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                return
+            client = self.running.pop(pid, None)
+            if client is not None:
+                code = os.waitstatus_to_exitcode(status)
+                with contextlib.suppress(OSError):  # the client is gone: nobody to tell
+                    client.sendall(launch.EXITED + code.to_bytes(4, "big", signed=True))
+                if client.fileno() in self.selector.get_map():
+                    self.selector.unregister(client)
+                client.close()
+
+    def accept(self, _: object) -> None:
+        client, _address = self.listener.accept()
+        try:
+            taken = self.take(client)
+        except (OSError, ValueError, EOFError, TypeError) as error:
+            self.say(f"a request was refused: {error}")
+            taken = False
+        if not taken:
+            client.close()
+
+    def take(self, client: socket.socket) -> bool:
+        """Read a client's request and fork its command; False if it was not taken."""
+        _pid, uid, _gid = struct.unpack("3i", client.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+        if uid != os.getuid():
+            raise ValueError(f"a process of user {uid} asked; only user {os.getuid()}'s are answered")
+        client.settimeout(5)
+        size, fds, _flags, _address = socket.recv_fds(client, 4, 3)
+        if len(size) != 4 or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            raise ValueError("a request without its size and three standard streams")
+        try:
+            body = launch.receive(client, int.from_bytes(size, "big"))
+            protocol, argv, cwd, environment, streams = marshal.loads(body)
+            if protocol != launch.PROTOCOL:
+                raise ValueError(f"protocol {protocol} asked, {launch.PROTOCOL} spoken")
+            if code_signature() != self.signature:
+                client.sendall(launch.STALE + bytes(4))
+                self.stopping = self.restart = True
+                self.close()
+                return False
+            pid = os.fork()
+            if pid == 0:  # the command's process: it never returns
+                self.forget()
+                run_command(fds, argv, cwd, environment, streams)
+            client.sendall(launch.STARTED + pid.to_bytes(4, "big"))
+        finally:
+            for fd in fds:
+                os.close(fd)
+        client.settimeout(None)
+        self.running[pid] = client
+        self.selector.register(client, selectors.EVENT_READ, self.gone)
+        return True
+
+    def gone(self, client: socket.socket) -> None:
+        """The waiting client closed its end (it was killed): end its command as its own death would."""
+        self.selector.unregister(client)
+        for pid, waiting in self.running.items():
+            if waiting is client:
+                os.kill(pid, signal.SIGTERM)
+
+    def forget(self) -> None:
+        """In a forked process: close the daemon's files. The epoll instance is shared with the
+        daemon, so it is closed first: unregistering a file here would unregister it there."""
+        files = [key.fileobj for key in self.selector.get_map().values()]
+        self.selector.close()
+        for file in files:
+            file.close() if isinstance(file, socket.socket) else os.close(file)
+        os.close(self.wake_write)
+
+
+def run_command(
+    fds: list[int], argv: list[str], cwd: str, environment: dict[str, str], streams: tuple
+) -> None:
+    """In the forked process: become the client's command, run it, exit with its status."""
+    os.setsid()  # no controlling terminal: the daemon's is not the user's
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    code = 1
+    try:
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        for fd in fds:
+            os.close(fd)
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(environment)
+        time.tzset()
+        sys.argv = argv
+        (stdin, stdout, stderr) = streams
+        sys.stdin = sys.__stdin__ = open(0, encoding=stdin[0], errors=stdin[1], closefd=False)  # noqa: SIM115
+        sys.stdout = sys.__stdout__ = open(1, "w", encoding=stdout[0], errors=stdout[1], closefd=False)  # noqa: SIM115
+        sys.stdout.reconfigure(line_buffering=os.isatty(1))
+        sys.stderr = sys.__stderr__ = open(2, "w", encoding=stderr[0], errors=stderr[1], closefd=False)  # noqa: SIM115
+        sys.stderr.reconfigure(line_buffering=True)
+        from .cli import main
+
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_code(exit_)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                code = code or 120  # as Python does when its output cannot be flushed at exit
+        os._exit(code)
+
+
+def exit_code(exit_: SystemExit) -> int:
+    """The status Python gives a process for this SystemExit."""
+    if exit_.code is None:
+        return 0
+    if isinstance(exit_.code, int):
+        return exit_.code & 0xFF
+    print(exit_.code, file=sys.stderr)
+    return 1
+
+
+def serve(say: Callable[[str], None]) -> None:
+    """`coopledger daemon`: preload, listen on this install's socket, serve until stopped."""
+    path = launch.socket_path()
+    listener = listen(path)
+    try:
+        preload()
+        daemon = Daemon(listener, say)
+    except BaseException:
+        listener.close()
+        os.unlink(path)
+        raise
+    say(f"coopledger daemon: commands of this install start here ({path}); Ctrl-C stops it")
+    daemon.run()
+
+
+@click.command(name="daemon")
+def command() -> None:
+    """Keep every module a command needs imported, and start each command of this install
+    from here: it then answers without Python's start-up cost. Ctrl-C stops it.
+
+    Example: coopledger daemon &
+    """
+    try:
+        serve(click.echo)
+    except DaemonError as error:
+        raise click.ClickException(str(error)) from None

@@ -1,0 +1,202 @@
+"""`coopledger daemon`: a command forked from the daemon answers as it would on its own — the
+same output, errors and exit status, in the caller's working directory, with the caller's
+environment and standard streams — and the daemon steps aside when it cannot answer so."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import ROOT, SEEDS
+
+# A caller that says whether the daemon took its command (its exit status) or not (None).
+CALLER = "import sys; from coopledger import launch; print('taken', launch.through_daemon(), file=sys.stderr)"
+
+
+def coopledger(*args: str, **options: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "coopledger", *args], capture_output=True, text=True, **options
+    )  # type: ignore[call-overload, no-any-return]
+
+
+def taken(*args: str, **options: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", CALLER, *args], capture_output=True, text=True, **options)  # type: ignore[call-overload, no-any-return]
+
+
+def start_daemon() -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coopledger", "daemon"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if "commands of this install start here" not in line:
+        process.kill()
+        raise AssertionError(
+            f"the daemon did not start: {line}{process.stderr.read() if process.stderr else ''}"
+        )
+    return process
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("COOPLEDGER_DAEMON_DIR", str(tmp_path / "daemon"))
+    monkeypatch.delenv("COOPLEDGER_NO_DAEMON", raising=False)
+    return tmp_path / "daemon"
+
+
+@pytest.fixture
+def daemon(folder: Path) -> Iterator[subprocess.Popen[str]]:
+    process = start_daemon()
+    yield process
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def on_its_own() -> dict[str, str]:
+    return {**os.environ, "COOPLEDGER_NO_DAEMON": "1"}
+
+
+def test_a_command_through_the_daemon_answers_as_it_would_on_its_own(daemon, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "ledger.sqlite")
+    imported = taken("--db", db, "import", str(SEEDS))
+    assert imported.returncode == 0 and "taken 0" in imported.stderr, imported.stderr
+    assert imported.stdout.startswith("imported 77 events")
+    asked = [
+        ["state", "KOR", "CHN", "--as-of", "2019-01"],
+        ["state", "KOR", "CHN", "--as-of", "2019-01", "--json"],
+        ["state", "KOR", "XXX"],  # refused: exit 2, one line on stderr
+        ["show", "999"],
+        ["verify"],
+        ["sign", "x", "--kind", "mou", "--party", "KOR", "--party", "CHN", "--on", "2019-02-30"],
+        ["--help"],
+    ]
+    for args in asked:
+        through, alone = coopledger("--db", db, *args), coopledger("--db", db, *args, env=on_its_own())
+        assert (through.returncode, through.stdout, through.stderr) == (
+            alone.returncode,
+            alone.stdout,
+            alone.stderr,
+        ), args
+        assert "taken" in taken("--db", db, *args).stderr
+    assert taken("--db", db, "state", "KOR", "XXX").stderr.endswith("taken 2\n")
+
+
+def test_the_command_runs_in_the_callers_directory_with_its_environment_and_input(
+    daemon, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    work = tmp_path / "work"
+    work.mkdir()
+    seeds = SEEDS.read_text()
+    environment = {
+        **os.environ,
+        "COOPLEDGER_DB": "here.sqlite",
+        "COOPLEDGER_ACTOR": "ana",
+        "TZ": "Asia/Seoul",
+    }
+    imported = taken("import", "-", cwd=work, env=environment, input=seeds)
+    assert "taken 0" in imported.stderr, imported.stderr
+    assert (work / "here.sqlite").exists()  # the caller's directory and COOPLEDGER_DB
+    shown = coopledger("show", "1", cwd=work, env=environment)
+    assert "recorded_by: ana" in shown.stdout, shown.stdout
+    alone = coopledger("show", "1", cwd=work, env={**environment, "COOPLEDGER_NO_DAEMON": "1"})
+    assert shown.stdout == alone.stdout
+
+
+def serving(command: subprocess.Popen[str]) -> str:
+    line = command.stdout.readline() if command.stdout else ""
+    assert "http://" in line, line
+    return "http://" + line.split("http://", 1)[1].split("/", 1)[0]
+
+
+def answers(site: str) -> bool:
+    try:
+        with urllib.request.urlopen(site, timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def gone(site: str) -> bool:
+    deadline = time.monotonic() + 10
+    while answers(site):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def interrupted(command: list[str], environment: dict[str, str]) -> tuple[int, str]:
+    """Start `serve`, check it answers, press Ctrl-C; its exit status and what it said on stderr."""
+    server = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
+    )
+    site = serving(server)
+    assert answers(site)
+    server.send_signal(signal.SIGINT)  # as the terminal sends it to the caller
+    code = server.wait(timeout=10)
+    assert gone(site)
+    return code, server.stderr.read() if server.stderr else ""
+
+
+def test_ctrl_c_reaches_the_command_and_a_killed_caller_ends_it(daemon, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "ledger.sqlite")
+    assert coopledger("--db", db, "import", str(SEEDS)).returncode == 0
+    command = [sys.executable, "-m", "coopledger", "--db", db, "serve", "--port", "0"]
+    assert interrupted(command, dict(os.environ)) == interrupted(command, on_its_own())
+
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    site = serving(server)
+    server.kill()
+    server.wait(timeout=10)
+    assert gone(site)  # the daemon ended the command of a caller that died
+
+
+def test_changed_code_is_not_answered_by_the_daemon_that_started_before_it(daemon, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "ledger.sqlite")
+    assert "taken 0" in taken("--db", db, "init").stderr
+    template = ROOT / "templates" / "state.html"
+    before = template.stat()
+    try:
+        os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+        stale = taken("--db", db, "state", "KOR", "CHN")
+        assert stale.returncode == 0 and "taken None" in stale.stderr  # it ran on its own
+        assert "starting again with the new code" in (daemon.stdout.readline() if daemon.stdout else "")
+        assert "commands of this install start here" in (daemon.stdout.readline() if daemon.stdout else "")
+        assert "taken 0" in taken("--db", db, "state", "KOR", "CHN").stderr
+    finally:
+        os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_one_daemon_an_install_in_a_folder_closed_to_others(daemon, folder: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    second = coopledger("daemon", env=on_its_own())
+    assert second.returncode == 1 and "a daemon of this install already answers there" in second.stderr
+    db = str(tmp_path / "ledger.sqlite")
+    folder.chmod(0o755)
+    try:
+        assert "taken None" in taken("--db", db, "init").stderr  # not through a folder others can enter
+        assert coopledger("--db", db, "init").returncode == 0  # but on its own
+    finally:
+        folder.chmod(0o700)
+    assert "taken 0" in taken("--db", db, "log").stderr
+
+
+def test_a_folder_open_to_others_is_refused_and_a_stopped_daemon_leaves_no_socket(folder: Path) -> None:
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    refused = coopledger("daemon")
+    assert refused.returncode == 1 and "closed to others" in refused.stderr
+    folder.chmod(0o700)
+    process = start_daemon()
+    assert list(folder.glob("*.sock"))
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert not list(folder.glob("*.sock"))
