@@ -135,6 +135,7 @@ class Daemon:
         previous = signal.set_wakeup_fd(self.wake_write)
         woken_by = (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM)  # through the wake-up pipe
         handlers = {sig: signal.signal(sig, lambda *_: None) for sig in woken_by}
+        self.say(f"coopledger daemon: commands of this install start here ({self.path}); Ctrl-C stops it")
         try:
             while not self.stopping or self.running:
                 for key, _ in self.selector.select():
@@ -199,7 +200,7 @@ class Daemon:
             raise ValueError("a request without its size and three standard streams")
         try:
             body = launch.receive(client, int.from_bytes(size, "big"))
-            protocol, argv, cwd, environment, streams = marshal.loads(body)
+            protocol, *asked = marshal.loads(body)
             if protocol != launch.PROTOCOL:
                 raise ValueError(f"protocol {protocol} asked, {launch.PROTOCOL} spoken")
             if code_signature() != self.signature:
@@ -210,7 +211,7 @@ class Daemon:
             pid = os.fork()
             if pid == 0:  # the command's process: it never returns
                 self.forget()
-                run_command(fds, argv, cwd, environment, streams)
+                run_command(fds, *asked)
             client.sendall(launch.STARTED + pid.to_bytes(4, "big"))
         finally:
             for fd in fds:
@@ -238,7 +239,7 @@ class Daemon:
 
 
 def run_command(
-    fds: list[int], argv: list[str], cwd: str, environment: dict[str, str], streams: tuple
+    fds: list[int], argv: list[str], cwd: str, environment: dict[str, str], umask: int, streams: tuple
 ) -> None:
     """In the forked process: become the client's command, run it, exit with its status."""
     os.setsid()  # no controlling terminal: the daemon's is not the user's
@@ -253,6 +254,7 @@ def run_command(
         for fd in fds:
             os.close(fd)
         os.chdir(cwd)
+        os.umask(umask)
         os.environ.clear()
         os.environ.update(environment)
         time.tzset()
@@ -303,7 +305,6 @@ def serve(say: Callable[[str], None]) -> None:
         listener.close()
         os.unlink(path)
         raise
-    say(f"coopledger daemon: commands of this install start here ({path}); Ctrl-C stops it")
     daemon.run()
 
 

@@ -13,7 +13,7 @@ import marshal
 import os
 import sys
 
-PROTOCOL = 1
+PROTOCOL = 2
 STALE, STARTED, EXITED = b"S", b"P", b"X"
 STOPPED = "coopledger: the daemon stopped before the command ended; its outcome is unknown\n"
 
@@ -47,7 +47,9 @@ def private(folder: str) -> bool:
 def request() -> bytes:
     """What the daemon's process needs to run the command as this process would."""
     streams = tuple((stream.encoding, stream.errors) for stream in (sys.stdin, sys.stdout, sys.stderr))
-    return marshal.dumps((PROTOCOL, sys.argv, os.getcwd(), dict(os.environ), streams))
+    umask = os.umask(0o077)  # read by setting it: set back at once
+    os.umask(umask)
+    return marshal.dumps((PROTOCOL, sys.argv, os.getcwd(), dict(os.environ), umask, streams))
 
 
 def receive(connection: _socket.socket, size: int) -> bytes:
@@ -91,7 +93,12 @@ def through_daemon() -> int | None:
             sys.stderr.write(STOPPED)
             return 1
     status = int.from_bytes(answer[1:], "big", signed=True)
-    return 128 - status if status < 0 else status  # killed by a signal: as a shell reports it
+    if status < 0:  # the command was killed by a signal: so is this process, as its caller expects
+        if -status != _signal.SIGKILL:  # whose handling cannot be changed, nor needs to be
+            _signal.signal(-status, _signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+        return 128 - status  # a signal whose default is not to end a process: as a shell says it
+    return status
 
 
 def main() -> None:

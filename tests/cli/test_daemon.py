@@ -109,6 +109,10 @@ def test_the_command_runs_in_the_callers_directory_with_its_environment_and_inpu
     assert "recorded_by: ana" in shown.stdout, shown.stdout
     alone = coopledger("show", "1", cwd=work, env={**environment, "COOPLEDGER_NO_DAEMON": "1"})
     assert shown.stdout == alone.stdout
+    masked = {"preexec_fn": lambda: os.umask(0o027)}
+    assert "taken 0" in taken("--db", "masked.sqlite", "init", cwd=work, **masked).stderr
+    coopledger("--db", "alone.sqlite", "init", cwd=work, env=on_its_own(), **masked)
+    assert (work / "masked.sqlite").stat().st_mode == (work / "alone.sqlite").stat().st_mode == 0o100640
 
 
 def serving(command: subprocess.Popen[str]) -> str:
@@ -158,6 +162,25 @@ def test_ctrl_c_reaches_the_command_and_a_killed_caller_ends_it(daemon, tmp_path
     server.kill()
     server.wait(timeout=10)
     assert gone(site)  # the daemon ended the command of a caller that died
+
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    site = serving(server)
+    (forked,) = children(daemon.pid)
+    os.kill(forked, signal.SIGKILL)
+    assert server.wait(timeout=10) == -signal.SIGKILL  # its caller ends as the command did
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is pid (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def test_changed_code_is_not_answered_by_the_daemon_that_started_before_it(daemon, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
