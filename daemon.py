@@ -15,6 +15,7 @@ own, as without a daemon) and starts itself again with the new code."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import marshal
 import os
@@ -85,8 +86,9 @@ def code_signature() -> tuple[tuple[str, int, int], ...]:
     return tuple(signature)
 
 
-def listen(path: str) -> socket.socket:
-    """Bind the install's socket in a folder private to the user; refuse if a daemon answers there."""
+def listen(path: str) -> tuple[socket.socket, int]:
+    """Bind the install's socket in a folder private to the user, holding the lock that makes
+    its daemon the only one (released by the system however the daemon ends); refuse if another holds it."""
     folder = os.path.dirname(path)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -98,28 +100,30 @@ def listen(path: str) -> socket.socket:
         )
     if len(path.encode()) > 107:
         raise DaemonError(f"{path}: too long for a socket's name; set COOPLEDGER_DAEMON_DIR to a shorter one")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        probe.connect(path)
-    except OSError:  # nothing answers: a socket left by a daemon that was killed, or none
-        if os.path.lexists(path):
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        raise DaemonError(f"{path}: a daemon of this install already answers there") from None
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        if os.path.lexists(path):  # left by a daemon that was killed: none can be using it now
             os.unlink(path)
-    else:
+        listener.bind(path)
+        listener.listen(64)
+    except OSError as error:
         listener.close()
-        raise DaemonError(f"{path}: a daemon of this install already answers there")
-    finally:
-        probe.close()
-    listener.bind(path)
-    listener.listen(64)
-    return listener
+        os.close(lock)
+        raise DaemonError(f"{path}: cannot listen there ({error.strerror})") from None
+    return listener, lock
 
 
 class Daemon:
     """The accepting loop: one forked process per command, its exit status sent back when it ends."""
 
-    def __init__(self, listener: socket.socket, say: Callable[[str], None]):
-        self.listener, self.say = listener, say
+    def __init__(self, listener: socket.socket, lock: int, say: Callable[[str], None]):
+        self.listener, self.lock, self.say = listener, lock, say
         self.path = listener.getsockname()
         self.signature = code_signature()
         self.running: dict[int, socket.socket] = {}  # pid → the connection of its waiting client
@@ -145,6 +149,7 @@ class Daemon:
                 signal.signal(sig, handler)
             signal.set_wakeup_fd(previous)
             self.close()
+            os.close(self.lock)  # after the socket is gone: the next daemon may bind it
         if self.restart:
             self.say("the code changed since the daemon started: starting again with the new code")
             os.execv(sys.executable, [sys.executable, "-m", __package__, "daemon"])
@@ -158,9 +163,17 @@ class Daemon:
 
     def woken(self, _: object) -> None:
         for number in os.read(self.wake_read, 512):
-            if number in (signal.SIGINT, signal.SIGTERM):
-                self.stopping = True
+            if number not in (signal.SIGINT, signal.SIGTERM):
+                continue
+            if not self.stopping or self.restart:  # the first: no new commands; the running ones end
+                self.stopping, self.restart = True, False
                 self.close()
+                if self.running:
+                    running = len(self.running)
+                    self.say(f"stopping once {running} running command(s) end; Ctrl-C again ends them")
+            else:  # the second: end them
+                for pid in self.running:
+                    os.kill(pid, signal.SIGTERM)
         self.reap()
 
     def reap(self) -> None:
@@ -211,7 +224,7 @@ class Daemon:
             pid = os.fork()
             if pid == 0:  # the command's process: it never returns
                 self.forget()
-                run_command(fds, *asked)
+                run_command(client, fds, *asked)
             client.sendall(launch.STARTED + pid.to_bytes(4, "big"))
         finally:
             for fd in fds:
@@ -236,12 +249,20 @@ class Daemon:
         for file in files:
             file.close() if isinstance(file, socket.socket) else os.close(file)
         os.close(self.wake_write)
+        os.close(self.lock)
 
 
 def run_command(
-    fds: list[int], argv: list[str], cwd: str, environment: dict[str, str], umask: int, streams: tuple
+    client: socket.socket,
+    fds: list[int],
+    argv: list[str],
+    cwd: str,
+    environment: dict[str, str],
+    umask: int,
+    streams: tuple,
 ) -> None:
-    """In the forked process: become the client's command, run it, exit with its status."""
+    """In the forked process: become the client's command, run it, tell the client its exit
+    status (the daemon tells it if it is killed instead) and exit with it."""
     os.setsid()  # no controlling terminal: the daemon's is not the user's
     signal.set_wakeup_fd(-1)
     for sig in (signal.SIGCHLD, signal.SIGTERM):
@@ -281,6 +302,8 @@ def run_command(
                 stream.flush()
             except (OSError, ValueError):
                 code = code or 120  # as Python does when its output cannot be flushed at exit
+        with contextlib.suppress(OSError):  # said here too, so that it arrives if the daemon is gone
+            client.sendall(launch.EXITED + code.to_bytes(4, "big", signed=True))
         os._exit(code)
 
 
@@ -295,15 +318,16 @@ def exit_code(exit_: SystemExit) -> int:
 
 
 def serve(say: Callable[[str], None]) -> None:
-    """`coopledger daemon`: preload, listen on this install's socket, serve until stopped."""
+    """`coopledger daemon`: listen on this install's socket, preload, serve until stopped."""
     path = launch.socket_path()
-    listener = listen(path)
+    listener, lock = listen(path)
     try:
         preload()
-        daemon = Daemon(listener, say)
+        daemon = Daemon(listener, lock, say)
     except BaseException:
         listener.close()
         os.unlink(path)
+        os.close(lock)
         raise
     daemon.run()
 

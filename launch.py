@@ -3,8 +3,8 @@ is running: the daemon forks a process that has every module imported already, g
 process's standard input, output and error, working directory, arguments and environment, and
 this process waits for its exit status. Otherwise, or when the daemon cannot take it, the command
 runs here as usual. This module imports nothing that Python has not loaded at start-up but two
-small built-in modules, so that a command through the daemon costs little more than Python's
-own start."""
+small modules of the standard library written in C, so that a command through the daemon costs
+little more than Python's own start."""
 
 import _signal
 import _socket

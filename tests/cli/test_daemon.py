@@ -5,6 +5,7 @@ environment and standard streams — and the daemon steps aside when it cannot a
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,15 +58,21 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def daemon(folder: Path) -> Iterator[subprocess.Popen[str]]:
     process = start_daemon()
     yield process
-    process.terminate()
-    process.wait(timeout=10)
+    process.terminate()  # waits for the commands it runs
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.terminate()  # ends them
+        process.wait(timeout=10)
 
 
 def on_its_own() -> dict[str, str]:
     return {**os.environ, "COOPLEDGER_NO_DAEMON": "1"}
 
 
-def test_a_command_through_the_daemon_answers_as_it_would_on_its_own(daemon, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_command_through_the_daemon_answers_as_it_would_on_its_own(
+    daemon: subprocess.Popen[str], tmp_path: Path
+) -> None:
     db = str(tmp_path / "ledger.sqlite")
     imported = taken("--db", db, "import", str(SEEDS))
     assert imported.returncode == 0 and "taken 0" in imported.stderr, imported.stderr
@@ -151,7 +158,9 @@ def interrupted(command: list[str], environment: dict[str, str]) -> tuple[int, s
     return code, server.stderr.read() if server.stderr else ""
 
 
-def test_ctrl_c_reaches_the_command_and_a_killed_caller_ends_it(daemon, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_c_reaches_the_command_and_a_killed_caller_ends_it(
+    daemon: subprocess.Popen[str], tmp_path: Path
+) -> None:
     db = str(tmp_path / "ledger.sqlite")
     assert coopledger("--db", db, "import", str(SEEDS)).returncode == 0
     command = [sys.executable, "-m", "coopledger", "--db", db, "serve", "--port", "0"]
@@ -163,11 +172,45 @@ def test_ctrl_c_reaches_the_command_and_a_killed_caller_ends_it(daemon, tmp_path
     server.wait(timeout=10)
     assert gone(site)  # the daemon ended the command of a caller that died
 
+    before = children(daemon.pid)  # the command just ended may still be on its way out
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     site = serving(server)
-    (forked,) = children(daemon.pid)
+    (forked,) = set(children(daemon.pid)) - set(before)
     os.kill(forked, signal.SIGKILL)
     assert server.wait(timeout=10) == -signal.SIGKILL  # its caller ends as the command did
+
+
+def test_stopping_the_daemon_waits_for_its_commands_and_a_second_stop_ends_them(
+    daemon: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "ledger.sqlite")
+    assert coopledger("--db", db, "init").returncode == 0
+    command = [sys.executable, "-m", "coopledger", "--db", db, "serve", "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    site = serving(server)
+    daemon.terminate()
+    assert "stopping once 1 running command(s) end" in (daemon.stdout.readline() if daemon.stdout else "")
+    assert "taken None" in taken("--db", db, "log").stderr  # no new command goes to it
+    assert answers(site) and daemon.poll() is None
+    daemon.terminate()
+    assert server.wait(timeout=10) == -signal.SIGTERM  # its command ended, and so did its caller
+    assert daemon.wait(timeout=10) == 0
+
+
+def test_a_command_outlives_a_killed_daemon_and_its_caller_still_gets_its_status(
+    daemon: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "ledger.sqlite")
+    assert coopledger("--db", db, "init").returncode == 0
+    command = [sys.executable, "-m", "coopledger", "--db", db, "serve", "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    site = serving(server)
+    daemon.kill()
+    daemon.wait(timeout=10)
+    assert answers(site) and server.poll() is None
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=10) == 1  # as serve ends on Ctrl-C on its own: "Aborted!", exit 1
+    assert "Aborted!" in (server.stderr.read() if server.stderr else "")
 
 
 def children(pid: int) -> list[int]:
@@ -183,23 +226,32 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def test_changed_code_is_not_answered_by_the_daemon_that_started_before_it(daemon, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    db = str(tmp_path / "ledger.sqlite")
-    assert "taken 0" in taken("--db", db, "init").stderr
-    template = ROOT / "templates" / "state.html"
-    before = template.stat()
+def test_changed_code_is_not_answered_by_the_daemon_that_started_before_it(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A copy of the package, an install of its own: changing it leaves other daemons alone.
+    copy = tmp_path / "install" / "coopledger"
+    skipped = (".*", "tests", "bench", "docs", "examples", "build", "__pycache__", "*.egg-info", "*.sqlite*")
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(*skipped))
+    monkeypatch.setenv("PYTHONPATH", str(copy.parent))
+    daemon = start_daemon()
     try:
-        os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+        db = str(tmp_path / "ledger.sqlite")
+        assert "taken 0" in taken("--db", db, "init").stderr
+        (copy / "templates" / "state.html").write_text((copy / "templates" / "state.html").read_text() + "\n")
         stale = taken("--db", db, "state", "KOR", "CHN")
         assert stale.returncode == 0 and "taken None" in stale.stderr  # it ran on its own
         assert "starting again with the new code" in (daemon.stdout.readline() if daemon.stdout else "")
         assert "commands of this install start here" in (daemon.stdout.readline() if daemon.stdout else "")
         assert "taken 0" in taken("--db", db, "state", "KOR", "CHN").stderr
     finally:
-        os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns))
+        daemon.terminate()
+        daemon.wait(timeout=10)
 
 
-def test_one_daemon_an_install_in_a_folder_closed_to_others(daemon, folder: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_one_daemon_an_install_in_a_folder_closed_to_others(
+    daemon: subprocess.Popen[str], folder: Path, tmp_path: Path
+) -> None:
     second = coopledger("daemon", env=on_its_own())
     assert second.returncode == 1 and "a daemon of this install already answers there" in second.stderr
     db = str(tmp_path / "ledger.sqlite")
