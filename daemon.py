@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import importlib
 import marshal
 import os
@@ -323,6 +324,7 @@ def serve(say: Callable[[str], None]) -> None:
     listener, lock = listen(path)
     try:
         preload()
+        gc.freeze()  # a full collection in a forked command then skips (and copies) none of this
         daemon = Daemon(listener, lock, say)
     except BaseException:
         listener.close()

@@ -29,9 +29,10 @@ def daemon_folder() -> str:
 
 
 def socket_path() -> str:
-    """The socket of this install's daemon: one per user, Python and package directory, so that
-    two installs (two virtualenvs, two checkouts) never answer for each other."""
-    install = f"{sys.executable}\0{os.path.dirname(os.path.abspath(__file__))}".encode()
+    """The socket of this install's daemon: one per user, Python environment (`python`, `python3`
+    and the console script of one virtualenv alike) and package directory, so that two installs
+    (two virtualenvs, two checkouts) never answer for each other."""
+    install = f"{sys.prefix}\0{os.path.dirname(os.path.abspath(__file__))}".encode()
     return os.path.join(daemon_folder(), f"{binascii.crc32(install):08x}.sock")
 
 

@@ -95,6 +95,11 @@ def test_a_command_through_the_daemon_answers_as_it_would_on_its_own(
         ), args
         assert "taken" in taken("--db", db, *args).stderr
     assert taken("--db", db, "state", "KOR", "XXX").stderr.endswith("taken 2\n")
+    for name in ("python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"):  # the same environment
+        other = Path(sys.executable).with_name(name)
+        if other.exists():
+            asked = subprocess.run([other, "-c", CALLER, "--db", db, "log"], capture_output=True, text=True)
+            assert "taken 0" in asked.stderr, name
 
 
 def test_the_command_runs_in_the_callers_directory_with_its_environment_and_input(
