@@ -49,6 +49,9 @@ PRELOADED = (  # what commands import when they need it, beyond the project's ow
 )
 
 
+MAX_REQUEST = 16 << 20  # bytes: far more than Linux lets arguments and environment take together
+
+
 class DaemonError(Exception):
     """The daemon cannot start: its message says why and where."""
 
@@ -213,19 +216,21 @@ class Daemon:
                 os.close(fd)
             raise ValueError("a request without its size and three standard streams")
         try:
-            body = launch.receive(client, int.from_bytes(size, "big"))
-            protocol, *asked = marshal.loads(body)
-            if protocol != launch.PROTOCOL:
-                raise ValueError(f"protocol {protocol} asked, {launch.PROTOCOL} spoken")
+            if int.from_bytes(size, "big") > MAX_REQUEST:
+                raise ValueError(f"a request of {int.from_bytes(size, 'big'):,} bytes")
+            asked = checked(marshal.loads(launch.receive(client, int.from_bytes(size, "big"))))
             if code_signature() != self.signature:
                 client.sendall(launch.STALE + bytes(4))
                 self.stopping = self.restart = True
                 self.close()
                 return False
             pid = os.fork()
-            if pid == 0:  # the command's process: it never returns
-                self.forget()
-                run_command(client, fds, *asked)
+            if pid == 0:  # the command's process: it never returns to the daemon's loop
+                try:
+                    self.forget()
+                    run_command(client, fds, *asked)
+                finally:
+                    os._exit(1)
             client.sendall(launch.STARTED + pid.to_bytes(4, "big"))
         finally:
             for fd in fds:
@@ -251,6 +256,30 @@ class Daemon:
             file.close() if isinstance(file, socket.socket) else os.close(file)
         os.close(self.wake_write)
         os.close(self.lock)
+
+
+def checked(request: object) -> tuple[list[str], str, dict[str, str], int, tuple[tuple[str, str], ...]]:
+    """A request's fields (launch.request), each of the type the command's process needs."""
+    if not isinstance(request, tuple) or len(request) != 6:
+        raise ValueError("not a request of coopledger's")
+    protocol, argv, cwd, environment, umask, streams = request
+    if protocol != launch.PROTOCOL:
+        raise ValueError(f"protocol {protocol!r} asked, {launch.PROTOCOL} spoken")
+    strings = lambda values: all(isinstance(value, str) for value in values)
+    if not (
+        isinstance(argv, list)
+        and strings(argv)
+        and isinstance(cwd, str)
+        and isinstance(environment, dict)
+        and strings(environment)
+        and strings(environment.values())
+        and isinstance(umask, int)
+        and isinstance(streams, tuple)
+        and len(streams) == 3
+        and all(isinstance(stream, tuple) and len(stream) == 2 and strings(stream) for stream in streams)
+    ):
+        raise ValueError("a request whose fields are not those of a command")
+    return argv, cwd, environment, umask, streams
 
 
 def run_command(

@@ -4,6 +4,7 @@ environment and standard streams — and the daemon steps aside when it cannot a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -216,6 +217,36 @@ def test_a_command_outlives_a_killed_daemon_and_its_caller_still_gets_its_status
     server.send_signal(signal.SIGINT)
     assert server.wait(timeout=10) == 1  # as serve ends on Ctrl-C on its own: "Aborted!", exit 1
     assert "Aborted!" in (server.stderr.read() if server.stderr else "")
+
+
+def test_requests_that_are_not_a_commands_are_refused_and_the_daemon_goes_on(
+    daemon: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    import marshal
+    import socket
+
+    (path,) = (tmp_path / "daemon").glob("*.sock")
+    streams = [(("utf-8", "strict"),) * 3]
+    for size, body, fds in [
+        (None, b"hello", []),  # no size, no streams
+        (5, b"\xff\x00garbage", [0, 1, 2]),  # not marshal
+        (None, marshal.dumps((2, "argv")), [0, 1, 2]),  # not the shape of a request
+        (None, marshal.dumps((2, ["x", 1], "/", {}, 0, *streams)), [0, 1, 2]),  # an argument not a string
+        (None, marshal.dumps((99, [], "/", {}, 0, *streams)), [0, 1, 2]),  # another protocol
+        (1 << 30, b"", [0, 1, 2]),  # a gigabyte announced
+    ]:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.connect(str(path))
+            header = (len(body) if size is None else size).to_bytes(4, "big")
+            if fds:
+                socket.send_fds(client, [header + body], fds)
+            else:
+                client.sendall(body)
+            client.settimeout(10)
+            with contextlib.suppress(ConnectionResetError):  # closed with some of it unread
+                assert client.recv(5) == b""  # closed without an answer
+    assert daemon.poll() is None
+    assert "taken 0" in taken("--db", str(tmp_path / "ledger.sqlite"), "init").stderr
 
 
 def children(pid: int) -> list[int]:
