@@ -186,14 +186,19 @@ def test_ctrl_c_reaches_the_command_and_a_killed_caller_ends_it(
     assert server.wait(timeout=10) == -signal.SIGKILL  # its caller ends as the command did
 
 
-def test_stopping_the_daemon_waits_for_its_commands_and_a_second_stop_ends_them(
-    daemon: subprocess.Popen[str], tmp_path: Path
-) -> None:
+def serve_new_ledger(tmp_path: Path) -> tuple[str, subprocess.Popen[str], str]:
+    """`serve` of a new ledger, started as a user starts it: the ledger, the caller, its address."""
     db = str(tmp_path / "ledger.sqlite")
     assert coopledger("--db", db, "init").returncode == 0
     command = [sys.executable, "-m", "coopledger", "--db", db, "serve", "--port", "0"]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    site = serving(server)
+    return db, server, serving(server)
+
+
+def test_stopping_the_daemon_waits_for_its_commands_and_a_second_stop_ends_them(
+    daemon: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    db, server, site = serve_new_ledger(tmp_path)
     daemon.terminate()
     assert "stopping once 1 running command(s) end" in (daemon.stdout.readline() if daemon.stdout else "")
     assert "taken None" in taken("--db", db, "log").stderr  # no new command goes to it
@@ -206,11 +211,7 @@ def test_stopping_the_daemon_waits_for_its_commands_and_a_second_stop_ends_them(
 def test_a_command_outlives_a_killed_daemon_and_its_caller_still_gets_its_status(
     daemon: subprocess.Popen[str], tmp_path: Path
 ) -> None:
-    db = str(tmp_path / "ledger.sqlite")
-    assert coopledger("--db", db, "init").returncode == 0
-    command = [sys.executable, "-m", "coopledger", "--db", db, "serve", "--port", "0"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    site = serving(server)
+    _, server, site = serve_new_ledger(tmp_path)
     daemon.kill()
     daemon.wait(timeout=10)
     assert answers(site) and server.poll() is None
