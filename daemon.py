@@ -1,6 +1,6 @@
 """`coopledger daemon`: a process that has imported every module a command needs and forks one
 process per command that `launch.py` hands it, so that a command costs its own work and not
-Python's imports (about 60 ms of a 90 ms `state` on a laptop-sized ledger).
+Python's imports (most of a quick command's time: docs/performance.md).
 
 The forked process is the command as the user ran it: their arguments, working directory and
 environment, their standard input, output and error (passed as file descriptors over the
@@ -30,6 +30,7 @@ import sysconfig
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -231,13 +232,16 @@ class Daemon:
                     run_command(client, fds, *asked)
                 finally:
                     os._exit(1)
-            client.sendall(launch.STARTED + pid.to_bytes(4, "big"))
         finally:
             for fd in fds:
                 os.close(fd)
         client.settimeout(None)
         self.running[pid] = client
         self.selector.register(client, selectors.EVENT_READ, self.gone)
+        try:
+            client.sendall(launch.STARTED + pid.to_bytes(4, "big"))
+        except OSError:  # the client is gone already
+            self.gone(client)
         return True
 
     def gone(self, client: socket.socket) -> None:
@@ -310,12 +314,9 @@ def run_command(
         os.environ.update(environment)
         time.tzset()
         sys.argv = argv
-        (stdin, stdout, stderr) = streams
-        sys.stdin = sys.__stdin__ = open(0, encoding=stdin[0], errors=stdin[1], closefd=False)  # noqa: SIM115
-        sys.stdout = sys.__stdout__ = open(1, "w", encoding=stdout[0], errors=stdout[1], closefd=False)  # noqa: SIM115
-        sys.stdout.reconfigure(line_buffering=os.isatty(1))
-        sys.stderr = sys.__stderr__ = open(2, "w", encoding=stderr[0], errors=stderr[1], closefd=False)  # noqa: SIM115
-        sys.stderr.reconfigure(line_buffering=True)
+        sys.stdin = sys.__stdin__ = standard_stream(0, "r", *streams[0])
+        sys.stdout = sys.__stdout__ = standard_stream(1, "w", *streams[1])
+        sys.stderr = sys.__stderr__ = standard_stream(2, "w", *streams[2])
         from .cli import main
 
         main()
@@ -335,6 +336,15 @@ def run_command(
         with contextlib.suppress(OSError):  # said here too, so that it arrives if the daemon is gone
             client.sendall(launch.EXITED + code.to_bytes(4, "big", signed=True))
         os._exit(code)
+
+
+def standard_stream(fd: int, mode: str, encoding: str, errors: str) -> TextIO:
+    """A standard stream over fd, opened as Python opens its own on Linux: no newline translation,
+    standard error and a terminal line-buffered."""
+    stream = open(fd, mode, encoding=encoding, errors=errors, newline="\n", closefd=False)  # noqa: SIM115
+    if mode == "w":
+        stream.reconfigure(line_buffering=fd == 2 or os.isatty(fd))
+    return stream
 
 
 def exit_code(exit_: SystemExit) -> int:
