@@ -4,7 +4,9 @@
 
 Generates synthetic ledgers with bench/generate.py (cached in --workdir), then times whole
 `coopledger` processes: import, state, append, rebuild, verify, with peak memory, against
-a raw SQLite floor and a naive eventsourcing_sqlalchemy save measured in the same run.
+a raw SQLite floor and a naive eventsourcing_sqlalchemy save measured in the same run; then the
+quick questions again with `coopledger daemon` running, beside a `python -c pass` of the same
+minutes.
 """
 
 from __future__ import annotations
