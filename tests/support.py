@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -164,3 +166,47 @@ def served(db: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# What differs from one run to the next: ids, recording times and the hashes over them.
+VARYING = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{4}-\d\d-\d\dT[\d:.]+Z|[0-9a-f]{64}"
+)
+
+
+def tutorial() -> list[tuple[str, list[str]]]:
+    """Each `$ command` of the README tutorial with the lines shown after it."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("\n## Tutorial", 1)[1].split("\n## ", 1)[0]
+    steps: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"```console\n(.*?)```", section, re.S):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                steps.append((line[2:], []))
+            else:
+                steps[-1][1].append(line)
+    return steps
+
+
+def run_tutorial(folder: Path, environment: dict[str, str]) -> None:
+    """Run the README tutorial's commands in a new folder as a user would, each checked against
+    what the README shows (times, ids and hashes aside) and its exit status."""
+    (folder / "examples").symlink_to(ROOT / "examples")
+    env = {**environment, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"}
+    env.pop("COOPLEDGER_DB", None)
+    exports: list[str] = []
+    steps = tutorial()
+    assert len(steps) >= 10
+    for command, shown in steps:
+        if command.startswith("export "):
+            exports.append(command)
+            continue
+        script = "; ".join([*exports, f"{command} 2>&1"])
+        result = subprocess.run(["bash", "-c", script], cwd=folder, env=env, capture_output=True, text=True)
+        printed = result.stdout.rstrip("\n").splitlines()
+        assert [VARYING.sub("…", line) for line in printed] == [VARYING.sub("…", line) for line in shown], (
+            command
+        )
+        assert (result.returncode == 0) == (not any(line.startswith("Error:") for line in shown)), command
+    pictures = [path for path in folder.iterdir() if path.suffix == ".png"]
+    assert pictures and all(path.read_bytes().startswith(b"\x89PNG") for path in pictures)

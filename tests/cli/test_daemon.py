@@ -10,13 +10,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ROOT, SEEDS
+from support import ROOT, SEEDS, run_tutorial
 
 # A caller that says whether the daemon took its command (its exit status) or not (None).
 CALLER = "import sys; from coopledger import launch; print('taken', launch.through_daemon(), file=sys.stderr)"
@@ -103,6 +104,27 @@ def test_a_command_through_the_daemon_answers_as_it_would_on_its_own(
             assert "taken 0" in asked.stderr, name
 
 
+def test_the_readme_tutorial_through_the_daemon_prints_what_the_readme_shows(
+    daemon: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    forked = set()
+
+    def watch() -> None:  # which commands the daemon forked, looked at every 20 ms
+        while daemon.poll() is None and not done.is_set():
+            forked.update(children(daemon.pid))
+            time.sleep(0.02)
+
+    done = threading.Event()
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        run_tutorial(tmp_path, dict(os.environ))
+    finally:
+        done.set()
+        watcher.join()
+    assert forked  # the commands went through it
+
+
 def test_the_command_runs_in_the_callers_directory_with_its_environment_and_input(
     daemon, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -178,11 +200,14 @@ def test_ctrl_c_reaches_the_command_and_a_killed_caller_ends_it(
     server.wait(timeout=10)
     assert gone(site)  # the daemon ended the command of a caller that died
 
-    before = children(daemon.pid)  # the command just ended may still be on its way out
+    before = set(children(daemon.pid))  # the command just ended may still be on its way out
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     site = serving(server)
-    (forked,) = set(children(daemon.pid)) - set(before)
-    os.kill(forked, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while not (forked := set(children(daemon.pid)) - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(forked) == 1, (forked, before, said(daemon))
+    os.kill(forked.pop(), signal.SIGKILL)
     assert server.wait(timeout=10) == -signal.SIGKILL  # its caller ends as the command did
 
 
@@ -248,6 +273,14 @@ def test_requests_that_are_not_a_commands_are_refused_and_the_daemon_goes_on(
                 assert client.recv(5) == b""  # closed without an answer
     assert daemon.poll() is None
     assert "taken 0" in taken("--db", str(tmp_path / "ledger.sqlite"), "init").stderr
+
+
+def said(daemon: subprocess.Popen[str]) -> str:
+    """What the daemon has printed so far, without waiting for more."""
+    if daemon.stdout is None:
+        return ""
+    os.set_blocking(daemon.stdout.fileno(), False)
+    return daemon.stdout.read() or ""
 
 
 def children(pid: int) -> list[int]:
