@@ -148,7 +148,8 @@ class Daemon:
         try:
             while not self.stopping or self.running:
                 for key, _ in self.selector.select():
-                    key.data(key.fileobj)
+                    if self.selector.get_map().get(key.fd) is key:  # not let go by a handler before it
+                        key.data(key.fileobj)
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)

@@ -80,14 +80,13 @@ def through_daemon() -> int | None:
     except (OSError, AttributeError):  # AttributeError: a standard stream is None (closed)
         connection.close()
         return None
-    if answer[:1] != STARTED:
+    if answer[:1] not in (STARTED, EXITED):  # EXITED: the command ended before the daemon said it began
         connection.close()
         return None
-    pid = int.from_bytes(answer[1:], "big")
-    while True:
+    while answer[:1] == STARTED:
+        pid = int.from_bytes(answer[1:], "big")
         try:
             answer = receive(connection, 5)
-            break
         except KeyboardInterrupt:  # Ctrl-C reaches this process, the terminal's: pass it on
             os.kill(pid, _signal.SIGINT)
         except OSError:

@@ -245,6 +245,22 @@ def test_a_command_outlives_a_killed_daemon_and_its_caller_still_gets_its_status
     assert "Aborted!" in (server.stderr.read() if server.stderr else "")
 
 
+def test_many_quick_commands_are_each_run_once_and_through_the_daemon(daemon: subprocess.Popen[str]) -> None:
+    # A quick command may end (and say so) before the daemon has said it started: the caller must
+    # take that as its end, not fall back and run it a second time; and the daemon, handling a
+    # caller's end and its command's in one turn, must go on.
+    callers = (
+        "import os, sys; from coopledger import launch; sys.argv = ['coopledger', '--version'];"
+        "os.dup2(os.open(os.devnull, os.O_WRONLY), 1);"
+        "print(sorted({launch.through_daemon() for _ in range(200)}, key=str), file=sys.stderr)"
+    )
+    two = [
+        subprocess.Popen([sys.executable, "-c", callers], stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    assert [caller.communicate(timeout=120)[1].strip() for caller in two] == ["[0]", "[0]"]
+    assert daemon.poll() is None
+
+
 def test_requests_that_are_not_a_commands_are_refused_and_the_daemon_goes_on(
     daemon: subprocess.Popen[str], tmp_path: Path
 ) -> None:
