@@ -71,7 +71,7 @@ def preload() -> None:
         importlib.import_module(name)
 
 
-def code_signature() -> tuple[tuple[str, int, int], ...]:
+def code_files() -> list[str]:
     """The files whose change makes the imported code stale: the project's loaded modules, its
     page templates, and the folders packages are installed in (an install or upgrade changes them)."""
     files = [
@@ -81,14 +81,19 @@ def code_signature() -> tuple[tuple[str, int, int], ...]:
     ]
     files += [str(path) for path in (Path(__file__).parent / "templates").glob("*.html")]
     files += {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
-    signature = []
-    for file in sorted(files):
+    return sorted(files)
+
+
+def signature(files: list[str]) -> tuple[tuple[str, int, int], ...]:
+    """Each file's modification time and size (-1 for one that is gone)."""
+    stamps = []
+    for file in files:
         try:
             status = os.stat(file)
-            signature.append((file, status.st_mtime_ns, status.st_size))
+            stamps.append((file, status.st_mtime_ns, status.st_size))
         except OSError:
-            signature.append((file, -1, -1))
-    return tuple(signature)
+            stamps.append((file, -1, -1))
+    return tuple(stamps)
 
 
 def listen(path: str) -> tuple[socket.socket, int]:
@@ -130,7 +135,8 @@ class Daemon:
     def __init__(self, listener: socket.socket, lock: int, say: Callable[[str], None]):
         self.listener, self.lock, self.say = listener, lock, say
         self.path = listener.getsockname()
-        self.signature = code_signature()
+        self.code = code_files()  # listed once: the daemon imports nothing more after preloading
+        self.signature = signature(self.code)
         self.running: dict[int, socket.socket] = {}  # pid → the connection of its waiting client
         self.stopping = self.restart = False
         self.selector = selectors.DefaultSelector()
@@ -218,10 +224,11 @@ class Daemon:
                 os.close(fd)
             raise ValueError("a request without its size and three standard streams")
         try:
-            if int.from_bytes(size, "big") > MAX_REQUEST:
-                raise ValueError(f"a request of {int.from_bytes(size, 'big'):,} bytes")
-            asked = checked(marshal.loads(launch.receive(client, int.from_bytes(size, "big"))))
-            if code_signature() != self.signature:
+            length = int.from_bytes(size, "big")
+            if length > MAX_REQUEST:
+                raise ValueError(f"a request of {length:,} bytes")
+            asked = checked(marshal.loads(launch.receive(client, length)))
+            if signature(self.code) != self.signature:
                 client.sendall(launch.STALE + bytes(4))
                 self.stopping = self.restart = True
                 self.close()
