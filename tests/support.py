@@ -146,6 +146,15 @@ def build_ledger(db: str) -> None:
     assert retracted.returncode == 0, retracted.stderr
 
 
+def address(process: subprocess.Popen[str]) -> str:
+    """The base URL that a starting `coopledger serve` prints first (it is killed if it prints another line)."""
+    line = process.stdout.readline() if process.stdout else ""
+    if "http://" not in line:
+        process.kill()
+        raise AssertionError(f"serve did not start: {line}{process.stderr.read() if process.stderr else ''}")
+    return "http://" + line.split("http://", 1)[1].split("/", 1)[0]
+
+
 @contextmanager
 def served(db: str) -> Iterator[str]:
     """`coopledger serve --port 0` running on the ledger; yields its base URL, stops it after."""
@@ -156,13 +165,7 @@ def served(db: str) -> Iterator[str]:
         text=True,
     )
     try:
-        line = process.stdout.readline() if process.stdout else ""
-        if "http://" not in line:
-            process.kill()
-            raise AssertionError(
-                f"serve did not start: {line}{process.stderr.read() if process.stderr else ''}"
-            )
-        yield "http://" + line.split("http://", 1)[1].split("/", 1)[0]
+        yield address(process)
     finally:
         process.terminate()
         process.wait(timeout=10)

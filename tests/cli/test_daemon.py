@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ROOT, SEEDS, run_tutorial
+from support import ROOT, SEEDS, address, run_tutorial
 
 # A caller that says whether the daemon took its command (its exit status) or not (None).
 CALLER = "import sys; from coopledger import launch; print('taken', launch.through_daemon(), file=sys.stderr)"
@@ -150,12 +150,6 @@ def test_the_command_runs_in_the_callers_directory_with_its_environment_and_inpu
     assert (work / "masked.sqlite").stat().st_mode == (work / "alone.sqlite").stat().st_mode == 0o100640
 
 
-def serving(command: subprocess.Popen[str]) -> str:
-    line = command.stdout.readline() if command.stdout else ""
-    assert "http://" in line, line
-    return "http://" + line.split("http://", 1)[1].split("/", 1)[0]
-
-
 def answers(site: str) -> bool:
     try:
         with urllib.request.urlopen(site, timeout=5):
@@ -178,7 +172,7 @@ def interrupted(command: list[str], environment: dict[str, str]) -> tuple[int, s
     server = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
     )
-    site = serving(server)
+    site = address(server)
     assert answers(site)
     server.send_signal(signal.SIGINT)  # as the terminal sends it to the caller
     code = server.wait(timeout=10)
@@ -195,14 +189,14 @@ def test_ctrl_c_reaches_the_command_and_a_killed_caller_ends_it(
     assert interrupted(command, dict(os.environ)) == interrupted(command, on_its_own())
 
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    site = serving(server)
+    site = address(server)
     server.kill()
     server.wait(timeout=10)
     assert gone(site)  # the daemon ended the command of a caller that died
 
     before = set(children(daemon.pid))  # the command just ended may still be on its way out
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    site = serving(server)
+    site = address(server)
     deadline = time.monotonic() + 5
     while not (forked := set(children(daemon.pid)) - before) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -217,7 +211,7 @@ def serve_new_ledger(tmp_path: Path) -> tuple[str, subprocess.Popen[str], str]:
     assert coopledger("--db", db, "init").returncode == 0
     command = [sys.executable, "-m", "coopledger", "--db", db, "serve", "--port", "0"]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return db, server, serving(server)
+    return db, server, address(server)
 
 
 def test_stopping_the_daemon_waits_for_its_commands_and_a_second_stop_ends_them(
