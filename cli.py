@@ -488,6 +488,10 @@ cli.unbuilt["daemon"] = lambda: importlib.import_module(".daemon", __package__).
 
 
 def main() -> None:
+    if sys.stdout is None:  # started with its standard output closed: an answer would be lost unsaid
+        if sys.stderr is not None:
+            sys.stderr.write("coopledger: standard output is closed; nothing done\n")
+        sys.exit(1)
     cli(prog_name="coopledger")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -503,3 +504,48 @@ def test_join_and_withdraw_show_in_state_and_history(run) -> None:  # type: igno
     assert run("join", "MNG", "--action", "membership", "--on", "2021").stderr == (
         "Error: data: give exactly one of instrument, series or project\n"
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("state", "KOR", "CHN", "--json"),
+        (
+            "sign",
+            "kor-chn-mou-x",
+            "--kind",
+            "mou",
+            "--title",
+            "X",
+            "--party",
+            "KOR",
+            "--party",
+            "CHN",
+            "--on",
+            "2020-01-01",
+        ),
+    ],
+)
+def test_a_command_with_its_standard_output_closed_does_nothing_and_says_so(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """An answer or a receipt nobody can read is not given: the command says why and writes nothing."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "ledger.sqlite"
+    subprocess.run(
+        [sys.executable, "-m", "coopledger", "--db", str(db), "import", str(SEEDS)],
+        check=True,
+        capture_output=True,
+    )
+    before = db.read_bytes()
+    done = subprocess.run(
+        f'"{sys.executable}" -m coopledger --db "{db}" --actor ana {" ".join(args)} >&-',
+        shell=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COOPLEDGER_NO_DAEMON": "1"},
+    )
+    assert (done.returncode, done.stderr) == (1, "coopledger: standard output is closed; nothing done\n")
+    assert db.read_bytes() == before
