@@ -15,6 +15,7 @@ from ..projections import readmodel as sql
 from .chain import GENESIS
 from .errors import LedgerError, Rejected
 from .files import made_whole
+from .heap import uncollected
 from .importer import ImportReport, import_lines, restore_lines
 from .queries import PAGE, Progress, Queries, timestamp
 from .store import Cursor, Location, PostgresDatabase, database
@@ -138,6 +139,7 @@ class Ledger:
         except _DryRun as dry:
             return dry.outcome
 
+    @uncollected
     def import_lines(self, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
         """Append every line in one transaction: all of them, or none."""
         with self._writing(bulk=True) as writer:
@@ -145,6 +147,7 @@ class Ledger:
 
     # --- integrity
 
+    @uncollected
     def restore(self, lines: Iterable[bytes], progress: Progress | None = None) -> Verified:
         """Record a backup into an empty ledger as it was: same ids, positions, times and hashes."""
         with self._writing(bulk=True) as writer:
@@ -168,6 +171,7 @@ class Ledger:
             self.store.grant(role, statements)
         return statements
 
+    @uncollected
     def rebuild(self, progress: Progress | None = None) -> int:
         """Recreate every read model table from the events; returns how many were replayed."""
         self.queries.require(read_model=False)

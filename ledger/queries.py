@@ -27,6 +27,7 @@ from ..projections.parties import party_name, successions
 from . import rules
 from .errors import LedgerError, NotFound, VerificationFailed
 from .files import ledger_files, write_whole
+from .heap import uncollected
 from .store import Location, Reader, missing, reader
 
 if TYPE_CHECKING:
@@ -302,6 +303,7 @@ class Queries:
         states = states or self.party_states()
         return lambda party: state.country if (state := states(party)) else None
 
+    @uncollected
     def state(
         self,
         a: str,
@@ -363,6 +365,7 @@ class Queries:
         states = states or self.party_states()
         return cache(lambda party: successions(party, states))
 
+    @uncollected
     def ledger_entries(self) -> list[folds.Entry]:
         """Every event of the ledger with its retraction, as a relationship's entries are: what the
         exports fold, as of a day, into all the ledger's things."""
@@ -394,6 +397,7 @@ class Queries:
         )
         return things.refold(("party", party), standing)
 
+    @uncollected
     def changes(
         self,
         party_a: str,
@@ -449,6 +453,7 @@ class Queries:
             "retracted": sorted(retracted, key=lambda envelope: envelope["retraction"]["position"]),
         }
 
+    @uncollected
     def timeline(
         self, a: str, b: str, as_of: Edtf | None = None, known: str | None = None, exact: bool = False
     ) -> Timeline:
@@ -468,6 +473,7 @@ class Queries:
 
         return timelines.build(f"{first}–{second}", entries, as_of, known, exact, whole, pair, names)
 
+    @uncollected
     def history(
         self,
         a: str,
@@ -481,6 +487,7 @@ class Queries:
         rel = self.relationship(a, b)
         return folds.history(self.entries(rel, end), start, end, known, exact, self.namer(lang))
 
+    @uncollected
     def relationships(self, as_of: date, exact: bool = False) -> list[dict[str, Any]]:
         """Every relationship with what counts in it as of a day, and its first and last dates as entered."""
         self.require()
@@ -519,6 +526,7 @@ class Queries:
                     found[rel][end] = occurred_on
         return [found[rel] for rel in sorted(found)]
 
+    @uncollected
     def upcoming(
         self, within: Duration, party: str | None = None, as_of: Edtf | None = None
     ) -> list[dict[str, Any]]:
@@ -562,6 +570,7 @@ class Queries:
         position, state = last[0]
         return f"{position}:{readable(position, state).envelope['hash']}"
 
+    @uncollected
     def verify(self, digest: str | None = None, progress: Progress | None = None) -> Verified:
         """Check the events and the read model (see `ledger.verify`); raise at the first problem.
         A read model of an earlier version (queries refuse it until `rebuild`) is not compared:
@@ -590,6 +599,7 @@ class Queries:
             )
         return Verified(position, f"{position}:{previous}", {"chain": position, "decoded": position})
 
+    @uncollected
     def backup(self, path: Path) -> Verified:
         """Write every event up to the head as it is now, checked, to a file (written whole or not at all)."""
         from .chain import GENESIS
