@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -506,30 +507,9 @@ def test_join_and_withdraw_show_in_state_and_history(run) -> None:  # type: igno
     )
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("state", "KOR", "CHN", "--json"),
-        (
-            "sign",
-            "kor-chn-mou-x",
-            "--kind",
-            "mou",
-            "--title",
-            "X",
-            "--party",
-            "KOR",
-            "--party",
-            "CHN",
-            "--on",
-            "2020-01-01",
-        ),
-    ],
-)
-def test_a_command_with_its_standard_output_closed_does_nothing_and_says_so(
-    tmp_path: Path, args: tuple[str, ...]
-) -> None:
-    """An answer or a receipt nobody can read is not given: the command says why and writes nothing."""
+def _run_closed(tmp_path: Path, args: tuple[str, ...], closing: str) -> tuple[Any, bool]:
+    """A command run on the seeded ledger with a standard stream closed (`closing`: `>&-`, `<&-`):
+    how it ended, and whether the ledger file is unchanged."""
     import subprocess
     import sys
 
@@ -541,11 +521,35 @@ def test_a_command_with_its_standard_output_closed_does_nothing_and_says_so(
     )
     before = db.read_bytes()
     done = subprocess.run(
-        f'"{sys.executable}" -m coopledger --db "{db}" --actor ana {" ".join(args)} >&-',
+        f'"{sys.executable}" -m coopledger --db "{db}" --actor ana {" ".join(args)} {closing}',
         shell=True,
         capture_output=True,
         text=True,
         env={**os.environ, "COOPLEDGER_NO_DAEMON": "1"},
     )
+    return done, db.read_bytes() == before
+
+
+SIGNED = ("sign", "kor-chn-mou-x", "--kind", "mou", "--title", "X", "--party", "KOR", "--party", "CHN")
+
+
+@pytest.mark.parametrize("args", [("state", "KOR", "CHN", "--json"), (*SIGNED, "--on", "2020-01-01")])
+def test_a_command_with_its_standard_output_closed_does_nothing_and_says_so(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """An answer or a receipt nobody can read is not given: the command says why and writes nothing."""
+    done, unchanged = _run_closed(tmp_path, args, ">&-")
     assert (done.returncode, done.stderr) == (1, "coopledger: standard output is closed; nothing done\n")
-    assert db.read_bytes() == before
+    assert unchanged
+
+
+@pytest.mark.parametrize("args", [("import", "-"), ("append",), ("append", "--file", "-")])
+def test_a_command_reading_standard_input_closed_says_so_and_writes_nothing(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    done, unchanged = _run_closed(tmp_path, args, "<&-")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.endswith(
+        "Error: standard input is closed; give the input in a file or on standard input\n"
+    )
+    assert unchanged
