@@ -3,7 +3,7 @@ progress, pending rows written a page at a time, and errors named by line."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from msgspec import Struct
@@ -36,45 +36,80 @@ def import_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | No
     recorded = duplicates = retracted = 0
     first = last = None
     bad: list[LineError] = []
-    for number, line in enumerate(lines, start=1):
-        if progress:
-            progress(len(line))
-        if not line.strip():
-            continue
-        try:
-            outcome = writer.append(parse_event(parse_json(line), writer.resolver()), skip_retracted=True)
-        except (FieldError, Rejected) as error:
-            bad.append(LineError(number, str(error)))
-            if len(bad) == MAX_BAD_LINES:
-                break
-            continue
-        if outcome.retracted:
-            retracted += 1
-        elif outcome.duplicate:
-            duplicates += 1
-        else:
-            recorded += 1
-            first, last = first or outcome.position, outcome.position
-        if number % PAGE == 0:
-            writer.flush()
+    for page in _pages(lines, writer, skip_blank=True):
+        for number, line, value in page:
+            if progress:
+                progress(len(line))
+            if value is BLANK:
+                continue
+            try:
+                outcome = writer.append(parse_event(_value(value), writer.resolver()), skip_retracted=True)
+            except (FieldError, Rejected) as error:
+                bad.append(LineError(number, str(error)))
+                if len(bad) == MAX_BAD_LINES:
+                    raise BadLines(bad, stopped=True) from None
+                continue
+            if outcome.retracted:
+                retracted += 1
+            elif outcome.duplicate:
+                duplicates += 1
+            else:
+                recorded += 1
+                first, last = first or outcome.position, outcome.position
     if bad:
-        raise BadLines(bad, stopped=len(bad) == MAX_BAD_LINES)
+        raise BadLines(bad, stopped=False)
     return ImportReport(recorded, duplicates, retracted, first, last)
 
 
 def restore_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | None = None) -> None:
     """Record every event of a backup as it was: same ids, positions, times and hashes."""
+    for page in _pages(lines, writer, skip_blank=False):
+        for number, line, value in page:
+            if progress:
+                progress(len(line))
+            try:
+                envelope = _backed_up(_value(value))
+                content = {name: envelope[name] for name in (*CONTENT_FIELDS, "id") if name in envelope}
+                writer.restore(parse_event(content, writer.resolver()), envelope)
+            except (FieldError, Rejected) as error:
+                raise LineError(number, str(error)) from None
+
+
+BLANK: Any = object()  # a blank line of an import, which is skipped
+
+
+def _pages(
+    lines: Iterable[bytes], writer: Writer, skip_blank: bool
+) -> Iterator[list[tuple[int, bytes, Any]]]:
+    """The lines a page (PAGE of them) at a time, each with its number and its JSON value (the
+    FieldError saying it is not JSON; BLANK with `skip_blank`). Before a page is handed on, the
+    writer learns at once which keys and ids of its events are recorded (`Writer.expect`);
+    after it, the writer's pending rows are written."""
+    page: list[tuple[int, bytes, Any]] = []
     for number, line in enumerate(lines, start=1):
-        if progress:
-            progress(len(line))
-        try:
-            envelope = _backed_up(parse_json(line))
-            content = {name: envelope[name] for name in (*CONTENT_FIELDS, "id") if name in envelope}
-            writer.restore(parse_event(content, writer.resolver()), envelope)
-        except (FieldError, Rejected) as error:
-            raise LineError(number, str(error)) from None
+        page.append((number, line, BLANK if skip_blank and not line.strip() else _parsed(line)))
         if number % PAGE == 0:
+            writer.expect(value for _, _, value in page)
+            yield page
+            page = []
             writer.flush()
+    if page:
+        writer.expect(value for _, _, value in page)
+        yield page
+
+
+def _parsed(line: bytes) -> Any:
+    try:
+        return parse_json(line)
+    except FieldError as error:
+        return error
+
+
+def _value(parsed: Any) -> Any:
+    """A line's JSON value, or the error that it has none."""
+    if isinstance(parsed, FieldError):
+        raise parsed
+    return parsed
 
 
 def _backed_up(value: Any) -> dict[str, Any]:

@@ -3,11 +3,12 @@ record it — within one serialised transaction, all or nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 from uuid import uuid4
 
+import orjson
 from msgspec import Struct
 
 from ..events import DateError, Draft, EventRetracted, Recorded
@@ -37,6 +38,7 @@ class Writer:
         self.tx = Transaction(db, cursor, recorded_at)
         self.actor = actor
         self._seen: dict[tuple[str, str], tuple[int, str]] = {}  # (key|id, value) -> position, id
+        self._unseen: set[tuple[str, str]] = set()  # keys and ids not recorded when `expect` asked
         self._registered: list[str] | None = None
 
     @property
@@ -114,6 +116,26 @@ class Writer:
     def flush(self) -> None:
         self.tx.flush()
         self._seen.clear()
+        self._unseen.clear()
+
+    def expect(self, values: Iterable[Any]) -> None:
+        """Read at once which keys and ids of events about to be appended (parsed JSON objects)
+        are recorded: one query each for a page of an import rather than one an event, each of
+        which is a round trip to PostgreSQL. What it learns holds until the next `flush`."""
+        objects = [value for value in values if isinstance(value, dict)]
+        for kind in ("key", "id"):
+            # Only what the ledger could store (no NUL, which PostgreSQL's JSON refuses); the event
+            # with any other is refused by `parse_event` before it is looked up.
+            wanted = {(kind, v) for value in objects if isinstance(v := value.get(kind), str) and "\x00" not in v}
+            wanted -= self._seen.keys()
+            if not wanted:
+                continue
+            listed = orjson.dumps(sorted(v for _, v in wanted)).decode()
+            statement = self.tx.db.statements[f"recorded_{kind}s"]
+            for value, position, event_id in self.tx.cursor.rows(statement, (listed,)):
+                self._seen[(kind, value)] = (position, event_id)
+                wanted.discard((kind, value))
+            self._unseen |= wanted
 
     def finish(self) -> None:
         self.tx.finish()
@@ -127,6 +149,8 @@ class Writer:
     def _earlier(self, kind: str, value: str) -> tuple[int, str] | None:
         if (kind, value) in self._seen:
             return self._seen[(kind, value)]
+        if (kind, value) in self._unseen:
+            return None
         rows = self.tx.cursor.rows(sql.BY_KEY if kind == "key" else sql.BY_ID, (value,))
         return (rows[0][0], rows[0][1]) if rows else None
 

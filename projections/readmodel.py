@@ -236,12 +236,24 @@ KEYS_OF_JSON = {
         "SELECT value ->> 0 AS kind, value ->> 1 AS slug FROM jsonb_array_elements(CAST(? AS jsonb))"
     ),
 }
+# A list of strings given as one JSON parameter, as rows of one column `value`, in each dialect.
+VALUES_OF_JSON = {
+    "sqlite": "SELECT value FROM json_each(?)",
+    "postgresql": "SELECT jsonb_array_elements_text(CAST(? AS jsonb)) AS value",
+}
 
 
 def statements(events: str, dialect: str) -> dict[str, str]:
     """Statements that read the event store's table `events` (originator_id is the ledger's), in
     a database's dialect (`sqlite` or `postgresql`)."""
     return {
+        # Which of many keys, and of many ids, are recorded: (the key or id, position, id).
+        "recorded_keys": (
+            f"SELECT key, position, id FROM coopledger_log WHERE key IN ({VALUES_OF_JSON[dialect]})"
+        ),
+        "recorded_ids": (
+            f"SELECT id, position, id FROM coopledger_log WHERE id IN ({VALUES_OF_JSON[dialect]})"
+        ),
         "shaping": (
             f"SELECT e.state, ee.position FROM coopledger_thing_events ee"
             f" JOIN coopledger_log l ON l.position = ee.position"

@@ -1,0 +1,65 @@
+"""An import reads its lines a page at a time and asks the store once a page which keys and ids
+are recorded: duplicates, refusals and restores read the same across pages as within one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from coopledger.ledger import importer
+from coopledger.ledger.application import Ledger
+from coopledger.ledger.errors import BadLines, LineError
+from coopledger.ledger.store import locate
+from support import event
+
+
+@pytest.fixture(autouse=True)
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "PAGE", 3)
+
+
+def project(name: str, key: str | None = None, **more: object) -> bytes:
+    value = event("ProjectLaunched", "2020-01-01", project=name, title=name, parties=["KOR", "CHN"])
+    if key is not None:
+        value["key"] = key
+    return orjson.dumps({**value, **more})
+
+
+def test_duplicates_are_found_in_the_ledger_and_in_the_import_on_any_page(ledger: Ledger) -> None:
+    first = ledger.import_lines([project(f"p{n}", f"k{n}") for n in range(1, 5)])
+    assert (first.recorded, first.duplicates) == (4, 0)
+    again = [
+        project("p3", "k3"),  # recorded before: a duplicate
+        project("p5", "k5"),
+        b"  ",  # blank: skipped
+        project("p1", "k1"),  # recorded before, on the next page
+        project("p6", "k6"),
+        project("p5", "k5"),  # recorded by this import, two pages back
+        project("p7"),  # no key
+    ]
+    report = ledger.import_lines(again)
+    assert (report.recorded, report.duplicates) == (3, 3)
+    with pytest.raises(BadLines) as refused:
+        ledger.import_lines([project("p8", "k8"), project("p1x", "k1"), project("p9", "k\x00")])
+    assert [str(error) for error in refused.value.errors] == [
+        "line 2: key: 'k1' is already recorded at position 1 with different content",
+        "line 3: key: contains a NUL character (U+0000), which the ledger cannot store",
+    ]
+    assert ledger.import_lines([project("p8", "k8")]).recorded == 1  # the refused import wrote nothing
+
+
+def test_an_id_given_twice_in_a_backup_is_refused_across_pages(ledger: Ledger, tmp_path: Path) -> None:
+    source = Ledger(locate(str(tmp_path / "source.sqlite")), actor="tester")
+    source.import_lines([project(f"p{n}", f"k{n}") for n in range(1, 6)])
+    backup = tmp_path / "backup.jsonl"
+    source.backup(backup)
+    digest = source.digest()
+    source.close()
+    lines = backup.read_bytes().splitlines()
+    copied = orjson.loads(lines[4])
+    copied["id"] = orjson.loads(lines[0])["id"]  # line 5 gives the id of line 1, a page before
+    with pytest.raises(LineError, match=f"^line 5: id: '{copied['id']}' appears twice in the backup$"):
+        ledger.restore([*lines[:4], orjson.dumps(copied)])
+    ledger.restore(lines)  # the refused restore wrote nothing; pages of 3 lines restore as one
+    assert ledger.digest() == digest
