@@ -25,6 +25,7 @@ class ImportReport(Struct, frozen=True):
 
 
 MAX_BAD_LINES = 20  # reported by one import before it stops reading
+PAGE_BYTES = 8 << 20  # lines held at once at most (but for one longer line), parsed, with their rows
 
 
 def import_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | None = None) -> ImportReport:
@@ -81,17 +82,19 @@ BLANK: Any = object()  # a blank line of an import, which is skipped
 def _pages(
     lines: Iterable[bytes], writer: Writer, skip_blank: bool
 ) -> Iterator[list[tuple[int, bytes, Any]]]:
-    """The lines a page (PAGE of them) at a time, each with its number and its JSON value (the
-    FieldError saying it is not JSON; BLANK with `skip_blank`). Before a page is handed on, the
-    writer learns at once which keys and ids of its events are recorded (`Writer.expect`);
-    after it, the writer's pending rows are written."""
+    """The lines a page (PAGE of them, or fewer that make PAGE_BYTES) at a time, each with its
+    number and its JSON value (the FieldError saying it is not JSON; BLANK with `skip_blank`).
+    Before a page is handed on, the writer learns at once which keys and ids of its events are
+    recorded (`Writer.expect`); after it, the writer's pending rows are written."""
     page: list[tuple[int, bytes, Any]] = []
+    size = 0
     for number, line in enumerate(lines, start=1):
         page.append((number, line, BLANK if skip_blank and not line.strip() else _parsed(line)))
-        if number % PAGE == 0:
+        size += len(line)
+        if len(page) == PAGE or size >= PAGE_BYTES:
             writer.expect(value for _, _, value in page)
             yield page
-            page = []
+            page, size = [], 0
             writer.flush()
     if page:
         writer.expect(value for _, _, value in page)

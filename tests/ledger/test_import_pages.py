@@ -14,9 +14,10 @@ from coopledger.ledger.store import locate
 from support import event
 
 
-@pytest.fixture(autouse=True)
-def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "PAGE", 3)
+@pytest.fixture(autouse=True, params=[("PAGE", 3), ("PAGE_BYTES", 1)], ids=["3 lines", "1 byte"])
+def small_pages(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 3 lines, or of as many as make 1 byte (a line a page)."""
+    monkeypatch.setattr(importer, *request.param)
 
 
 def project(name: str, key: str | None = None, **more: object) -> bytes:
@@ -61,5 +62,5 @@ def test_an_id_given_twice_in_a_backup_is_refused_across_pages(ledger: Ledger, t
     copied["id"] = orjson.loads(lines[0])["id"]  # line 5 gives the id of line 1, a page before
     with pytest.raises(LineError, match=f"^line 5: id: '{copied['id']}' appears twice in the backup$"):
         ledger.restore([*lines[:4], orjson.dumps(copied)])
-    ledger.restore(lines)  # the refused restore wrote nothing; pages of 3 lines restore as one
+    ledger.restore(lines)  # the refused restore wrote nothing; pages restore as one
     assert ledger.digest() == digest
