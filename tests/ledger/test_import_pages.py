@@ -20,11 +20,11 @@ def small_pages(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(importer, *request.param)
 
 
-def project(name: str, key: str | None = None, **more: object) -> bytes:
+def project(name: str, key: str | None = None) -> bytes:
     value = event("ProjectLaunched", "2020-01-01", project=name, title=name, parties=["KOR", "CHN"])
     if key is not None:
         value["key"] = key
-    return orjson.dumps({**value, **more})
+    return orjson.dumps(value)
 
 
 def test_duplicates_are_found_in_the_ledger_and_in_the_import_on_any_page(ledger: Ledger) -> None:
