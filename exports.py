@@ -19,6 +19,7 @@ import orjson
 
 from .events import Edtf, ProjectFunded, ProjectLaunched, Recorded
 from .ledger.errors import NotFound
+from .ledger.heap import uncollected
 from .projections import relationship as folds
 from .projections.meetings import Meeting
 
@@ -38,6 +39,7 @@ ENVELOPE_ORDER = ("position", "id", "type", "occurred_on", "data", "source", "no
 # --- CSV: one table per kind, one row per thing, as of a day
 
 
+@uncollected
 def csv_tables(
     entries: list[folds.Entry], as_of: Edtf, name: folds.Namer | None = None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -180,6 +182,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+@uncollected
 def iati_activities(
     entries: list[folds.Entry],
     as_of: Edtf,

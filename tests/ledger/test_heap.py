@@ -1,4 +1,4 @@
-"""Answers and bulk writes run without the cyclic garbage collector, which runs again after them."""
+"""Answers, exports and bulk writes run without the cyclic garbage collector, which runs again after them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from coopledger import exports
 from coopledger.events import parse_edtf
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.heap import uncollected
@@ -76,12 +77,23 @@ def test_answers_and_bulk_writes_run_paused(
     ledger: Ledger, collections: Callable[[Callable[..., Any]], list[int]]
 ) -> None:
     queries = type(ledger.queries)
+    day = parse_edtf("2024-12-31")
     runs: list[tuple[Callable[..., Any], Callable[[], Any]]] = [
         (Ledger.import_lines, lambda: ledger.import_lines(SEEDS.read_bytes().splitlines())),
         (queries.state, lambda: ledger.state("KOR", "CHN", parse_edtf("2019-01-31"))),
         (queries.history, lambda: ledger.history("KOR", "CHN")),
         (queries.verify, lambda: ledger.verify()),
         (Ledger.rebuild, lambda: ledger.rebuild()),
+        (
+            exports.csv_tables,
+            lambda: exports.csv_tables(ledger.queries.ledger_entries(), day, ledger.queries.namer()),
+        ),
+        (
+            exports.iati_activities,
+            lambda: exports.iati_activities(
+                ledger.queries.ledger_entries(), day, "XM-1", "10", "X", ledger.queries.namer()
+            ),
+        ),
     ]
     for paused, run in runs:
         seen = collections(paused.__wrapped__)  # type: ignore[attr-defined]
