@@ -126,7 +126,7 @@ class Writer:
         for kind in ("key", "id"):
             # Only what the ledger could store (no NUL, which PostgreSQL's JSON refuses); the event
             # with any other is refused by `parse_event` before it is looked up.
-            given = {value.get(kind) for value in objects}
+            given = [value.get(kind) for value in objects]
             wanted = {(kind, v) for v in given if isinstance(v, str) and "\x00" not in v}
             wanted -= self._seen.keys()
             if not wanted:

@@ -50,6 +50,15 @@ def test_duplicates_are_found_in_the_ledger_and_in_the_import_on_any_page(ledger
     assert ledger.import_lines([project("p8", "k8")]).recorded == 1  # the refused import wrote nothing
 
 
+@pytest.mark.parametrize("given", [["k1"], {"k": 1}, 7])
+def test_a_key_or_id_of_any_json_type_is_the_line_s_own_error(ledger: Ledger, given: object) -> None:
+    line = orjson.loads(project("p1"))
+    for field in ("key", "id"):
+        with pytest.raises(BadLines) as refused:
+            ledger.import_lines([project("p0"), orjson.dumps({**line, field: given})])
+        assert [error.line for error in refused.value.errors] == [2]
+
+
 def test_an_id_given_twice_in_a_backup_is_refused_across_pages(ledger: Ledger, tmp_path: Path) -> None:
     source = Ledger(locate(str(tmp_path / "source.sqlite")), actor="tester")
     source.import_lines([project(f"p{n}", f"k{n}") for n in range(1, 6)])
