@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import io
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -488,23 +487,7 @@ for _group, _verbs in ((cli, VERBS), (party, PARTY_VERBS)):
 cli.unbuilt["daemon"] = lambda: importlib.import_module(".daemon", __package__).command
 
 
-class _ClosedInput(io.RawIOBase):
-    """Standard input when the command was started with it closed: reading it is a usage error."""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        raise click.UsageError("standard input is closed; give the input in a file or on standard input")
-
-
 def main() -> None:
-    if sys.stdout is None:  # started with its standard output closed: an answer would be lost unsaid
-        if sys.stderr is not None:
-            sys.stderr.write("coopledger: standard output is closed; nothing done\n")
-        sys.exit(1)
-    if sys.stdin is None:
-        sys.stdin = io.TextIOWrapper(io.BufferedReader(_ClosedInput()))
     cli(prog_name="coopledger")
 
 

@@ -9,6 +9,7 @@ little more than Python's own start."""
 import _signal
 import _socket
 import binascii
+import io
 import marshal
 import os
 import sys
@@ -65,8 +66,11 @@ def receive(connection: _socket.socket, size: int) -> bytes:
 
 def through_daemon() -> int | None:
     """Run the command in a process forked by the daemon and return its exit status; None if no
-    daemon took it (none running, another install's, or its code changed since it started)."""
+    daemon took it (none running, another install's, or its code changed since it started, or a
+    standard stream of this process is closed: the socket would take its descriptor's number)."""
     if os.environ.get("COOPLEDGER_NO_DAEMON") or not private(daemon_folder()):
+        return None
+    if sys.stdin is None or sys.stdout is None or sys.stderr is None:
         return None
     connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
@@ -77,7 +81,7 @@ def through_daemon() -> int | None:
             [len(body).to_bytes(4, "big"), body], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)]
         )
         answer = receive(connection, 5)
-    except (OSError, AttributeError):  # AttributeError: a standard stream is None (closed)
+    except OSError:
         connection.close()
         return None
     if answer[:1] not in (STARTED, EXITED):  # EXITED: the command ended before the daemon said it began
@@ -101,10 +105,28 @@ def through_daemon() -> int | None:
     return status
 
 
+class _ClosedInput(io.RawIOBase):
+    """Standard input when the command was started with it closed: reading it is a usage error."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: object) -> int:
+        import click
+
+        raise click.UsageError("standard input is closed; give the input in a file or on standard input")
+
+
 def main() -> None:
+    if sys.stdout is None:  # started with its standard output closed: an answer would be lost unsaid
+        if sys.stderr is not None:
+            sys.stderr.write("coopledger: standard output is closed; nothing done\n")
+        sys.exit(1)
     status = through_daemon()
     if status is not None:
         sys.exit(status)
+    if sys.stdin is None:
+        sys.stdin = io.TextIOWrapper(io.BufferedReader(_ClosedInput()))
     from .cli import main as run_here
 
     run_here()

@@ -104,6 +104,27 @@ def test_a_command_through_the_daemon_answers_as_it_would_on_its_own(
             assert "taken 0" in asked.stderr, name
 
 
+def test_a_command_with_a_closed_standard_stream_answers_as_on_its_own(
+    daemon: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    """A closed stream's descriptor number would go to the daemon's socket: such a command is not
+    sent to the daemon (it once read its own socket as standard input, and waited for ever)."""
+    db = str(tmp_path / "ledger.sqlite")
+    assert coopledger("--db", db, "import", str(SEEDS)).returncode == 0
+    command = f'"{sys.executable}" -m coopledger --db "{db}"'
+    for closing in (f"{command} import - <&-", f"{command} state KOR CHN --json >&-", f"{command} log 2>&-"):
+        through = subprocess.run(closing, shell=True, capture_output=True, text=True, timeout=60)
+        alone = subprocess.run(
+            closing, shell=True, capture_output=True, text=True, timeout=60, env=on_its_own()
+        )
+        assert (through.returncode, through.stdout, through.stderr) == (
+            alone.returncode,
+            alone.stdout,
+            alone.stderr,
+        ), closing
+    assert alone.returncode == 0 and alone.stdout  # the last: only standard error closed, answered
+
+
 def test_the_readme_tutorial_through_the_daemon_prints_what_the_readme_shows(
     daemon: subprocess.Popen[str], tmp_path: Path
 ) -> None:
