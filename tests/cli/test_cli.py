@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 from coopledger.cli import cli
-from support import SEED_EVENTS, SEEDS
+from support import SEED_EVENTS, SEEDS, coopledger
 
 
 @pytest.fixture
@@ -514,11 +514,7 @@ def _run_closed(tmp_path: Path, args: tuple[str, ...], closing: str) -> tuple[An
     import sys
 
     db = tmp_path / "ledger.sqlite"
-    subprocess.run(
-        [sys.executable, "-m", "coopledger", "--db", str(db), "import", str(SEEDS)],
-        check=True,
-        capture_output=True,
-    )
+    assert coopledger(str(db), "import", str(SEEDS)).returncode == 0
     before = db.read_bytes()
     done = subprocess.run(
         f'"{sys.executable}" -m coopledger --db "{db}" --actor ana {" ".join(args)} {closing}',
