@@ -1,18 +1,19 @@
 """Exports for other systems: the ledger's things as of a day as CSV tables and as IATI activities.
 
-Pure functions of the ledger's entries (every event with its retraction, `Queries.ledger_entries`):
-they fold them with the same folds as `state`, so a CSV row holds what `state --json` shows of
-the thing, and an IATI activity what its project's events say.
+They read the whole ledger as of a day a thing or an event at a time (`ledger.whole`): each
+thing from its latest snapshot by the day, which is the fold of its own events, so a CSV row
+holds what `state --json` shows of the thing and an IATI activity what its project's events
+say; rows are written as they are made, never all held at once.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree as ET
 
 import orjson
@@ -20,6 +21,7 @@ import orjson
 from .events import Edtf, ProjectFunded, ProjectLaunched, Recorded
 from .ledger.errors import NotFound
 from .ledger.heap import uncollected
+from .ledger.whole import Whole
 from .projections import relationship as folds
 from .projections.meetings import Meeting
 
@@ -34,27 +36,38 @@ EMPTY_COLUMNS = {
     "events": ["position", "id", "type", "occurred_on", "data", "recorded_at", "recorded_by"],
 }
 ENVELOPE_ORDER = ("position", "id", "type", "occurred_on", "data", "source", "note", "key", "recorded_at")
+# How each kind of thing with members names those it was founded with, when its object lists none.
+FOUNDING_ACTIONS = {"instrument": "signature", "project": "membership", "series": "membership"}
+
+Add = Callable[[str, dict[str, Any]], None]  # a row of a kind's table
 
 
 # --- CSV: one table per kind, one row per thing, as of a day
 
 
 @uncollected
-def csv_tables(
-    entries: list[folds.Entry], as_of: Edtf, name: folds.Namer | None = None
-) -> dict[str, list[dict[str, Any]]]:
-    """Every kind's rows as of a day: the objects of `state --json` (for the whole ledger), the
-    membership periods, each meeting, each funding transaction, and every event by position."""
-    folded = folds.fold(entries, as_of.day)
-    things = folds.things_view(folded, as_of.day)
-    return {
-        "instruments": things["instruments"],
-        "members": _members(things, folded),
-        "meetings": [meeting_view(m, as_of.day) for m in folded.of("meeting")],
-        "projects": things["projects"],
-        "funding": [grant for _, grant in funding(entries, as_of.day)],
-        "events": _events(entries, as_of.day, name),
-    }
+def csv_tables(ledger: Whole, add: Add) -> None:
+    """Every kind's rows as of the ledger's day, each given to `add` as it is made: the objects
+    of `state --json` (for the whole ledger), the membership periods, each meeting, each
+    funding transaction, and every event by position."""
+    day = ledger.day
+    for kind in ("instrument", "project"):
+        for snapshot in ledger.things(kind):
+            view = folds.whole_view(snapshot.state, day, ledger.thing)
+            add(f"{kind}s", view)
+            _members(kind, view[kind], view, view[FOUNDED_ON[kind]], add)
+    for snapshot in ledger.things("series"):
+        series = snapshot.state
+        _members("series", series.series, {"parties": list(series.parties)}, series.established_on.text, add)
+    for snapshot in ledger.things("meeting"):
+        add("meetings", meeting_view(snapshot.state, day))
+    for _, grant in funding(ledger.funding()):
+        add("funding", grant)
+    for item in _events(ledger.entries(), day, ledger.name):
+        add("events", item)
+
+
+FOUNDED_ON = {"instrument": "signed_on", "project": "launched_on"}
 
 
 def meeting_view(meeting: Meeting, as_of: date) -> dict[str, Any]:
@@ -84,33 +97,24 @@ def meeting_view(meeting: Meeting, as_of: date) -> dict[str, Any]:
     }
 
 
-def _members(things: dict[str, list[dict[str, Any]]], folded: folds.Folded) -> list[dict[str, Any]]:
-    """One row per membership period of each instrument, project and series: the thing's
-    `members` where its object has them, else its first members as named at its founding."""
-    rows: list[dict[str, Any]] = []
-    founded = [
-        *(("instrument", i["instrument"], i, "signature", i["signed_on"]) for i in things["instruments"]),
-        *(("project", p["project"], p, "membership", p["launched_on"]) for p in things["projects"]),
-        *(
-            ("series", s.series, {"parties": list(s.parties)}, "membership", s.established_on.text)
-            for s in folded.of("series")
-        ),
+def _members(kind: str, id_: str, view: dict[str, Any], founded_on: str, add: Add) -> None:
+    """One row per membership period of an instrument, project or series: the thing's `members`
+    where its object has them, else its first members as named at its founding."""
+    action = FOUNDING_ACTIONS[kind]
+    members = view.get("members") or [
+        {"party": party, "action": action, "joined_on": founded_on} for party in view["parties"]
     ]
-    for kind, id_, view, action, founded_on in founded:
-        members = view.get("members") or [
-            {"party": party, "action": action, "joined_on": founded_on} for party in view["parties"]
-        ]
-        rows += [{"kind": kind, "id": id_, **member} for member in members]
-    return rows
+    for member in members:
+        add("members", {"kind": kind, "id": id_, **member})
 
 
-def funding(entries: Iterable[folds.Entry], as_of: date) -> list[tuple[Recorded, dict[str, Any]]]:
-    """Every funding transaction that counts as of a day, by day then position: those given at a
-    project's launch (commitments) and each `ProjectFunded`, with the event that records it."""
-    grants: list[tuple[Recorded, dict[str, Any]]] = []
+def funding(counted: Iterable[Recorded]) -> Iterator[tuple[Recorded, dict[str, Any]]]:
+    """Each funding transaction of the launches and fundings that count (by day then position):
+    those given at a project's launch (commitments) and each `ProjectFunded` after it, with the
+    event that records it."""
     launched: set[str] = set()
-    for entry in folds.counted(entries, as_of):
-        event = entry.event.data
+    for recorded in counted:
+        event = recorded.data
         if isinstance(event, ProjectLaunched):
             launched.add(event.project)
             given = [(g, "commitment") for g in event.funding]
@@ -119,33 +123,36 @@ def funding(entries: Iterable[folds.Entry], as_of: date) -> list[tuple[Recorded,
         else:
             continue
         for grant, kind in given:
-            grants.append(
-                (
-                    entry.event,
-                    {
-                        "project": event.project,
-                        "kind": kind,
-                        "amount": folds.decimal_text(grant.amount),
-                        "currency": grant.currency,
-                        "source": grant.source,
-                        "occurred_on": entry.event.envelope["occurred_on"],
-                        "position": entry.event.position,
-                    },
-                )
+            yield (
+                recorded,
+                {
+                    "project": event.project,
+                    "kind": kind,
+                    "amount": folds.decimal_text(grant.amount),
+                    "currency": grant.currency,
+                    "source": grant.source,
+                    "occurred_on": recorded.envelope["occurred_on"],
+                    "position": recorded.position,
+                },
             )
-    return grants
 
 
-def _events(entries: list[folds.Entry], as_of: date, name: folds.Namer | None) -> list[dict[str, Any]]:
+def _events(entries: Iterable[folds.Entry], as_of: date, name: folds.Namer) -> Iterator[dict[str, Any]]:
     """Every event whose day is on or before the day, as `history --json` shows it (retracted ones
-    marked), and the retractions of those events; by position."""
-    items = folds.history([e for e in entries if e.event.day is not None], end=as_of, name=name)
-    shown = {item["id"] for item in items}
-    retractions = [e.retraction for e in entries if e.retraction is not None and e.event.id in shown]
-    items += [{**r.envelope, "multilateral": False, "retracted": False} for r in retractions]
-    # The envelope's fields in the order the SPEC gives them (stored envelopes sort their keys).
-    ordered = [{**{k: item[k] for k in ENVELOPE_ORDER if k in item}, **item} for item in items]
-    return sorted(ordered, key=lambda item: item["position"])
+    marked), and the retractions of those events; by position (`entries` are)."""
+    shown: set[int] = set()  # the positions of the retractions of events shown
+    for entry in entries:
+        event = entry.event
+        if event.day is not None and event.day <= as_of:
+            item = folds.history_item(entry, None, name)
+            if entry.retraction is not None:
+                shown.add(entry.retraction.position)
+        elif event.position in shown:
+            item = {**event.envelope, "multilateral": False, "retracted": False}
+        else:
+            continue
+        # The envelope's fields in the order the SPEC gives them (stored envelopes sort their keys).
+        yield {**{k: item[k] for k in ENVELOPE_ORDER if k in item}, **item}
 
 
 # Cells a spreadsheet would read as a formula: a leading quote makes them text.
@@ -161,14 +168,35 @@ def cell(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def csv_text(kind: str, rows: list[dict[str, Any]]) -> str:
-    """One table: a header of every key of its rows in the order they first appear, a row each."""
-    columns = list(dict.fromkeys(key for row in rows for key in row)) or EMPTY_COLUMNS[kind]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows([cell(row.get(column)) for column in columns] for row in rows)
-    return out.getvalue()
+class Table:
+    """One CSV table as its rows are made: the rows wait in an unnamed temporary file (in the
+    system's temporary directory, TMPDIR) as JSON lines, because the columns are known only
+    once every row is (every key, in the order they first appear); then it is written out
+    with a header."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.rows = 0
+        self._columns: dict[str, None] = {}
+        self._spool: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `close`)
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._columns.update(dict.fromkeys(row))
+        self._spool.write(orjson.dumps(row) + b"\n")
+        self.rows += 1
+
+    def write(self, target: IO[str]) -> None:
+        """The table as CSV: a header, then a row each."""
+        columns = list(self._columns) or EMPTY_COLUMNS[self.kind]
+        writer = csv.writer(target, lineterminator="\r\n")
+        writer.writerow(columns)
+        self._spool.seek(0)
+        for line in self._spool:
+            row = orjson.loads(line)
+            writer.writerow([cell(row.get(column)) for column in columns])
+
+    def close(self) -> None:
+        self._spool.close()
 
 
 # --- IATI activity standard 2.03: one activity per project
@@ -184,35 +212,36 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 @uncollected
 def iati_activities(
-    entries: list[folds.Entry],
+    ledger: Whole,
     as_of: Edtf,
     reporting_org: str,
     org_type: str,
     org_name: str,
-    name: folds.Namer,
-) -> bytes:
-    """The ledger's projects as of a day as an `iati-activities` document (IATI 2.03)."""
-    folded = folds.fold(entries, as_of.day)
-    views = {view["project"]: view for view in folds.things_view(folded, as_of.day)["projects"]}
-    launches = {
-        entry.event.data.project: entry.event
-        for entry in folds.counted(entries, as_of.day)
-        if isinstance(entry.event.data, ProjectLaunched)
-    }
-    grants: dict[str, list[tuple[Recorded, dict[str, Any]]]] = {}
-    for recorded, grant in funding(entries, as_of.day):
-        grants.setdefault(grant["project"], []).append((recorded, grant))
-    if not views:
-        raise NotFound(f"no projects as of {as_of.text}: an IATI file holds at least one activity")
-    root = ET.Element("iati-activities", {"version": IATI_VERSION})
-    for project, view in views.items():
-        activity = ET.SubElement(root, "iati-activity", {XML_LANG: "en"})
-        _text(activity, "iati-identifier", f"{reporting_org}-{project}")
+    write: Callable[[bytes], None],
+) -> int:
+    """The ledger's projects as of its day as an `iati-activities` document (IATI 2.03), given to
+    `write` a piece at a time (nothing before the first activity); how many activities."""
+    count = 0
+    for snapshot in ledger.things("project"):
+        view = folds.whole_view(snapshot.state, ledger.day, ledger.thing)
+        assert snapshot.founded is not None  # the things read are those founded by the day
+        launch = ledger.event(snapshot.founded[1])
+        grants = list(funding(ledger.funding(view["project"])))
+        activity = ET.Element("iati-activity", {XML_LANG: "en"})
+        _text(activity, "iati-identifier", f"{reporting_org}-{view['project']}")
         org = ET.SubElement(activity, "reporting-org", {"ref": reporting_org, "type": org_type})
         _narrative(org, org_name)
-        _activity(activity, view, launches[project], grants.get(project, []), as_of.day, name)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+        _activity(activity, view, launch, grants, ledger.day, ledger.name)
+        ET.indent(activity, level=1)
+        write((b"" if count else IATI_HEAD) + b"\n  " + ET.tostring(activity, encoding="utf-8"))
+        count += 1
+    if not count:
+        raise NotFound(f"no projects as of {as_of.text}: an IATI file holds at least one activity")
+    write(b"\n</iati-activities>\n")
+    return count
+
+
+IATI_HEAD = f"<?xml version='1.0' encoding='utf-8'?>\n<iati-activities version=\"{IATI_VERSION}\">".encode()
 
 
 def _activity(

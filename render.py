@@ -6,7 +6,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import orjson
 from msgspec import Struct
@@ -199,19 +199,16 @@ def export(
         from .exports import IATI_VERSION, iati_activities
 
         day = as_of or today()
-        entries = queries.ledger_entries()
-        xml = iati_activities(
-            entries,
-            day,
-            reporting_org,
-            reporting_org_type,
-            reporting_org_name or reporting_org,
-            queries.namer(),
-        )
+        org = (reporting_org, reporting_org_type, reporting_org_name or reporting_org)
+
+        def write_to(target: BinaryIO) -> None:
+            with queries.whole_ledger(day.day) as ledger:
+                iati_activities(ledger, day, *org, target.write)
+
         if out is None or str(out) == "-":
-            sys.stdout.buffer.write(xml)
+            write_to(sys.stdout.buffer)
             return None
-        write_whole(out, lambda path: path.write_bytes(xml), ledger_files(queries.location))
+        write_whole(out, lambda path: _written(path, "wb", write_to), ledger_files(queries.location))
         return f"wrote the projects as of {day.text} as IATI {IATI_VERSION} activities to {out}"
     if out is None or str(out) == "-":  # no progress on stdout: it would mix with the events
         json_lines(queries.export(), sys.stdout.buffer)
@@ -230,24 +227,32 @@ def export(
 def write_csv(queries: Queries, out: Path, as_of: Edtf) -> str:
     """One CSV file per kind in a directory (created if missing), each written whole; UTF-8 with
     a byte order mark, so that spreadsheets read its non-Latin text as such."""
-    from .exports import KINDS, csv_tables, csv_text
+    from .exports import KINDS, Table, csv_tables
 
     if out.exists() and not out.is_dir():
         raise LedgerError(f"--out {out}: not a directory; --format csv writes one file per kind there")
-    tables = csv_tables(queries.ledger_entries(), as_of, queries.namer())
+    tables = {kind: Table(kind) for kind in KINDS}
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise LedgerError(f"--out {out}: cannot write there ({error.strerror or error})") from None
-    for kind in KINDS:
-        text = csv_text(kind, tables[kind])
-        write_whole(
-            out / f"{kind}.csv",
-            lambda path, text=text: path.write_text(text, encoding="utf-8-sig"),
-            ledger_files(queries.location),
-        )
-    counts = ", ".join(f"{len(tables[kind])} {kind}" for kind in KINDS)
+        with queries.whole_ledger(as_of.day) as ledger:
+            csv_tables(ledger, lambda kind, row: tables[kind].add(row))
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LedgerError(f"--out {out}: cannot write there ({error.strerror or error})") from None
+        for kind, table in tables.items():
+            write = lambda path, table=table: _written(path, "w", table.write, encoding="utf-8-sig")
+            write_whole(out / f"{kind}.csv", write, ledger_files(queries.location))
+    finally:
+        for table in tables.values():
+            table.close()
+    counts = ", ".join(f"{tables[kind].rows} {kind}" for kind in KINDS)
     return f"wrote {len(KINDS)} CSV files as of {as_of.text} to {out}: {counts}"
+
+
+def _written(path: Path, mode: str, write: Callable[[Any], None], **options: Any) -> None:
+    """Open a file and write it with `write`."""
+    with path.open(mode, **options) as target:
+        write(target)
 
 
 # --- rich tables and their cells

@@ -9,6 +9,7 @@ by the methods that use it: a `state` does not pay for it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..events import Edtf, EventRetracted, FieldError, Recorded, parse_stored
+from ..events import Edtf, FieldError, Recorded, parse_stored
 from ..events.dates import Duration, today
 from ..projections import changes as changed
 from ..projections import readmodel as sql
@@ -33,6 +34,7 @@ from .store import Location, Reader, missing, reader
 if TYPE_CHECKING:
     from ..projections.timeline import Timeline
     from .verify import Verified
+    from .whole import Whole
 
 PAGE = 1000  # rows of the audit log read at a time
 SCAN = 10_000  # events read at a time by export, verify, backup and rebuild
@@ -61,7 +63,7 @@ def readable(position: int, state: Any) -> Recorded:
     raise VerificationFailed(f"position {position}: the stored event cannot be read; run `coopledger verify`")
 
 
-def _thing(cursor: Any, key: tuple[str, str]) -> Any:
+def stored_thing(cursor: Any, key: tuple[str, str]) -> Any:
     """A thing's state from the read model, or None; a row that cannot be read is an error (exit 1)."""
     rows = cursor.rows(sql.THING, key)
     return thing_state(key, rows[0][0]) if rows else None
@@ -81,7 +83,7 @@ def thing_state(key: tuple[str, str], stored: str) -> Any:
         ) from None
 
 
-def _snapshot(key: tuple[str, str], row: Sequence[Any]) -> things.Snapshot:
+def stored_snapshot(key: tuple[str, str], row: Sequence[Any]) -> things.Snapshot:
     """A thing's snapshot as the read model keeps it; a row that cannot be read is an error (exit 1)."""
     try:
         return things.stored_snapshot(key, *row)
@@ -217,7 +219,7 @@ class Queries:
         with self.db.reading() as cursor:
 
             def get(key: tuple[str, str]) -> Any:
-                return _thing(cursor, key)
+                return stored_thing(cursor, key)
 
             def registered() -> list[str]:
                 return [row[0] for row in cursor.rows(sql.REGISTERED)]
@@ -340,7 +342,7 @@ class Queries:
                 shaping.setdefault((kind, slug), []).append((on, position))
             keys = orjson.dumps(list(shaping)).decode()
             snapshots = {
-                (kind, slug): _snapshot((kind, slug), row)
+                (kind, slug): stored_snapshot((kind, slug), row)
                 for kind, slug, *row in cursor.rows(self.db.statements["snapshots_on"], (keys, day))
             }
             possible = self._read_entries(cursor, self.db.statements["possible"], (rel, day, day, day))
@@ -365,17 +367,15 @@ class Queries:
         states = states or self.party_states()
         return cache(lambda party: successions(party, states))
 
-    @uncollected
-    def ledger_entries(self) -> list[folds.Entry]:
-        """Every event of the ledger with its retraction, as a relationship's entries are: what the
-        exports fold, as of a day, into all the ledger's things."""
+    @contextmanager
+    def whole_ledger(self, day: date) -> Iterator[Whole]:
+        """The whole ledger as of a day, a thing or an event at a time, in one read transaction:
+        what the exports write (`ledger.whole`)."""
+        from .whole import Whole
+
         self.require()
-        recorded = [readable(position, state) for position, _, state in self.stored_states()]
-        retractions = {r.data.event: r for r in recorded if isinstance(r.data, EventRetracted)}
-        return [
-            folds.Entry(r, True, len(getattr(r.data, "parties", ())) > 2, retractions.get(r.id))
-            for r in recorded
-        ]
+        with self.db.reading() as cursor:
+            yield Whole(self, cursor, day)
 
     def namer(
         self, lang: str | None = None, known: str | None = None, states: Callable[[str], Any] | None = None
@@ -388,7 +388,7 @@ class Queries:
         """A registered party's state (None for a state or an unknown id), as known at a time."""
         with self.db.reading() as cursor:
             if known is None:
-                return _thing(cursor, ("party", party))
+                return stored_thing(cursor, ("party", party))
             rows = cursor.rows(self.db.statements["known_shaping"], (self.db.ledger_id, "party", party))
         standing = (
             readable(position, state)
@@ -556,7 +556,7 @@ class Queries:
     def _as_of(self, cursor: Any, key: things.Key, day: date) -> Any:
         """A thing as of a day: its latest snapshot by then (None: not founded by then)."""
         rows = cursor.rows(sql.SNAPSHOT_ON, (*key, day.isoformat()))
-        return _snapshot(key, rows[0]).state if rows else None
+        return stored_snapshot(key, rows[0]).state if rows else None
 
     def digest(self) -> str:
         """POSITION:HASH of the last recorded event."""

@@ -19,6 +19,8 @@ from ..events import (
     PartyRegistered,
     PartyRenamed,
     PartySucceeded,
+    ProjectFunded,
+    ProjectLaunched,
     Recorded,
 )
 from .membership import Members, relationship_id, relationships
@@ -28,6 +30,8 @@ from .things import SNAPSHOT_KINDS, Lookup, references, subjects
 Row = Sequence[Any]
 # Events that belong to no relationship: they change how parties are named (SPEC section 3).
 UNPAIRED = (PartyRegistered, PartyRenamed, PartySucceeded)
+# Events that fund a project: those of its launch, and each funding after it.
+FUNDING_TYPES = ", ".join(repr(kind.__name__) for kind in (ProjectLaunched, ProjectFunded))
 
 
 class Sql(Protocol):
@@ -340,6 +344,37 @@ def statements(events: str, dialect: str) -> dict[str, str]:
             f" WHERE ee.subject = 1 AND l.retracted_by IS NULL"
             f" AND ee.kind IN ({', '.join(repr(kind) for kind in SNAPSHOT_KINDS)})"
             f" ORDER BY ee.kind, ee.slug, l.day, ee.position"
+        ),
+        # The whole ledger as of a day, a thing or an event at a time (the exports): each thing of
+        # a kind founded by then, from its latest snapshot, in the order a fold of every event
+        # founds them (the day, then the position of its founding).
+        "founded": (
+            f"SELECT slug, {SNAPSHOT_COLUMNS} FROM (SELECT s.*, ROW_NUMBER() OVER"
+            " (PARTITION BY s.slug ORDER BY s.day DESC, s.position DESC) AS newest"
+            " FROM coopledger_snapshots s WHERE s.kind = ? AND s.day <= ?) latest"
+            " WHERE newest = 1 AND state IS NOT NULL ORDER BY founded_day, founded_position, slug"
+        ),
+        # Every event by position, with the position of its retraction.
+        "entries": (
+            f"SELECT e.originator_version, e.state, l.retracted_by FROM {events} e"
+            f" JOIN coopledger_log l ON l.position = e.originator_version"
+            f" WHERE e.originator_id = ? ORDER BY e.originator_version"
+        ),
+        # The funding events that count by a day (launches and fundings), by day then position:
+        # the whole ledger's, and one project's.
+        "funding": (
+            f"SELECT l.position, e.state FROM coopledger_log l"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = l.position"
+            f" WHERE l.type IN ({FUNDING_TYPES}) AND l.retracted_by IS NULL AND l.day <= ?"
+            f" ORDER BY l.day, l.position"
+        ),
+        "project_funding": (
+            f"SELECT l.position, e.state FROM coopledger_thing_events ee"
+            f" JOIN coopledger_log l ON l.position = ee.position"
+            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = l.position"
+            f" WHERE ee.kind = 'project' AND ee.slug = ? AND ee.subject = 1"
+            f" AND l.type IN ({FUNDING_TYPES}) AND l.retracted_by IS NULL AND l.day <= ?"
+            f" ORDER BY l.day, l.position"
         ),
         "event": f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
         "last": (

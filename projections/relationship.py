@@ -102,10 +102,11 @@ def history(
         ),
         key=_order,
     )
-    return [_history_item(entry, known_at, name) for entry in shown]
+    return [history_item(entry, known_at, name) for entry in shown]
 
 
-def _history_item(entry: Entry, known_at: str | None, name: Namer | None) -> dict[str, Any]:
+def history_item(entry: Entry, known_at: str | None, name: Namer | None) -> dict[str, Any]:
+    """One event as `history --json` shows it."""
     item = {**entry.event.envelope, "multilateral": entry.multilateral}
     if entry.via:
         item["via"] = entry.via
@@ -363,12 +364,13 @@ def view(
     return view
 
 
-def things_view(folded: Folded, as_of: date) -> dict[str, list[dict[str, Any]]]:
-    """The instruments and projects of a fold as `state --json` shows them (the exports' rows)."""
-    return {
-        "instruments": [_instrument_view(i, as_of, folded, None) for i in folded.of("instrument")],
-        "projects": [_project_view(p, as_of, folded) for p in folded.of("project")],
-    }
+def whole_view(thing: Instrument | Project, as_of: date, lookup: Callable[[Key], Any]) -> dict[str, Any]:
+    """An instrument or a project as `state --json` shows it, of the whole ledger rather than of
+    a pair (the exports' rows); `lookup` gives any other thing as of the day (its successor)."""
+    folded = Folded(lookup=lookup)
+    if isinstance(thing, Instrument):
+        return _instrument_view(thing, as_of, folded, None)
+    return _project_view(thing, as_of, folded)
 
 
 def _possibly(

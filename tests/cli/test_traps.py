@@ -191,6 +191,18 @@ def test_a_server_that_never_answers_is_an_error_within_ten_seconds() -> None:
 # --- an unreadable event: one line naming it, in every query
 
 
+def test_a_corrupted_project_event_is_one_line_of_the_iati_export(db: Path, tmp_path: Path) -> None:
+    with sqlite3.connect(db) as connection:
+        ((launched,),) = connection.execute("SELECT position FROM coopledger_log WHERE key = 'ltp/launched'")
+    corrupt(db, launched, b'"data":{', b'"data":[')
+    out = tmp_path / "export.xml"
+    iati = ("export", "--format", "iati", "--reporting-org", "XX-TEST", "--out", str(out))
+    assert one_line(coopledger(db, *iati), code=1) == (
+        f"position {launched}: the stored event cannot be read; run `coopledger verify`"
+    )
+    assert not out.exists()
+
+
 def corrupt(db: Path, position: int, old: bytes, new: bytes) -> None:
     with sqlite3.connect(db) as connection:
         connection.execute("DROP TRIGGER coopledger_events_no_update")
@@ -230,17 +242,15 @@ def test_a_corrupted_event_is_one_line_in_every_query(
         ("changes", "KOR", "CHN", "--since", "2000-01-01", "--as-of", "2020", "--json"),
     ):
         assert one_line(coopledger(db, *args), code=1) == unreadable, args
-    for format_ in ("csv", "iati"):
-        out = tmp_path / f"export.{format_}"
-        extra = ("--reporting-org", "XX-TEST", "--reporting-org-name", "Test") if format_ == "iati" else ()
-        assert (
-            one_line(
-                coopledger(db, "export", "--format", format_, "--as-of", "2020", "--out", str(out), *extra),
-                code=1,
-            )
-            == unreadable
-        ), format_
-        assert not out.exists()
+    # The CSV export's table of events reads every event; the IATI export reads only each
+    # project's founding and funding events (the meeting's is not one of them: as `state`, it
+    # answers from the snapshots, which verify vouches for).
+    out = tmp_path / "export.csv"
+    csv = coopledger(db, "export", "--format", "csv", "--as-of", "2020", "--out", str(out))
+    assert one_line(csv, code=1) == unreadable
+    assert not out.exists()
+    iati = ("export", "--format", "iati", "--as-of", "2020", "--reporting-org", "XX-TEST")
+    assert coopledger(db, *iati, "--out", str(tmp_path / "export.xml")).exit_code == 0
     assert one_line(coopledger(db, "export"), code=1).startswith(f"position {JCEC_23}: ")
     assert one_line(coopledger(db, "export", "--out", str(tmp_path / "all.jsonl")), code=1).startswith(
         f"position {JCEC_23}: "

@@ -263,6 +263,36 @@ def test_iati_activities_hold_titles_roles_dates_status_and_transactions(db_url:
     assert activity(before, "XX-1-stopped").find("activity-status").get("code") == "5"
 
 
+def test_a_retracted_funding_is_in_neither_export_and_its_retraction_is_listed(
+    db_url: str, tmp_path: Path
+) -> None:
+    events = [
+        {"type": "ProjectLaunched", "occurred_on": "2017-05", "data": {
+            "project": "clean-sky", "title": "Clean Sky", "parties": ["KOR", "CHN"]}},
+        {"type": "ProjectFunded", "occurred_on": "2018", "data": {
+            "project": "clean-sky", "amount": "70", "currency": "USD", "kind": "disbursement"}},
+        {"type": "ProjectFunded", "occurred_on": "2019", "data": {
+            "project": "clean-sky", "amount": "80", "currency": "USD"}},
+    ]  # fmt: skip
+    for event in events:
+        assert coopledger(db_url, "append", json.dumps(event)).returncode == 0
+    funded = int(coopledger(db_url, "digest").stdout.split(":")[0]) - 1  # the first funding
+    assert coopledger(db_url, "retract", str(funded), "--reason", "twice").returncode == 0
+    tables = export_csv(db_url, tmp_path / "csv", "--as-of", "2024")
+    assert [(r["amount"], r["position"]) for r in tables["funding"]] == [("80", str(funded + 1))]
+    assert [(e["type"], e["retracted"]) for e in tables["events"]] == [
+        ("ProjectLaunched", "false"),
+        ("ProjectFunded", "true"),
+        ("ProjectFunded", "false"),
+        ("EventRetracted", "false"),
+    ]
+    out = tmp_path / "iati.xml"
+    args = ["--format", "iati", "--reporting-org", "XX-1", "--as-of", "2024", "--out", str(out)]
+    assert coopledger(db_url, "export", *args).returncode == 0
+    sky = activity(valid(out.read_bytes()), "XX-1-clean-sky")
+    assert [t.findtext("value") for t in sky.findall("transaction")] == ["80"]
+
+
 def test_an_iati_file_needs_a_project(tmp_path: Path) -> None:
     db = str(tmp_path / "l.sqlite")
     assert coopledger(db, "init").returncode == 0

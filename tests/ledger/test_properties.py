@@ -1,6 +1,6 @@
 """Properties over generated ledgers: a rejected event changes nothing; the read model rebuilt
 is the one kept; export then import into an empty ledger gives the same state and history;
-`state` read from the things' snapshots is the fold of their events."""
+`state` read from the things' snapshots is the fold of their events, and so are the exports."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from coopledger.events import parse_edtf
+from coopledger import exports
+from coopledger.events import EventRetracted, ProjectLaunched, parse_edtf
 from coopledger.ledger import importer, transaction
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.errors import LedgerError
+from coopledger.ledger.queries import readable
 from coopledger.ledger.store import locate
+from coopledger.projections import relationship as folds
 from coopledger.projections.readmodel import TABLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -242,8 +245,12 @@ def founding(draw: st.DrawFn, kind: str, slug: str) -> dict[str, Any]:
     data: dict[str, Any] = {kind: slug, "title": slug, "parties": parties}
     if kind == "instrument":
         data.update(kind=draw(st.sampled_from(["mou", "treaty", "agreement"])), expires_on=draw(days()))
+        superseded = draw(st.sampled_from([None, *(s for s in ["a", "b", "c"] if s != slug)]))
+        if superseded:
+            data["supersedes"] = superseded
     elif kind == "project":
         data["planned_end"] = draw(days())
+        data["funding"] = draw(st.lists(st.just({"amount": "100.5", "currency": "EUR"}), max_size=1))
     return {"type": FOUNDING[kind], "occurred_on": draw(days()), "data": data}
 
 
@@ -270,6 +277,8 @@ def change(draw: st.DrawFn, kind: str, slug: str, founders: list[str]) -> dict[s
             ("ProjectScopeChanged", {"project": slug, "summary": "s"}),
             ("ProjectExtended", {"project": slug, "planned_end": draw(days())}),
             ("ProjectCompleted", {"project": slug}),
+            ("ProjectFunded", {"project": slug, "amount": "7", "currency": "USD", "kind": "disbursement"}),
+            ("ProjectFunded", {"project": slug, "amount": "3", "currency": "KRW"}),
         ]
     else:
         forms += [("SeriesSuspended", {"series": slug}), ("SeriesResumed", {"series": slug})]
@@ -422,5 +431,83 @@ def test_any_bytes_as_an_import_line_are_recorded_or_refused_by_line(line: bytes
                 assert "\n" not in str(error)
             else:
                 assert not line.strip() or orjson.loads(line)
+        finally:
+            ledger.close()
+
+
+def folded_tables(ledger: Ledger, day: date) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """The CSV tables of a ledger as a fold of every one of its events gives them (what the
+    exports gave before they read snapshots), and each project's launch and funding."""
+    recorded = [readable(position, state) for position, _, state in ledger.queries.stored_states()]
+    retractions = {r.data.event: r for r in recorded if isinstance(r.data, EventRetracted)}
+    entries = [
+        folds.Entry(r, True, len(getattr(r.data, "parties", ())) > 2, retractions.get(r.id)) for r in recorded
+    ]
+    folded = folds.fold(entries, day)
+    name = ledger.queries.namer()
+    tables: dict[str, list[Any]] = {kind: [] for kind in exports.KINDS}
+    add = lambda kind, row: tables[kind].append(row)
+    for kind in ("instrument", "project"):
+        for state in folded.of(kind):
+            view = folds.whole_view(state, day, folded.things.get)
+            add(f"{kind}s", view)
+            exports._members(kind, view[kind], view, view[exports.FOUNDED_ON[kind]], add)
+    for series in folded.of("series"):
+        exports._members(
+            "series", series.series, {"parties": list(series.parties)}, series.established_on.text, add
+        )
+    tables["meetings"] = [exports.meeting_view(m, day) for m in folded.of("meeting")]
+    counted = [entry.event for entry in folds.counted(entries, day)]
+    grants = list(exports.funding(counted))
+    tables["funding"] = [grant for _, grant in grants]
+    items = folds.history([e for e in entries if e.event.day is not None], end=day, name=name)
+    shown = {item["id"] for item in items}
+    items += [
+        {**e.retraction.envelope, "multilateral": False, "retracted": False}
+        for e in entries
+        if e.retraction is not None and e.event.id in shown
+    ]
+    tables["events"] = [
+        {**{k: item[k] for k in exports.ENVELOPE_ORDER if k in item}, **item}
+        for item in sorted(items, key=lambda item: item["position"])
+    ]
+    projects = {
+        r.data.project: (r.position, [g for e, g in grants if g["project"] == r.data.project])
+        for r in counted
+        if isinstance(r.data, ProjectLaunched)
+    }
+    return tables, projects
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ledgers(),
+    # Days on which events count (the edge of each table), and any others.
+    st.lists(
+        days().map(lambda text: parse_edtf(text).day) | st.dates(date(1999, 1, 1)), min_size=1, max_size=3
+    ),
+)
+def test_the_exports_are_the_fold_of_every_event(batch: list[dict[str, Any]], days: list[date]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        ledger = Ledger(locate(str(Path(directory) / "ledger.sqlite")), actor="p")
+        ledger.init()
+        try:
+            for value in batch:
+                with contextlib.suppress(LedgerError):
+                    ledger.append(value)
+            for day in days:
+                tables: dict[str, list[Any]] = {kind: [] for kind in exports.KINDS}
+                projects: dict[str, Any] = {}
+                with ledger.queries.whole_ledger(day) as whole:
+                    exports.csv_tables(whole, lambda kind, row, tables=tables: tables[kind].append(row))
+                    for snapshot in whole.things("project"):
+                        assert snapshot.founded is not None
+                        grants = [
+                            grant for _, grant in exports.funding(whole.funding(snapshot.state.project))
+                        ]
+                        projects[snapshot.state.project] = (snapshot.founded[1], grants)
+                expected, launches = folded_tables(ledger, day)
+                assert tables == expected
+                assert projects == launches  # what each IATI activity is made of
         finally:
             ledger.close()
