@@ -536,22 +536,25 @@ class Queries:
         as_of = as_of or today()
         wanted = self.party(party) if party else None
         with self.db.reading() as cursor:
-            stored = [
+            named = [
                 (kind, slug, thing_state((kind, slug), state))
-                for kind, slug, state in cursor.rows(sql.WATCHED)
+                for kind, slug, state in cursor.rows(sql.WATCH_NAMES)
             ]
-            countries = {slug: state.country for kind, slug, state in stored if kind == "party"}
-            due = [
-                self._as_of(cursor, (kind, slug), as_of.day)
-                for kind, slug, state in stored
-                if kind in ("instrument", "project", "meeting")
-                and upcoming.may_fall_due(state, as_of.day)
-                and (wanted is None or any(wanted in (p, countries.get(p)) for p in state.parties))
-            ]
-        titles = {slug: state.title for kind, slug, state in stored if kind == "series"}
-        return upcoming.upcoming(
-            (thing for thing in due if thing), as_of.day, within.after(as_of.day), titles
-        )
+            countries = {slug: state.country for kind, slug, state in named if kind == "party"}
+            titles = {slug: state.title for kind, slug, state in named if kind == "series"}
+
+            def due() -> Iterator[Any]:
+                """Each thing that may fall due, as of the day; one at a time, never all at once."""
+                for kind, slug, stored in cursor.stream(sql.WATCHED):
+                    state = thing_state((kind, slug), stored)
+                    if upcoming.may_fall_due(state, as_of.day) and (
+                        wanted is None or any(wanted in (p, countries.get(p)) for p in state.parties)
+                    ):
+                        thing = self._as_of(cursor, (kind, slug), as_of.day)
+                        if thing is not None:
+                            yield thing
+
+            return upcoming.upcoming(due(), as_of.day, within.after(as_of.day), titles)
 
     def _as_of(self, cursor: Any, key: things.Key, day: date) -> Any:
         """A thing as of a day: its latest snapshot by then (None: not founded by then)."""

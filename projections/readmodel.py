@@ -143,10 +143,10 @@ THING_KEYS = "SELECT kind, slug FROM coopledger_things"
 # Every thing with a state or snapshots (a thing whose events all came before its founding has
 # snapshots but no state).
 LISTED_KEYS = f"{THING_KEYS} UNION SELECT kind, slug FROM coopledger_snapshots"
-WATCHED = (  # what the watch list reads: the things that fall due, series' titles, parties' states
-    "SELECT kind, slug, state FROM coopledger_things"
-    " WHERE kind IN ('instrument', 'project', 'meeting', 'series', 'party')"
-)
+# What the watch list reads: the things that may fall due (a row at a time), and the series'
+# titles and parties' states that it names them with.
+WATCHED = "SELECT kind, slug, state FROM coopledger_things WHERE kind IN ('instrument', 'project', 'meeting')"
+WATCH_NAMES = "SELECT kind, slug, state FROM coopledger_things WHERE kind IN ('series', 'party')"
 REGISTERED = "SELECT slug FROM coopledger_things WHERE kind IN ('party', 'alias')"
 
 BY_KEY = "SELECT position, id FROM coopledger_log WHERE key = ?"
