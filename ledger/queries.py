@@ -491,40 +491,22 @@ class Queries:
     def relationships(self, as_of: date, exact: bool = False) -> list[dict[str, Any]]:
         """Every relationship with what counts in it as of a day, and its first and last dates as entered."""
         self.require()
-        filters = {"filters": "AND r.exact = 1" if exact else ""}
+        statement = self.db.statements["relationships"].format(filters="AND r.exact = 1" if exact else "")
         with self.db.reading() as cursor:
-            rows = cursor.rows(self.db.statements["relationships"].format(**filters), (as_of.isoformat(),))
-            ends = cursor.rows(
-                self.db.statements["ends"].format(**filters), (as_of.isoformat(), self.db.ledger_id)
-            )
-        found: dict[str, dict[str, Any]] = {}
-        counted = {
-            "InstrumentSigned": "instruments",
-            "ProjectLaunched": "projects",
-            "MeetingHeld": "meetings",
-        }
-        for rel, type_, count, _, _ in rows:
-            item = found.setdefault(
-                rel,
+            rows = cursor.stream(statement, (as_of.isoformat(), self.db.ledger_id, self.db.ledger_id))
+            found = [
                 {
                     "relationship": rel,
-                    "events": 0,
-                    "instruments": 0,
-                    "projects": 0,
-                    "meetings": 0,
-                    "first": None,
-                    "last": None,
-                },
-            )
-            item["events"] += count
-            if type_ in counted:
-                item[counted[type_]] += count
-        for rel, first, last, state in ends:
-            occurred_on = orjson.loads(state)["occurred_on"]
-            for end, is_it in (("first", first), ("last", last)):
-                if is_it:
-                    found[rel][end] = occurred_on
-        return [found[rel] for rel in sorted(found)]
+                    "events": events,
+                    "instruments": instruments,
+                    "projects": projects,
+                    "meetings": meetings,
+                    "first": orjson.loads(first)["occurred_on"],
+                    "last": orjson.loads(last)["occurred_on"],
+                }
+                for rel, events, instruments, projects, meetings, first, last in rows
+            ]
+        return sorted(found, key=lambda item: item["relationship"])
 
     @uncollected
     def upcoming(

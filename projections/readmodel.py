@@ -240,6 +240,13 @@ KEYS_OF_JSON = {
         "SELECT value ->> 0 AS kind, value ->> 1 AS slug FROM jsonb_array_elements(CAST(? AS jsonb))"
     ),
 }
+# A pair row's position as text that sorts as the number does, after its day (ISO, 10 characters).
+DAY_POSITION = {
+    "sqlite": "printf('%015d', r.position)",
+    "postgresql": "lpad(CAST(r.position AS TEXT), 15, '0')",
+}
+# The events `relationships` counts apart, and the names of their counts.
+COUNTED = (("InstrumentSigned", "instruments"), ("ProjectLaunched", "projects"), ("MeetingHeld", "meetings"))
 # A list of strings given as one JSON parameter, as rows of one column `value`, in each dialect.
 VALUES_OF_JSON = {
     "sqlite": "SELECT value FROM json_each(?)",
@@ -250,6 +257,10 @@ VALUES_OF_JSON = {
 def statements(events: str, dialect: str) -> dict[str, str]:
     """Statements that read the event store's table `events` (originator_id is the ledger's), in
     a database's dialect (`sqlite` or `postgresql`)."""
+    counts = ", ".join(
+        f"SUM(CASE WHEN r.type = {kind!r} THEN 1 ELSE 0 END) AS {name}" for kind, name in COUNTED
+    )
+    position_of = lambda day_position: f"CAST(substr({day_position}, 11) AS BIGINT)"
     return {
         # Which of many keys, and of many ids, are recorded: (the key or id, position, id).
         "recorded_keys": (
@@ -390,25 +401,17 @@ def statements(events: str, dialect: str) -> dict[str, str]:
             f" WHERE e.originator_id = ? AND e.originator_version > ? {{filters}}"
             f" ORDER BY e.originator_version LIMIT ?"
         ),
+        # Every relationship in one pass over the pair rows in key order: how many events count
+        # by a day (of them, instruments signed, projects launched, meetings held), and its first
+        # and last event by day, then position (read for their dates as entered).
         "relationships": (
-            "SELECT r.relationship, r.type, COUNT(*), MIN(r.day), MAX(r.day)"
-            " FROM coopledger_relationship_events r"
-            " JOIN coopledger_log l ON l.position = r.position"
-            " WHERE r.day <= ? AND l.retracted_by IS NULL {filters}"
-            " GROUP BY r.relationship, r.type"
-        ),
-        # The first and the last event of each relationship (by day, then position): their
-        # dates as entered.
-        "ends": (
-            f"SELECT ends.relationship, ends.from_first = 1, ends.from_last = 1, e.state FROM ("
-            f" SELECT r.relationship, r.position,"
-            f" ROW_NUMBER() OVER (PARTITION BY r.relationship ORDER BY r.day, r.position) AS from_first,"
-            f" ROW_NUMBER() OVER"
-            f" (PARTITION BY r.relationship ORDER BY r.day DESC, r.position DESC) AS from_last"
+            f"SELECT g.relationship, g.events, g.instruments, g.projects, g.meetings, f.state, t.state"
+            f" FROM (SELECT r.relationship, COUNT(*) AS events, {counts},"
+            f" MIN(r.day || {DAY_POSITION[dialect]}) AS first, MAX(r.day || {DAY_POSITION[dialect]}) AS last"
             f" FROM coopledger_relationship_events r JOIN coopledger_log l ON l.position = r.position"
-            f" WHERE r.day <= ? AND l.retracted_by IS NULL {{filters}}) ends"
-            f" JOIN {events} e ON e.originator_id = ? AND e.originator_version = ends.position"
-            f" WHERE ends.from_first = 1 OR ends.from_last = 1"
+            f" WHERE r.day <= ? AND l.retracted_by IS NULL {{filters}} GROUP BY r.relationship) g"
+            f" JOIN {events} f ON f.originator_id = ? AND f.originator_version = {position_of('g.first')}"
+            f" JOIN {events} t ON t.originator_id = ? AND t.originator_version = {position_of('g.last')}"
         ),
     }
 

@@ -85,6 +85,15 @@ def test_relationships_give_their_first_and_last_dates_as_entered(ledger: Ledger
     }
     assert ends("2020") == {"CHN~KOR": ("2007", "2019-41", 3), "JPN~KOR": ("2010-05", "2010-05", 1)}
     assert ends("2019-06") == {"CHN~KOR": ("2007", "2007-12-31", 2), "JPN~KOR": ("2010-05", "2010-05", 1)}
+    # Of events on the same day the later position is the last; a retracted event counts for neither
+    # end; a relationship whose events are all retracted is not listed.
+    ledger.append(event("MeetingHeld", "2010-05-31", meeting="p", parties=["KOR", "JPN"]))
+    ledger.append(event("MeetingHeld", "2010-05-31", meeting="q", parties=["KOR", "JPN"], venue="Q"))
+    held = ledger.append(event("MeetingHeld", "2011", meeting="r", parties=["KOR", "VNM"])).position
+    ledger.append({"type": "EventRetracted", "data": {"event": 1, "reason": "r"}})
+    ledger.append({"type": "EventRetracted", "data": {"event": held, "reason": "r"}})
+    assert ends("2020") == {"CHN~KOR": ("2007-12-31", "2019-41", 2), "JPN~KOR": ("2010-05", "2010-05-31", 3)}
+    assert [r["relationship"] for r in ledger.relationships(parse_edtf("2020").day)] == ["CHN~KOR", "JPN~KOR"]
 
 
 def test_changes_across_an_extension_a_rename_and_a_retraction(ledger: Ledger) -> None:
