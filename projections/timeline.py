@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from msgspec import Struct
 from msgspec.structs import replace
@@ -268,9 +268,11 @@ def draw(timeline: Timeline, path: Path) -> None:
         axes = figure.add_subplot()
         span = _span(timeline)
         per_inch = (span[1] - span[0]) / (_WIDTH - left - 0.3)
+        pen = _Pen()
         for row, (_, lane) in enumerate(rows):
             if lane is not None:
-                _draw_lane(axes, row, lane, _x(timeline.as_of.day), per_inch)
+                _draw_lane(pen, axes, row, lane, _x(timeline.as_of.day), per_inch)
+        pen.draw(axes)
         _frame(axes, timeline, rows, labels, span, pitch)
         figure.legend(
             handles=legend,
@@ -353,23 +355,60 @@ def _span(timeline: Timeline) -> tuple[float, float]:
     return max(first - margin, _x(date(1, 1, 2))), min(last + margin, _x(date(9999, 12, 31)))
 
 
-def _draw_lane(axes: Axes, row: int, lane: Lane, as_of: float, per_inch: float) -> None:
+_Style = tuple[tuple[str, Any], ...]  # matplotlib's keyword arguments, as items
+_Point = tuple[float, float]
+
+
+class _Pen:
+    """What a timeline draws, gathered by style and drawn at the end as one artist a style: a busy
+    pair has tens of thousands of bars, and an artist each took minutes and gigabytes."""
+
+    def __init__(self) -> None:
+        self.bars: dict[_Style, list[list[_Point]]] = {}  # each bar's corners
+        self.lines: dict[_Style, list[list[_Point]]] = {}  # each line's ends
+        self.points: dict[_Style, list[_Point]] = {}
+
+    def bar(self, row: int, left: float, width: float, **style: Any) -> None:
+        """A bar 0.56 of a lane high (as `barh` draws it)."""
+        top, bottom, right = row - 0.28, row + 0.28, left + width
+        corners = [(left, top), (left, bottom), (right, bottom), (right, top)]
+        self.bars.setdefault(tuple(style.items()), []).append(corners)
+
+    def line(self, xs: list[float], ys: list[float], **style: Any) -> None:
+        self.lines.setdefault(tuple(style.items()), []).append(list(zip(xs, ys, strict=True)))
+
+    def point(self, x: float, y: float, **style: Any) -> None:
+        self.points.setdefault(tuple(style.items()), []).append((x, y))
+
+    def draw(self, axes: Axes) -> None:
+        from matplotlib.collections import LineCollection, PolyCollection
+
+        for style, corners in self.bars.items():
+            axes.add_collection(PolyCollection(corners, **dict(style)), autolim=False)
+        for style, segments in self.lines.items():
+            axes.add_collection(LineCollection(segments, **dict(style)), autolim=False)
+        for style, points in self.points.items():
+            xs, ys = zip(*points, strict=True)
+            axes.plot(xs, ys, ls="none", scalex=False, scaley=False, **dict(style))
+
+
+def _draw_lane(pen: _Pen, axes: Axes, row: int, lane: Lane, as_of: float, per_inch: float) -> None:
     for bar in lane.bars:
         if bar.phase == "series":
-            _series_line(axes, row, bar, as_of)
+            _series_line(pen, row, bar, as_of)
         else:
-            _bar(axes, row, bar, lane.kind, as_of)
-    _marks(axes, row, lane, per_inch)
+            _bar(pen, row, bar, lane.kind, as_of)
+    _marks(pen, axes, row, lane, per_inch)
 
 
-def _series_line(axes: Axes, row: int, bar: Bar, as_of: float) -> None:
+def _series_line(pen: _Pen, row: int, bar: Bar, as_of: float) -> None:
     """A series is a thin line from its establishment (dotted while imprecise) to the as-of day."""
     colour, earliest, latest = _COLOURS["series"], _x(bar.start.earliest), _x(bar.start.latest)
-    axes.plot([earliest, latest], [row, row], color=colour, lw=1, ls=":", alpha=0.6)
-    axes.plot([latest, max(as_of, latest)], [row, row], color=colour, lw=1, alpha=0.35)
+    pen.line([earliest, latest], [row, row], colors=colour, linewidths=1, linestyles=":", alpha=0.6)
+    pen.line([latest, max(as_of, latest)], [row, row], colors=colour, linewidths=1, alpha=0.35)
 
 
-def _bar(axes: Axes, row: int, bar: Bar, kind: Kind, as_of: float) -> None:
+def _bar(pen: _Pen, row: int, bar: Bar, kind: Kind, as_of: float) -> None:
     """A solid core from the latest start to the earliest end; imprecise ends hatched and faded."""
     colour = _COLOURS[kind]
     tint = _TINTS.get(kind, colour)
@@ -381,8 +420,8 @@ def _bar(axes: Axes, row: int, bar: Bar, kind: Kind, as_of: float) -> None:
     end_latest = _x(bar.end.latest) if bar.end else end_earliest
     if start_latest < end_earliest:
         lw = 0.8 if bar.phase in ("signed", "planned") else 0.4
-        axes.barh(
-            row, end_earliest - start_latest, left=start_latest, height=0.56, color=fill, ec=colour, lw=lw
+        pen.bar(
+            row, start_latest, end_earliest - start_latest, facecolors=fill, edgecolors=colour, linewidths=lw
         )
         fuzzy = [(start_earliest, start_latest), (end_earliest, end_latest)]
     else:  # the dates overlap: all of it is uncertain
@@ -390,31 +429,37 @@ def _bar(axes: Axes, row: int, bar: Bar, kind: Kind, as_of: float) -> None:
     faded = fill + "4d"  # 30% opaque
     for earliest, latest in fuzzy:
         if earliest < latest:
-            axes.barh(
-                row, latest - earliest, left=earliest, height=0.56, color=faded, ec=colour, lw=0, hatch="////"
+            pen.bar(
+                row,
+                earliest,
+                latest - earliest,
+                facecolors=faded,
+                edgecolors=colour,
+                linewidths=0,
+                hatch="////",
             )
     if bar.end is None:  # open-ended: an arrow at the as-of day says it runs on
-        axes.plot([end_earliest], [row], marker=">", color=colour, markersize=6, clip_on=False)
+        pen.point(end_earliest, row, marker=">", color=colour, markersize=6, clip_on=False)
     if bar.phase == "extension":  # where the extension takes over
-        axes.plot([start_latest] * 2, [row - 0.4, row + 0.4], color="black", lw=1.2)
+        pen.line([start_latest] * 2, [row - 0.4, row + 0.4], colors="black", linewidths=1.2)
 
 
-def _marks(axes: Axes, row: int, lane: Lane, per_inch: float) -> None:
+def _marks(pen: _Pen, axes: Axes, row: int, lane: Lane, per_inch: float) -> None:
     """Meetings as dots with their number above, thinned where they would overlap; terminations as x."""
     colour = _COLOURS["series"]
     labelled_until = -math.inf
     for mark in sorted(lane.marks, key=lambda m: (m.on.earliest, m.on.latest)):
         earliest, latest = _x(mark.on.earliest), _x(mark.on.latest)
         if mark.kind == "terminated":
-            axes.plot([latest], [row], marker="x", color="black", markersize=7, mew=1.6)
+            pen.point(latest, row, marker="x", color="black", markersize=7, mew=1.6)
             continue
         if earliest < latest:  # whiskers over the days the date may fall on
-            axes.plot(
-                [earliest, latest], [row, row], color=colour, lw=0.8, alpha=0.7, marker="|", markersize=5
-            )
+            pen.line([earliest, latest], [row, row], colors=colour, linewidths=0.8, alpha=0.7)
+            for end in (earliest, latest):
+                pen.point(end, row, marker="|", color=colour, markersize=5, alpha=0.7)
         middle, held = (earliest + latest) / 2, mark.kind == "held"
         face = colour if held else "white"
-        axes.plot([middle], [row], marker="o", markersize=6, color=colour, mew=1.2, mfc=face, zorder=3)
+        pen.point(middle, row, marker="o", markersize=6, color=colour, mew=1.2, mfc=face, zorder=3)
         half_width = per_inch * (0.06 * len(mark.label or "") + 0.05) / 2
         if mark.label and middle - half_width > labelled_until:
             axes.annotate(
@@ -444,13 +489,16 @@ def _frame(
 
     axes.set_xlim(*span)
     axes.set_ylim(max(len(rows), 3) - 0.5, -0.5)
-    axes.set_yticks(range(len(rows)), labels if pitch >= 0.11 else [""] * len(rows))
-    for tick, (_, lane) in zip(axes.get_yticklabels(), rows, strict=True):
-        if lane is None:
-            tick.set_fontweight("bold")
-        elif not lane.exact:
-            tick.set_fontstyle("italic")
-            tick.set_color("#444444")
+    if pitch >= 0.11:
+        axes.set_yticks(range(len(rows)), labels)
+        for tick, (_, lane) in zip(axes.get_yticklabels(), rows, strict=True):
+            if lane is None:
+                tick.set_fontweight("bold")
+            elif not lane.exact:
+                tick.set_fontstyle("italic")
+                tick.set_color("#444444")
+    else:  # lanes too thin to name: no tick a lane (a busy pair has tens of thousands)
+        axes.set_yticks([])
     axes.tick_params(axis="y", length=0)
     locator = AutoDateLocator(minticks=4, maxticks=14)
     axes.xaxis.set_major_locator(locator)
