@@ -8,6 +8,7 @@ say; rows are written as they are made, never all held at once.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 import tempfile
@@ -196,7 +197,8 @@ class Table:
             writer.writerow([cell(row.get(column)) for column in columns])
 
     def close(self) -> None:
-        self._spool.close()
+        with contextlib.suppress(OSError):  # what it still held is not wanted (a full disk, say)
+            self._spool.close()
 
 
 # --- IATI activity standard 2.03: one activity per project

@@ -233,8 +233,16 @@ def write_csv(queries: Queries, out: Path, as_of: Edtf) -> str:
         raise LedgerError(f"--out {out}: not a directory; --format csv writes one file per kind there")
     tables = {kind: Table(kind) for kind in KINDS}
     try:
-        with queries.whole_ledger(as_of.day) as ledger:
-            csv_tables(ledger, lambda kind, row: tables[kind].add(row))
+        try:
+            with queries.whole_ledger(as_of.day) as ledger:
+                csv_tables(ledger, lambda kind, row: tables[kind].add(row))
+        except OSError as error:
+            import tempfile
+
+            raise LedgerError(
+                f"--out {out}: the rows cannot wait in {tempfile.gettempdir()} "
+                f"({error.strerror or error}); set TMPDIR to a directory with room"
+            ) from None
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as error:

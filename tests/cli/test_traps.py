@@ -3,17 +3,22 @@ code, nothing written (SPEC section 5)."""
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from coopledger import exports
 from coopledger.cli import cli
 from support import ROOT, SEED_EVENTS, SEEDS
 
@@ -199,6 +204,24 @@ def test_a_corrupted_project_event_is_one_line_of_the_iati_export(db: Path, tmp_
     iati = ("export", "--format", "iati", "--reporting-org", "XX-TEST", "--out", str(out))
     assert one_line(coopledger(db, *iati), code=1) == (
         f"position {launched}: the stored event cannot be read; run `coopledger verify`"
+    )
+    assert not out.exists()
+
+
+def test_a_full_temporary_directory_is_one_line_of_the_csv_export(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Full(io.BytesIO):
+        """A temporary file on a disk with no room left."""
+
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(exports.tempfile, "TemporaryFile", Full)
+    out = tmp_path / "tables"
+    assert one_line(coopledger(db, "export", "--format", "csv", "--out", str(out))) == (
+        f"--out {out}: the rows cannot wait in {tempfile.gettempdir()} (No space left on device);"
+        " set TMPDIR to a directory with room"
     )
     assert not out.exists()
 
