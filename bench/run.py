@@ -393,6 +393,19 @@ def main() -> None:
             measured.peak_mib * 1.048576 <= 200,
         )
 
+    print("whole-ledger commands", flush=True)
+    exported = run(
+        [*COOPLEDGER, "--db", big_db, "export", "--format", "csv", "--out", str(args.workdir / "csv")]
+    )
+    drawn = run(
+        [*COOPLEDGER, "--db", big_db, "timeline", top_a, top_b, "--out", str(args.workdir / "busy.svg")]
+    )
+    for name, measured in (
+        (f"export --format csv of {total:,} events", exported),
+        (f"timeline {top_a} {top_b} ({busiest})", drawn),
+    ):
+        figure(name, f"{measured.seconds:.1f} s, peak {measured.peak_mib:.0f} MiB", "(information)", None)
+
     with postgres(args, medium, figure, sqlite_append) as postgres_db:
         print("with coopledger daemon running", flush=True)
         asked = {
