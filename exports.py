@@ -39,6 +39,7 @@ EMPTY_COLUMNS = {
 ENVELOPE_ORDER = ("position", "id", "type", "occurred_on", "data", "source", "note", "key", "recorded_at")
 # How each kind of thing with members names those it was founded with, when its object lists none.
 FOUNDING_ACTIONS = {"instrument": "signature", "project": "membership", "series": "membership"}
+FOUNDED_ON = {"instrument": "signed_on", "project": "launched_on"}  # the field of its founding day
 
 Add = Callable[[str, dict[str, Any]], None]  # a row of a kind's table
 
@@ -66,9 +67,6 @@ def csv_tables(ledger: Whole, add: Add) -> None:
         add("funding", grant)
     for item in _events(ledger.entries(), day, ledger.name):
         add("events", item)
-
-
-FOUNDED_ON = {"instrument": "signed_on", "project": "launched_on"}
 
 
 def meeting_view(meeting: Meeting, as_of: date) -> dict[str, Any]:

@@ -240,10 +240,11 @@ KEYS_OF_JSON = {
         "SELECT value ->> 0 AS kind, value ->> 1 AS slug FROM jsonb_array_elements(CAST(? AS jsonb))"
     ),
 }
-# A pair row's position as text that sorts as the number does, after its day (ISO, 10 characters).
+# A pair row's day (ISO, 10 characters) and position as one text that sorts as they do, byte
+# by byte whatever the database's collation.
 DAY_POSITION = {
-    "sqlite": "printf('%015d', r.position)",
-    "postgresql": "lpad(CAST(r.position AS TEXT), 15, '0')",
+    "sqlite": "r.day || printf('%015d', r.position)",
+    "postgresql": "(r.day || lpad(CAST(r.position AS TEXT), 15, '0')) COLLATE \"C\"",
 }
 # The events `relationships` counts apart, and the names of their counts.
 COUNTED = (("InstrumentSigned", "instruments"), ("ProjectLaunched", "projects"), ("MeetingHeld", "meetings"))
@@ -407,7 +408,7 @@ def statements(events: str, dialect: str) -> dict[str, str]:
         "relationships": (
             f"SELECT g.relationship, g.events, g.instruments, g.projects, g.meetings, f.state, t.state"
             f" FROM (SELECT r.relationship, COUNT(*) AS events, {counts},"
-            f" MIN(r.day || {DAY_POSITION[dialect]}) AS first, MAX(r.day || {DAY_POSITION[dialect]}) AS last"
+            f" MIN({DAY_POSITION[dialect]}) AS first, MAX({DAY_POSITION[dialect]}) AS last"
             f" FROM coopledger_relationship_events r JOIN coopledger_log l ON l.position = r.position"
             f" WHERE r.day <= ? AND l.retracted_by IS NULL {{filters}} GROUP BY r.relationship) g"
             f" JOIN {events} f ON f.originator_id = ? AND f.originator_version = {position_of('g.first')}"
