@@ -350,6 +350,22 @@ def tiny_caches() -> Iterator[None]:
         transaction.CACHE_LIMIT, transaction.MISSES_BEFORE_LISTING, importer.PAGE = kept
 
 
+@contextlib.contextmanager
+def ledger_of(batch: list[dict[str, Any]]) -> Iterator[tuple[Ledger, str]]:
+    """A new ledger in a temporary directory with each event of a batch appended (those the
+    rules refuse left out), and that directory."""
+    with tempfile.TemporaryDirectory() as directory:
+        ledger = Ledger(locate(str(Path(directory) / "ledger.sqlite")), actor="p")
+        ledger.init()
+        try:
+            for value in batch:
+                with contextlib.suppress(LedgerError):
+                    ledger.append(value)
+            yield ledger, directory
+        finally:
+            ledger.close()
+
+
 # Pairs of the generated ledgers: states, organisations, and an alias.
 PAIRS = [
     ("KOR", "JPN"),
@@ -368,54 +384,46 @@ PAIRS = [
 def test_state_from_snapshots_is_the_fold_of_the_events(
     batch: list[dict[str, Any]], days: list[date]
 ) -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        ledger = Ledger(locate(str(Path(directory) / "ledger.sqlite")), actor="p")
-        ledger.init()
+    with ledger_of(batch) as (ledger, directory):
+        ledger.verify()  # the snapshots kept at append time are those made again from the events
+        queries = ledger.queries
+        snapshots = queries._from_snapshots
+        for a, b in PAIRS:
+            for day in days:
+                as_of = parse_edtf(day.isoformat())
+                try:
+                    read = queries.state(a, b, as_of)
+                except LedgerError:
+                    continue  # a party not registered in this ledger
+                queries._from_snapshots = lambda *args: None  # the fold answers
+                try:
+                    assert queries.state(a, b, as_of) == read
+                finally:
+                    queries._from_snapshots = snapshots
+        # The same events imported in one transaction (snapshots made again within it when
+        # an event is back-dated or retracted) give the same rows.
+        copy = Ledger(locate(str(Path(directory) / "copy.sqlite")), actor="q")
         try:
-            for value in batch:
-                with contextlib.suppress(LedgerError):
-                    ledger.append(value)
-            ledger.verify()  # the snapshots kept at append time are those made again from the events
-            queries = ledger.queries
-            snapshots = queries._from_snapshots
-            for a, b in PAIRS:
-                for day in days:
-                    as_of = parse_edtf(day.isoformat())
-                    try:
-                        read = queries.state(a, b, as_of)
-                    except LedgerError:
-                        continue  # a party not registered in this ledger
-                    queries._from_snapshots = lambda *args: None  # the fold answers
-                    try:
-                        assert queries.state(a, b, as_of) == read
-                    finally:
-                        queries._from_snapshots = snapshots
-            # The same events imported in one transaction (snapshots made again within it when
-            # an event is back-dated or retracted) give the same rows.
-            copy = Ledger(locate(str(Path(directory) / "copy.sqlite")), actor="q")
-            try:
-                copy.import_lines(line + b"\n" for line in ledger.export())
-                copy.verify()
-                snapshots_table = TABLES.index("coopledger_snapshots")
-                imported, appended = (
-                    read_model(Path(directory) / name) for name in ("copy.sqlite", "ledger.sqlite")
-                )
-                assert imported[snapshots_table] == appended[snapshots_table]
-            finally:
-                copy.close()
-            # And with caches that overflow at every flush (things evicted, their keys listed):
-            # the same rows in every table but those of recording times (the head and the log).
-            small = Ledger(locate(str(Path(directory) / "small.sqlite")), actor="q")
-            try:
-                with tiny_caches():
-                    small.import_lines(line + b"\n" for line in ledger.export())
-                derived = slice(TABLES.index("coopledger_relationship_events"), None)
-                assert TABLES[derived] == TABLES[2:]
-                assert read_model(Path(directory) / "small.sqlite")[derived] == imported[derived]
-            finally:
-                small.close()
+            copy.import_lines(line + b"\n" for line in ledger.export())
+            copy.verify()
+            snapshots_table = TABLES.index("coopledger_snapshots")
+            imported, appended = (
+                read_model(Path(directory) / name) for name in ("copy.sqlite", "ledger.sqlite")
+            )
+            assert imported[snapshots_table] == appended[snapshots_table]
         finally:
-            ledger.close()
+            copy.close()
+        # And with caches that overflow at every flush (things evicted, their keys listed):
+        # the same rows in every table but those of recording times (the head and the log).
+        small = Ledger(locate(str(Path(directory) / "small.sqlite")), actor="q")
+        try:
+            with tiny_caches():
+                small.import_lines(line + b"\n" for line in ledger.export())
+            derived = slice(TABLES.index("coopledger_relationship_events"), None)
+            assert TABLES[derived] == TABLES[2:]
+            assert read_model(Path(directory) / "small.sqlite")[derived] == imported[derived]
+        finally:
+            small.close()
 
 
 @settings(max_examples=200, deadline=None)
@@ -488,26 +496,16 @@ def folded_tables(ledger: Ledger, day: date) -> tuple[dict[str, list[Any]], dict
     ),
 )
 def test_the_exports_are_the_fold_of_every_event(batch: list[dict[str, Any]], days: list[date]) -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        ledger = Ledger(locate(str(Path(directory) / "ledger.sqlite")), actor="p")
-        ledger.init()
-        try:
-            for value in batch:
-                with contextlib.suppress(LedgerError):
-                    ledger.append(value)
-            for day in days:
-                tables: dict[str, list[Any]] = {kind: [] for kind in exports.KINDS}
-                projects: dict[str, Any] = {}
-                with ledger.queries.whole_ledger(day) as whole:
-                    exports.csv_tables(whole, lambda kind, row, tables=tables: tables[kind].append(row))
-                    for snapshot in whole.things("project"):
-                        assert snapshot.founded is not None
-                        grants = [
-                            grant for _, grant in exports.funding(whole.funding(snapshot.state.project))
-                        ]
-                        projects[snapshot.state.project] = (snapshot.founded[1], grants)
-                expected, launches = folded_tables(ledger, day)
-                assert tables == expected
-                assert projects == launches  # what each IATI activity is made of
-        finally:
-            ledger.close()
+    with ledger_of(batch) as (ledger, _):
+        for day in days:
+            tables: dict[str, list[Any]] = {kind: [] for kind in exports.KINDS}
+            projects: dict[str, Any] = {}
+            with ledger.queries.whole_ledger(day) as whole:
+                exports.csv_tables(whole, lambda kind, row, tables=tables: tables[kind].append(row))
+                for snapshot in whole.things("project"):
+                    assert snapshot.founded is not None
+                    grants = [grant for _, grant in exports.funding(whole.funding(snapshot.state.project))]
+                    projects[snapshot.state.project] = (snapshot.founded[1], grants)
+            expected, launches = folded_tables(ledger, day)
+            assert tables == expected
+            assert projects == launches  # what each IATI activity is made of
