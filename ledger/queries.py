@@ -93,6 +93,12 @@ def stored_snapshot(key: tuple[str, str], row: Sequence[Any]) -> things.Snapshot
         ) from None
 
 
+def thing_on(cursor: Any, key: things.Key, day: date) -> Any:
+    """A thing as of a day: its latest snapshot by then (None: not founded by then)."""
+    rows = cursor.rows(sql.SNAPSHOT_ON, (*key, day.isoformat()))
+    return stored_snapshot(key, rows[0]).state if rows else None
+
+
 def known_at(text: str, day_ends: bool = True) -> str:
     """--known-at: an ISO 8601 date (the end of that day; its start unless `day_ends`) or
     timestamp, UTC without an offset."""
@@ -355,7 +361,7 @@ class Queries:
         @cache
         def state(key: things.Key) -> Any:
             with self.db.reading() as cursor:
-                return self._as_of(cursor, key, day)
+                return thing_on(cursor, key, day)
 
         return state
 
@@ -532,16 +538,11 @@ class Queries:
                     if upcoming.may_fall_due(state, as_of.day) and (
                         wanted is None or any(wanted in (p, countries.get(p)) for p in state.parties)
                     ):
-                        thing = self._as_of(cursor, (kind, slug), as_of.day)
+                        thing = thing_on(cursor, (kind, slug), as_of.day)
                         if thing is not None:
                             yield thing
 
             return upcoming.upcoming(due(), as_of.day, within.after(as_of.day), titles)
-
-    def _as_of(self, cursor: Any, key: things.Key, day: date) -> Any:
-        """A thing as of a day: its latest snapshot by then (None: not founded by then)."""
-        rows = cursor.rows(sql.SNAPSHOT_ON, (*key, day.isoformat()))
-        return stored_snapshot(key, rows[0]).state if rows else None
 
     def digest(self) -> str:
         """POSITION:HASH of the last recorded event."""

@@ -15,11 +15,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..events import Recorded
-from ..projections import readmodel as sql
 from ..projections import relationship as folds
 from ..projections.parties import party_name
 from ..projections.things import Key, Snapshot
-from .queries import readable, stored_snapshot, stored_thing
+from .queries import readable, stored_snapshot, stored_thing, thing_on
 from .store import Cursor
 
 if TYPE_CHECKING:
@@ -46,8 +45,7 @@ class Whole:
 
     def _thing(self, key: Key) -> Any:
         """Any thing as of the day (None: not founded by then)."""
-        rows = self._cursor.rows(sql.SNAPSHOT_ON, (*key, self.day.isoformat()))
-        return stored_snapshot(key, rows[0]).state if rows else None
+        return thing_on(self._cursor, key, self.day)
 
     def entries(self) -> Iterator[folds.Entry]:
         """Every event of the ledger by position, with its retraction, as a relationship's
