@@ -434,6 +434,8 @@ def initialised(done: str, location: object) -> str:
         "current": f"the ledger at {location} already exists",
         "upgraded": f"brought the ledger at {location} up to this version: its tables and triggers,"
         " and the rules of contract 2 from its next event on",
+        "guarded": f"brought the triggers of the ledger at {location} up to this version"
+        " (its events and read model are unchanged)",
     }[done]
 
 

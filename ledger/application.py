@@ -73,7 +73,8 @@ class Ledger:
 
     def init(self) -> str:
         """Create the store, or bring one made by an earlier version up to this one: `created`,
-        `upgraded` or `current`. A SQLite file is made whole, as by a first write (`_made`)."""
+        `upgraded`, `guarded` (its triggers only) or `current`. A SQLite file is made whole, as by
+        a first write (`_made`)."""
         with self._made() as ledger, ledger.store.writing() as cursor:
             return ledger._create(cursor)
 
@@ -84,7 +85,10 @@ class Ledger:
             self.store.create(cursor)
             return "created"
         if self.store.current(cursor):
-            return "current"
+            if self.store.guarded(cursor):
+                return "current"
+            self.store.create(cursor)  # the triggers laid anew: nothing else changes
+            return "guarded"
         self._upgrade(cursor)
         return "upgraded"
 

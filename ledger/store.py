@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 from uuid import UUID
 
+import orjson
 from msgspec import Struct
 
 if TYPE_CHECKING:
@@ -185,6 +186,10 @@ class Cursor:
         """Add rows to a table."""
         self.many(readmodel.insert(table, columns), rows)
 
+    def put_things(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Write things' states (kind, slug, state), new or not."""
+        self.many(readmodel.PUT_THING, rows)
+
     def stream(self, statement: str, params: Sequence[Any] = ()) -> Generator[readmodel.Row, None, None]:
         """The rows of a long answer a page at a time, in the same transaction, on a cursor of
         their own: other statements may run while it is read."""
@@ -218,6 +223,11 @@ class PostgresCursor(Cursor):
     def add(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Add rows with COPY."""
         beyond.copy_rows(self._cursor, table, columns, rows)
+
+    def put_things(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """In one statement: a statement a row would run the guards once a row."""
+        if rows:
+            self.run(readmodel.PUT_THINGS_AT_ONCE, (orjson.dumps(rows).decode(),))
 
 
 @lru_cache(maxsize=256)
@@ -408,6 +418,10 @@ class Database(Reader):
         (see `create`)."""
         return super().current(cursor) and CONTRACT in self.contracts(cursor)
 
+    def guarded(self, cursor: Cursor) -> bool:
+        """Whether the store's triggers are this version's (`create` lays them anew)."""
+        return True
+
     def create(self, cursor: Cursor) -> None:
         """Create, or bring up to this version, the event store table, the read model, the
         triggers and the contract table, in the transaction; an existing store records the
@@ -487,6 +501,18 @@ class PostgresDatabase(Database, PostgresReader):
     def lay_out_anew(self, cursor: Cursor) -> None:
         with self._owner_only():
             super().lay_out_anew(cursor)
+
+    def guarded(self, cursor: Cursor) -> bool:
+        """Whether the read model's guards are this version's: checked once a statement, not the
+        row guards of things and snapshots that earlier versions made (`beyond.OLD_ROW_GUARDS`)."""
+        names = [f"coopledger_guard_{old}" for old, _ in beyond.OLD_ROW_GUARDS]
+        rows = cursor.rows(
+            "SELECT count(*) FILTER (WHERE tgname = 'coopledger_guard_things_added'),"
+            " count(*) FILTER (WHERE tgname IN (?, ?)) FROM pg_trigger"
+            " WHERE tgrelid IN ('coopledger_things'::regclass, 'coopledger_snapshots'::regclass)",
+            names,
+        )
+        return rows[0] == (1, 0)
 
     @contextmanager
     def _owner_only(self) -> Iterator[None]:

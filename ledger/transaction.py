@@ -263,7 +263,7 @@ class Transaction:
         self.cursor.many(sql.RETRACT, self._retractions)
         self._retractions.clear()
         dirty = [(key, self._things[key]) for key in sorted(self._dirty)]
-        self.cursor.many(sql.PUT_THING, [(*key, self._text(key, state)) for key, state in dirty if state])
+        self.cursor.put_things([(*key, self._text(key, state)) for key, state in dirty if state])
         self.cursor.many(sql.DROP_THING, [key for key, state in dirty if state is None])
         self._dirty.clear()
         self.cursor.add(*sql.SNAPSHOTS, self._snapshot_rows)

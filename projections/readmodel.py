@@ -138,6 +138,14 @@ PUT_THING = (
     "INSERT INTO coopledger_things (kind, slug, state) VALUES (?, ?, ?)"
     " ON CONFLICT (kind, slug) DO UPDATE SET state = excluded.state"
 )
+# The same in one statement on PostgreSQL, whose guards then check the rows once (`Cursor.put_things`).
+# The rows go as one JSON array of [kind, slug, state], which the driver passes as it is (an
+# array parameter is escaped element by element in Python: 15 ms of client time a 1,000 rows).
+PUT_THINGS_AT_ONCE = (
+    "INSERT INTO coopledger_things (kind, slug, state)"
+    " SELECT r->>0, r->>1, r->>2 FROM json_array_elements(?::json) r"
+    " ON CONFLICT (kind, slug) DO UPDATE SET state = excluded.state"
+)
 DROP_THING = "DELETE FROM coopledger_things WHERE kind = ? AND slug = ?"
 THING_KEYS = "SELECT kind, slug FROM coopledger_things"
 # Every thing with a state or snapshots (a thing whose events all came before its founding has

@@ -100,6 +100,10 @@ READ_MODEL_EDITS = [
     f"DELETE FROM coopledger_thing_events WHERE position = {JCEC_23}",
     "UPDATE coopledger_snapshots SET state = NULL WHERE kind = 'project'",
     "DELETE FROM coopledger_snapshots WHERE kind = 'series'",
+    "UPDATE coopledger_things SET slug = 'elsewhere' WHERE kind = 'series'",
+    "UPDATE coopledger_snapshots SET slug = 'elsewhere' WHERE kind = 'series'",
+    "INSERT INTO coopledger_snapshots SELECT kind, slug, '2999-01-01', position, shaped, founded_day,"
+    " founded_position, state FROM coopledger_snapshots WHERE kind = 'meeting'",
 ]
 
 
@@ -554,6 +558,10 @@ def appender(postgres_url: str) -> Iterator[tuple[Ledger, Any, str]]:
         "INSERT INTO coopledger_snapshots VALUES ('series', 'forged', '2019-01-01', 1, 1, NULL, NULL, NULL)",
         f"INSERT INTO coopledger_log (position, id, type, recorded_at, parties) VALUES ({SEED_EVENTS + 1}, 'x', 'T', '', '')",
         "UPDATE coopledger_contracts SET from_position = 1000",
+        "UPDATE coopledger_things SET state = state",
+        "UPDATE coopledger_things SET slug = 'elsewhere' WHERE kind = 'series'",
+        "INSERT INTO coopledger_things SELECT kind, slug, '{}' FROM coopledger_things WHERE kind = 'series'"
+        " ON CONFLICT (kind, slug) DO UPDATE SET state = excluded.state",
         "SET coopledger.rebuilding = 'on'; DELETE FROM coopledger_relationship_events",
     ],
 )
@@ -692,6 +700,45 @@ def test_an_appender_cannot_upgrade_a_store_made_by_an_earlier_version(
 
 
 @pytest.mark.postgres
+def test_init_lays_the_guards_of_an_earlier_version_anew(appender: tuple[Ledger, Any, str]) -> None:
+    """Stores made before 2026-12-04 guard things and snapshots with a trigger a row: `init`, run
+    by the owner, replaces them with the guards checked once a statement (an appender cannot)."""
+    import psycopg
+
+    owner, connection, as_role = appender
+    with psycopg.connect(owner.location.url.replace("+psycopg", ""), autocommit=True) as admin:  # type: ignore[union-attr]
+        for table in ("things", "snapshots"):
+            for verb in ("added", "changed", "deleted", "rekeyed"):
+                admin.execute(f"DROP TRIGGER coopledger_guard_{table}_{verb} ON coopledger_{table}")
+        admin.execute(  # what an earlier version made, in name and kind
+            "CREATE TRIGGER coopledger_guard_thing BEFORE INSERT OR UPDATE OR DELETE ON coopledger_things"
+            " FOR EACH ROW EXECUTE FUNCTION coopledger_guard_rekeyed()"
+        )
+        clerk = Ledger(locate(as_role), actor="clerk")
+        try:
+            with pytest.raises(LedgerError, match="its owner must bring it up to date first"):
+                clerk.init()
+        finally:
+            clerk.close()
+        assert owner.init() == "guarded"
+        triggers = {
+            name
+            for (name,) in admin.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'coopledger_things'::regclass"
+            ).fetchall()
+        }
+    assert "coopledger_guard_thing" not in triggers
+    assert {"coopledger_guard_things_added", "coopledger_guard_things_rekeyed"} <= triggers
+    with pytest.raises(psycopg.Error, match="written only by the append path"):
+        connection.execute("DELETE FROM coopledger_things WHERE kind = 'number'")
+    assert owner.init() == "current"
+    assert owner.append(DUPLICATE_NUMBER | {"data": {**DUPLICATE_NUMBER["data"], "number": 25}}).position == (
+        SEED_EVENTS + 1
+    )
+    assert owner.verify().events == SEED_EVENTS + 1
+
+
+@pytest.mark.postgres
 def test_granting_a_role_that_does_not_exist_is_one_line(postgres_url: str) -> None:
     owner = Ledger(locate(postgres_url))
     try:
@@ -719,7 +766,7 @@ def test_the_postgresql_guards_keep_plans_that_read_indexes(postgres_url: str) -
                     " AND nspname = current_schema()"
                 ).fetchall()
             )
-        assert "coopledger_guard_thing" in settings
+        assert "coopledger_guard_shaped" in settings
         assert all("enable_seqscan=off" in (config or []) for config in settings.values()), settings
     finally:
         owner.close()
