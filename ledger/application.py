@@ -76,7 +76,13 @@ class Ledger:
         `upgraded`, `guarded` (its triggers only) or `current`. A SQLite file is made whole, as by
         a first write (`_made`)."""
         with self._made() as ledger, ledger.store.writing() as cursor:
-            return ledger._create(cursor)
+            done = ledger._create(cursor)
+            if done == "current" and not ledger.store.guarded(cursor):
+                # Triggers of an earlier version, which this one writes under as well: laid anew
+                # here only, so that a write by a role that may not lay them goes on.
+                ledger.store.create(cursor)
+                return "guarded"
+            return done
 
     def _create(self, cursor: Cursor) -> str:
         """Create the store if it is not there, or bring it up to this version: its read model
@@ -85,10 +91,7 @@ class Ledger:
             self.store.create(cursor)
             return "created"
         if self.store.current(cursor):
-            if self.store.guarded(cursor):
-                return "current"
-            self.store.create(cursor)  # the triggers laid anew: nothing else changes
-            return "guarded"
+            return "current"
         self._upgrade(cursor)
         return "upgraded"
 

@@ -701,8 +701,9 @@ def test_an_appender_cannot_upgrade_a_store_made_by_an_earlier_version(
 
 @pytest.mark.postgres
 def test_init_lays_the_guards_of_an_earlier_version_anew(appender: tuple[Ledger, Any, str]) -> None:
-    """Stores made before 2026-12-04 guard things and snapshots with a trigger a row: `init`, run
-    by the owner, replaces them with the guards checked once a statement (an appender cannot)."""
+    """Stores made before 2026-12-04 guard things and snapshots with a trigger a row: this version
+    writes under them, and `init`, run by the owner, replaces them with the guards checked once a
+    statement (an appender cannot, and its appends go on meanwhile)."""
     import psycopg
 
     owner, connection, as_role = appender
@@ -710,32 +711,43 @@ def test_init_lays_the_guards_of_an_earlier_version_anew(appender: tuple[Ledger,
         for table in ("things", "snapshots"):
             for verb in ("added", "changed", "deleted", "rekeyed"):
                 admin.execute(f"DROP TRIGGER coopledger_guard_{table}_{verb} ON coopledger_{table}")
-        admin.execute(  # what an earlier version made, in name and kind
-            "CREATE TRIGGER coopledger_guard_thing BEFORE INSERT OR UPDATE OR DELETE ON coopledger_things"
-            " FOR EACH ROW EXECUTE FUNCTION coopledger_guard_rekeyed()"
+        admin.execute(  # what an earlier version made, in name and kind (its check left out)
+            "CREATE FUNCTION coopledger_guard_thing() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RETURN coalesce(NEW, OLD); END $$"
         )
+        admin.execute(
+            "CREATE TRIGGER coopledger_guard_thing BEFORE INSERT OR UPDATE OR DELETE ON coopledger_things"
+            " FOR EACH ROW EXECUTE FUNCTION coopledger_guard_thing()"
+        )
+
+        def triggers() -> set[str]:
+            query = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'coopledger_things'::regclass"
+            return {name for (name,) in admin.execute(query).fetchall()}
+
         clerk = Ledger(locate(as_role), actor="clerk")
         try:
+            number = DUPLICATE_NUMBER | {
+                "data": {**DUPLICATE_NUMBER["data"], "meeting": "jcec-24", "number": 24}
+            }
+            assert clerk.append(number).position == SEED_EVENTS + 1
+            assert "coopledger_guard_thing" in triggers()  # a write leaves them as they are
             with pytest.raises(LedgerError, match="its owner must bring it up to date first"):
                 clerk.init()
         finally:
             clerk.close()
         assert owner.init() == "guarded"
-        triggers = {
-            name
-            for (name,) in admin.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'coopledger_things'::regclass"
-            ).fetchall()
-        }
-    assert "coopledger_guard_thing" not in triggers
-    assert {"coopledger_guard_things_added", "coopledger_guard_things_rekeyed"} <= triggers
+        laid = triggers()
+        functions = admin.execute("SELECT count(*) FROM pg_proc WHERE proname = 'coopledger_guard_thing'")
+        assert functions.fetchone() == (0,)
+    assert "coopledger_guard_thing" not in laid
+    assert {"coopledger_guard_things_added", "coopledger_guard_things_rekeyed"} <= laid
     with pytest.raises(psycopg.Error, match="written only by the append path"):
         connection.execute("DELETE FROM coopledger_things WHERE kind = 'number'")
     assert owner.init() == "current"
     assert owner.append(DUPLICATE_NUMBER | {"data": {**DUPLICATE_NUMBER["data"], "number": 25}}).position == (
-        SEED_EVENTS + 1
+        SEED_EVENTS + 2
     )
-    assert owner.verify().events == SEED_EVENTS + 1
+    assert owner.verify().events == SEED_EVENTS + 2
 
 
 @pytest.mark.postgres
