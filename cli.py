@@ -127,7 +127,8 @@ def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
 @cli.command()
 @pass_session
 def init(session: Session) -> None:
-    """Create the ledger's store (does nothing if it exists).
+    """Create the ledger's store, or bring one made by an earlier version up to this one (does
+    nothing if it is current).
 
     Example: coopledger --db ledger.sqlite init
     """

@@ -31,8 +31,8 @@ the library itself was loaded.
   (`append_path` gives a connection the function their triggers call; others lack it). On
   PostgreSQL the tables accept only rows of events that the same transaction records (things
   and snapshots checked once a statement, over the keys it changed), and deletions only from
-  `rebuild` run by their owner; an appender role gets what it needs to
-  append and nothing that rewrites (`appender_grants`).
+  `rebuild` run by their owner; an appender role gets what it needs to append and nothing that
+  rewrites (`appender_grants`).
 - One writer at a time on PostgreSQL with a lock no role can keep beyond its transaction: the
   head row, locked FOR UPDATE (`serialise`). An advisory lock, which any role may take for a
   whole session, serialises only the creation of a new store.
