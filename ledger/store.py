@@ -508,9 +508,9 @@ class PostgresDatabase(Database, PostgresReader):
         names = [f"coopledger_guard_{old}" for old, _ in beyond.OLD_ROW_GUARDS]
         rows = cursor.rows(
             "SELECT count(*) FILTER (WHERE tgname = 'coopledger_guard_things_added'),"
-            " count(*) FILTER (WHERE tgname IN (?, ?)) FROM pg_trigger"
+            " count(*) FILTER (WHERE tgname = ANY(?)) FROM pg_trigger"
             " WHERE tgrelid IN ('coopledger_things'::regclass, 'coopledger_snapshots'::regclass)",
-            names,
+            (names,),
         )
         return rows[0] == (1, 0)
 
