@@ -58,8 +58,10 @@ def made_whole(path: Path) -> Iterator[Path | None]:
             try:
                 yield staged
                 # Every connection to it is closed: fold the write-ahead log into the file
-                # itself, which alone takes the ledger's name.
+                # itself, which alone takes the ledger's name, in WAL mode as every ledger is
+                # (its first write kept its journal in memory instead: `journal_in_memory`).
                 with closing(sqlite3.connect(staged, isolation_level=None)) as connection:
+                    connection.execute("PRAGMA journal_mode=WAL")
                     busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
                 if busy:
                     raise LedgerError(f"{path}: the new ledger is still in use; nothing was written")

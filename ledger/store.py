@@ -471,10 +471,12 @@ class SQLiteDatabase(Database, SQLiteReader):
             self._errors(),
             self.recorder.connection() as connection,
             connection.cursor() as cursor,
-            beyond.immediate(connection, cursor),
         ):
-            beyond.append_path(cursor.connection)
-            yield Cursor(cursor, "?")
+            if self.location.named is not None:  # made under a temporary name, by this process alone
+                beyond.journal_in_memory(cursor)
+            with beyond.immediate(connection, cursor):
+                beyond.append_path(cursor.connection)
+                yield Cursor(cursor, "?")
 
     def bulk(self, cursor: Cursor) -> AbstractContextManager[None]:
         return beyond.sqlite_guards_lifted(cursor)

@@ -339,6 +339,31 @@ def test_a_ledger_being_made_holds_up_no_other_ledger_of_its_directory(
             pass  # the same name waits, and gives up after the lock timeout
 
 
+def test_a_new_ledger_is_written_without_the_log_and_takes_its_name_in_wal_mode(tmp_path: Path) -> None:
+    """Its first write is one transaction, which in WAL mode would append every page to the log
+    and look each one up there: the file being made keeps its journal in memory instead."""
+    db = tmp_path / "ledger.sqlite"
+    seen: list[list[str]] = []
+
+    def progress(_: int) -> None:
+        if not seen:  # inside the write transaction, its schema made
+            seen.append(sorted(path.name.rsplit(".", 1)[-1] for path in tmp_path.iterdir()))
+
+    ledger = Ledger(locate(str(db)))
+    try:
+        ledger.import_lines(SEEDS.read_bytes().splitlines(), progress)
+    finally:
+        ledger.close()
+    assert seen == [["lock", "new"]]  # the file being made, and no new-wal or new-journal beside it
+    assert [path.name for path in tmp_path.iterdir()] == ["ledger.sqlite"]
+    assert db.read_bytes()[18:20] == b"\x02\x02"  # the header's WAL mode, as every ledger's
+    ledger = Ledger(locate(str(db)))
+    try:
+        assert ledger.verify().events == SEED_EVENTS
+    finally:
+        ledger.close()
+
+
 def test_a_ledger_with_a_long_name_is_made_too(tmp_path: Path) -> None:
     db = tmp_path / ("\u00e9" * 116 + ".sqlite")  # 239 bytes: its -wal companion is within 255
     assert first_write(db) == 1
