@@ -368,8 +368,13 @@ def journal_in_memory(cursor: sqlite3.Cursor) -> None:
     memory, instead of appending every page to the write-ahead log and looking each one up there.
     A rollback still undoes it; a crash leaves a half-made file, which is never given the
     ledger's name (`files.made_whole` clears it). Its maker turns WAL back on before then.
-    Should another connection have it open after all, SQLite keeps the log: slower, as safe."""
-    cursor.execute("PRAGMA journal_mode=MEMORY")
+    Should another connection have it open after all, SQLite refuses to leave WAL (the file is
+    "locked") and the transaction goes through the log: slower, as safe."""
+    try:
+        cursor.execute("PRAGMA journal_mode=MEMORY")
+    except sqlite3.OperationalError as error:
+        if not busy(error):
+            raise
 
 
 def busy(error: sqlite3.OperationalError) -> bool:

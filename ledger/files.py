@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from .beyond_library import busy
 from .errors import Busy, LedgerError
 from .store import Location, lock_timeout
 
@@ -61,9 +62,14 @@ def made_whole(path: Path) -> Iterator[Path | None]:
                 # itself, which alone takes the ledger's name, in WAL mode as every ledger is
                 # (its first write kept its journal in memory instead: `journal_in_memory`).
                 with closing(sqlite3.connect(staged, isolation_level=None)) as connection:
-                    connection.execute("PRAGMA journal_mode=WAL")
-                    busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-                if busy:
+                    try:
+                        connection.execute("PRAGMA journal_mode=WAL")
+                        in_use = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                    except sqlite3.OperationalError as error:
+                        if not busy(error):
+                            raise
+                        in_use = True  # a connection still reading it keeps it from changing mode
+                if in_use:
                     raise LedgerError(f"{path}: the new ledger is still in use; nothing was written")
                 _link(staged, path)
                 _synced(path.parent)  # the new name outlives a crash, as the events in it do

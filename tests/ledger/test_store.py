@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, uuid5
 import orjson
 import pytest
 from coopledger.events import parse_edtf
-from coopledger.ledger import files
+from coopledger.ledger import beyond_library, files
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.errors import LedgerError, LineError, Rejected, StoreMissing
 from coopledger.ledger.files import made_whole
@@ -362,6 +362,40 @@ def test_a_new_ledger_is_written_without_the_log_and_takes_its_name_in_wal_mode(
         assert ledger.verify().events == SEED_EVENTS
     finally:
         ledger.close()
+
+
+def test_a_new_ledger_still_being_read_takes_no_name(tmp_path: Path) -> None:
+    """A connection still reading the file being made keeps it from being put in WAL mode: the
+    maker says so in one line and leaves nothing behind."""
+    db = tmp_path / "ledger.sqlite"
+    with (
+        pytest.raises(LedgerError, match="the new ledger is still in use; nothing was written"),
+        made_whole(db) as staged,
+    ):
+        assert staged is not None
+        reader = sqlite3.connect(staged, isolation_level=None)
+        reader.execute("CREATE TABLE t (x)")
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()
+    reader.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_another_connection_holds_keeps_the_log(tmp_path: Path) -> None:
+    """SQLite leaves WAL only for a file no other connection has open; otherwise the write
+    goes on through the log, as any other."""
+    db = tmp_path / "ledger.sqlite"
+    with closing(sqlite3.connect(db, isolation_level=None)) as mine:
+        mine.execute("PRAGMA journal_mode=WAL")
+        mine.execute("CREATE TABLE t (x)")
+        with closing(sqlite3.connect(db, isolation_level=None)) as other:
+            other.execute("SELECT count(*) FROM t").fetchone()
+            beyond_library.journal_in_memory(mine.cursor())
+            assert mine.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+            mine.execute("INSERT INTO t VALUES (1)")
+            assert other.execute("SELECT count(*) FROM t").fetchone() == (1,)
+        beyond_library.journal_in_memory(mine.cursor())  # alone now
+        assert mine.execute("PRAGMA journal_mode").fetchone() == ("memory",)
 
 
 def test_a_ledger_with_a_long_name_is_made_too(tmp_path: Path) -> None:
