@@ -3,6 +3,7 @@ the rows waiting to be written — the same projection for a new event and for a
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -73,6 +74,34 @@ class Transaction:
                     self._missed()
             self._things[key] = state
         return state
+
+    def prefetch(self, keys: Iterable[Key]) -> None:
+        """Read at once the states and latest snapshots of things that the next events will
+        look up: one query each for a page of an import, where each lookup of a thing not in
+        memory was a round trip to PostgreSQL (162 µs each, 22 % of an import of 100k events).
+        Only what is not in memory is read, and what is not is as the database has it (a thing
+        changed and not yet written stays in memory), so each answer is the one its lookup
+        would have read. A key named in vain costs a row of that query; a key not named is
+        looked up when asked, as before."""
+        unread = {key for key in keys if self._listed is None or hash(key) in self._listed}
+        wanted = sorted(key for key in unread if key not in self._things)
+        if wanted:
+            found = dict(self._keyed("things_of", wanted))
+            for key in wanted:
+                stored = found.get(key)
+                self._things[key] = things.decode(key[0], stored[0]) if stored else None
+        wanted = sorted(key for key in unread if key[0] in SNAPSHOT_KINDS and key not in self._snapshots)
+        if wanted:
+            found = dict(self._keyed("last_snapshots", wanted))
+            for key in wanted:
+                stored = found.get(key)
+                self._snapshots[key] = things.stored_snapshot(key, *stored) if stored else None
+
+    def _keyed(self, statement: str, keys: list[Key], *params: Any) -> Iterator[tuple[Key, tuple[Any, ...]]]:
+        """The rows of a statement over many things' keys (given as JSON), each by its key."""
+        listed = orjson.dumps(keys).decode()
+        for kind, slug, *row in self.cursor.rows(self.db.statements[statement], (listed, *params)):
+            yield (kind, slug), tuple(row)
 
     def _missed(self) -> None:
         self._misses += 1
@@ -237,7 +266,7 @@ class Transaction:
     def _shaping(self, key: Key) -> list[Recorded]:
         """The events that shape a thing and are not retracted, in order: those written to the
         database, then those still pending (the two never overlap: a flush forgets `recent`)."""
-        rows = self.cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key))
+        rows = self.cursor.rows(self.db.statements["shaping"], (self.db.ledger_id, *key), replan=True)
         written = [decode(orjson.loads(row[0])) for row in rows]
         pending = self._shaped.get(key, [])
         return [r for r in written + pending if r.position not in self.retracted]

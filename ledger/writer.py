@@ -3,7 +3,7 @@ record it — within one serialised transaction, all or nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 from uuid import uuid4
@@ -14,6 +14,7 @@ from msgspec import Struct
 from ..events import DateError, Draft, EventRetracted, Recorded
 from ..events.dates import latest_day_at
 from ..projections import readmodel as sql
+from ..projections.things import Key
 from . import rules
 from .chain import fingerprint, link, seal
 from .errors import Rejected, RetractedKey
@@ -29,6 +30,29 @@ class Outcome(Struct, frozen=True):
     duplicate: bool = False
     envelope: dict[str, Any] | None = None  # as recorded (None for a duplicate)
     retracted: bool = False  # a duplicate of an event retracted since (skipped by an import)
+
+
+# The fields of an event's data that name things, by the kind of thing they name: each event
+# type names its subject by the field of its kind (`Event.subject`).
+NAMING_FIELDS = {
+    **{kind: kind for kind in ("party", "instrument", "series", "meeting", "project")},
+    "parties": "party",
+    "successors": "party",
+    "supersedes": "instrument",
+    "under": "instrument",
+}
+
+
+def named(data: Any) -> Iterator[Key]:
+    """The things an event's data (as parsed JSON, not yet checked) appears to name: a guess
+    for `Transaction.prefetch`, which a wrong one does not mislead."""
+    if not isinstance(data, dict):
+        return
+    for field, kind in NAMING_FIELDS.items():
+        given = data.get(field)
+        for slug in given if isinstance(given, list) else (given,):
+            if isinstance(slug, str) and "\x00" not in slug:
+                yield kind, slug.upper() if kind == "party" else slug  # party ids as resolved
 
 
 class Writer:
@@ -137,6 +161,8 @@ class Writer:
                 self._seen[(kind, value)] = (position, event_id)
                 wanted.discard((kind, value))
             self._unseen |= wanted
+        if self.tx.db.lookups_batched:
+            self.tx.prefetch(key for value in objects for key in named(value.get("data")))
 
     def finish(self) -> None:
         self.tx.finish()

@@ -19,7 +19,7 @@ from coopledger.ledger import importer, transaction
 from coopledger.ledger.application import Ledger
 from coopledger.ledger.errors import LedgerError
 from coopledger.ledger.queries import readable
-from coopledger.ledger.store import locate
+from coopledger.ledger.store import SQLiteDatabase, locate
 from coopledger.projections import relationship as folds
 from coopledger.projections.readmodel import TABLES
 from hypothesis import HealthCheck, given, settings
@@ -351,6 +351,18 @@ def tiny_caches() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def lookups_batched(batched: bool) -> Iterator[None]:
+    """An import that reads the things of each page at once (`Transaction.prefetch`), as on
+    PostgreSQL, or each when asked, as on SQLite."""
+    kept = SQLiteDatabase.lookups_batched
+    SQLiteDatabase.lookups_batched = batched
+    try:
+        yield
+    finally:
+        SQLiteDatabase.lookups_batched = kept
+
+
+@contextlib.contextmanager
 def ledger_of(batch: list[dict[str, Any]]) -> Iterator[tuple[Ledger, str]]:
     """A new ledger in a temporary directory with each event of a batch appended (those the
     rules refuse left out), and that directory."""
@@ -413,17 +425,20 @@ def test_state_from_snapshots_is_the_fold_of_the_events(
             assert imported[snapshots_table] == appended[snapshots_table]
         finally:
             copy.close()
-        # And with caches that overflow at every flush (things evicted, their keys listed):
-        # the same rows in every table but those of recording times (the head and the log).
-        small = Ledger(locate(str(Path(directory) / "small.sqlite")), actor="q")
-        try:
-            with tiny_caches():
-                small.import_lines(line + b"\n" for line in ledger.export())
-            derived = slice(TABLES.index("coopledger_relationship_events"), None)
-            assert TABLES[derived] == TABLES[2:]
-            assert read_model(Path(directory) / "small.sqlite")[derived] == imported[derived]
-        finally:
-            small.close()
+        # And with caches that overflow at every flush (things evicted, their keys listed), the
+        # things of each page read at once or each when asked: the same rows in every table but
+        # those of recording times (the head and the log).
+        derived = slice(TABLES.index("coopledger_relationship_events"), None)
+        assert TABLES[derived] == TABLES[2:]
+        for batched in (False, True):
+            name = f"small-{batched}.sqlite"
+            small = Ledger(locate(str(Path(directory) / name)), actor="q")
+            try:
+                with tiny_caches(), lookups_batched(batched):
+                    small.import_lines(line + b"\n" for line in ledger.export())
+                assert read_model(Path(directory) / name)[derived] == imported[derived]
+            finally:
+                small.close()
 
 
 @settings(max_examples=200, deadline=None)

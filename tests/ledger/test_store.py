@@ -402,3 +402,24 @@ def test_a_ledger_with_a_long_name_is_made_too(tmp_path: Path) -> None:
     db = tmp_path / ("\u00e9" * 116 + ".sqlite")  # 239 bytes: its -wal companion is within 255
     assert first_write(db) == 1
     assert [path.name for path in tmp_path.iterdir()] == [db.name]
+
+
+@pytest.mark.postgres
+def test_a_statement_run_to_be_replanned_is_never_prepared(postgres_url: str) -> None:
+    """psycopg prepares a statement it has run five times, and PostgreSQL may then keep one plan
+    for it, made from the tables' sizes at the time: a statement that must be planned for the
+    tables as they are (a thing's events, read within a long import) is never prepared."""
+    ledger = Ledger(locate(postgres_url))
+    try:
+        ledger.import_lines(SEEDS.read_bytes().splitlines())
+        statement = ledger.store.statements["shaping"]
+        prepared = (
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT (SELECT e.state%'"
+        )
+        for replan, expected in ((True, 0), (False, 1)):
+            with ledger.store.writing() as cursor:
+                for _ in range(8):
+                    cursor.rows(statement, (ledger.store.ledger_id, "instrument", "none"), replan=replan)
+                assert cursor.rows(prepared) == [(expected,)]
+    finally:
+        ledger.close()
