@@ -341,8 +341,8 @@ def statements(events: str, dialect: str) -> dict[str, str]:
             " ORDER BY r.day, r.position"
         ),
         # The states of many things at once, their keys given as JSON (those that have one), and
-        # their latest snapshots: a seek by key each (on PostgreSQL by LATERAL, or its planner
-        # hashes the whole table against keys it cannot count).
+        # their latest snapshots: a seek by key each, on PostgreSQL by LATERAL, which a plan kept
+        # from earlier in a long import (`PostgresCursor`) cannot turn into a scan of the table.
         "things_of": (
             f"SELECT k.kind, k.slug, t.state FROM ({KEYS_OF_JSON[dialect]}) k CROSS JOIN LATERAL"
             " (SELECT state FROM coopledger_things t WHERE t.kind = k.kind AND t.slug = k.slug) t"
