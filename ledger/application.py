@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -195,12 +196,14 @@ class Ledger:
         cursor.run(sql.SET_HEAD, (0, GENESIS, ""))
         writer = Writer(self.store, cursor)
         count = 0
-        for _, _, state in self.queries.stored_states():
-            writer.apply(decode(orjson.loads(state)))
-            count += 1
-            if count % PAGE == 0:
-                writer.flush()
-            if progress:
-                progress(1)
+        envelopes = (orjson.loads(state) for _, _, state in self.queries.stored_states())
+        while page := list(islice(envelopes, PAGE)):
+            writer.prefetch(page)
+            for envelope in page:
+                writer.apply(decode(envelope))
+                if progress:
+                    progress(1)
+            count += len(page)
+            writer.flush()
         writer.finish()
         return count

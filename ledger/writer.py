@@ -161,8 +161,13 @@ class Writer:
                 self._seen[(kind, value)] = (position, event_id)
                 wanted.discard((kind, value))
             self._unseen |= wanted
+        self.prefetch(objects)
+
+    def prefetch(self, values: list[dict[str, Any]]) -> None:
+        """Where a lookup is a round trip, read at once the things that events about to be
+        appended or replayed (parsed JSON objects) appear to name (`Transaction.prefetch`)."""
         if self.tx.db.lookups_batched:
-            self.tx.prefetch(key for value in objects for key in named(value.get("data")))
+            self.tx.prefetch(key for value in values for key in named(value.get("data")))
 
     def finish(self) -> None:
         self.tx.finish()
