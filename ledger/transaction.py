@@ -97,10 +97,10 @@ class Transaction:
                 stored = found.get(key)
                 self._snapshots[key] = things.stored_snapshot(key, *stored) if stored else None
 
-    def _keyed(self, statement: str, keys: list[Key], *params: Any) -> Iterator[tuple[Key, tuple[Any, ...]]]:
+    def _keyed(self, statement: str, keys: list[Key]) -> Iterator[tuple[Key, tuple[Any, ...]]]:
         """The rows of a statement over many things' keys (given as JSON), each by its key."""
         listed = orjson.dumps(keys).decode()
-        for kind, slug, *row in self.cursor.rows(self.db.statements[statement], (listed, *params)):
+        for kind, slug, *row in self.cursor.rows(self.db.statements[statement], (listed,)):
             yield (kind, slug), tuple(row)
 
     def _missed(self) -> None:
