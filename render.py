@@ -70,7 +70,7 @@ def render(
     An empty answer is the one line `empty` (when given), on a terminal as in a pipe.
     """
     if as_json:
-        echo(json_text(value))
+        json_out(value, sys.stdout)
     elif empty is not None and not value:
         echo(empty)
     elif tables is not None and sys.stdout.isatty():
@@ -93,6 +93,14 @@ def render_log(entries: Iterable[dict[str, Any]], as_json: bool, echo: Callable[
 
 def json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+def json_out(value: Any, out: IO[str]) -> None:
+    """JSON and a newline written as bytes: a long answer (tens of MB for a busy pair) is neither
+    decoded into text nor searched for terminal escapes, which JSON escapes anyway."""
+    out.flush()
+    out.buffer.write(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))  # type: ignore[attr-defined]
+    out.buffer.flush()  # type: ignore[attr-defined]
 
 
 def json_list(items: Iterable[Any], out: IO[bytes]) -> None:

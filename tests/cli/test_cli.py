@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -549,3 +551,27 @@ def test_a_command_reading_standard_input_closed_says_so_and_writes_nothing(
         "Error: standard input is closed; give the input in a file or on standard input\n"
     )
     assert unchanged
+
+
+def test_json_is_written_as_utf8_bytes_whatever_the_output_encoding(tmp_path: Path) -> None:
+    """JSON goes out as orjson's UTF-8 bytes (RFC 8259), once, with one newline: not re-encoded
+    for the terminal, where ASCII output would refuse a Korean title."""
+    db = str(tmp_path / "ledger.sqlite")
+    signed = {
+        "type": "InstrumentSigned",
+        "occurred_on": "2019-05-20",
+        "data": {
+            "instrument": "kor-jpn-hangul",
+            "kind": "mou",
+            "title": "환경 협력 MOU — Umweltabkommen",
+            "parties": ["KOR", "JPN"],
+        },
+    }
+    assert coopledger(db, "append", json.dumps(signed)).returncode == 0
+    command = [sys.executable, "-m", "coopledger", "--db", db, "state", "KOR", "JPN", "--as-of", "2020"]
+    environment = {**os.environ, "PYTHONIOENCODING": "ascii", "COOPLEDGER_NO_DAEMON": "1"}
+    done = subprocess.run([*command, "--json"], capture_output=True, env=environment)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(b"}\n") and not done.stdout.endswith(b"\n\n")
+    assert json.loads(done.stdout.decode("utf-8"))["instruments"][0]["title"] == signed["data"]["title"]
+    assert "환경 협력".encode() in done.stdout
