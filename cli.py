@@ -12,7 +12,7 @@ from typing import IO, Any
 import click
 
 from . import render as view
-from .events import DateError, Edtf, FieldError, parse_edtf, parse_json, verbs
+from .events import DateError, Edtf, FieldError, parse_asked, parse_json, verbs
 from .events.fields import MAX_INT, Yes
 from .events.verbs import EXAMPLES, PARTY_VERBS, VERBS
 from .ledger.errors import LedgerError, Rejected
@@ -84,7 +84,7 @@ class Parsed(click.ParamType):
             self.fail(str(error).split(": ", 1)[-1], param, ctx)
 
 
-EDTF = Parsed("EDTF", parse_edtf)
+EDTF = Parsed("EDTF", parse_asked)
 KNOWN_AT = Parsed("TIME", known_at)
 MOMENT = Parsed("TIME", partial(known_at, day_ends=False))
 WITHIN = Parsed("DURATION", verbs.parse_within)

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from . import render as view
-from .events import DateError, Edtf, parse_edtf
+from .events import DateError, Edtf, parse_asked
 from .events.dates import today
 from .ledger.errors import LedgerError, NotFound, Unavailable
 from .ledger.queries import Queries, known_at
@@ -74,7 +74,7 @@ def date_param(request: Request, name: str) -> Edtf | None:
     if not text:
         return None
     try:
-        return parse_edtf(text)
+        return parse_asked(text)
     except DateError as error:
         raise Refused(400, f"{name}: {error}") from None
 

@@ -37,7 +37,7 @@ from .catalog import (
     SeriesResumed,
     SeriesSuspended,
 )
-from .dates import DateError, Edtf, parse_edtf
+from .dates import DateError, Edtf, parse_asked, parse_edtf
 from .envelope import Draft, Recorded, decode, parse_event, parse_json, parse_stored
 from .fields import FieldError, Names
 
@@ -84,6 +84,7 @@ __all__ = [
     "SeriesResumed",
     "SeriesSuspended",
     "decode",
+    "parse_asked",
     "parse_edtf",
     "parse_event",
     "parse_json",

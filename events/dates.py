@@ -127,6 +127,13 @@ def ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
 
 
+def parse_asked(text: str) -> Edtf:
+    """A date a person asks about (--as-of, --from, a page's as_of): EDTF as `parse_edtf` reads
+    it, in ASCII digits as an event keeps its dates, so that an answer names the day as EDTF
+    writes it (--as-of ２０１９ answers as of 2019)."""
+    return parse_edtf(ascii_digits(text))
+
+
 def today() -> Edtf:
     """Today as the ledger counts days: the date in UTC."""
     return parse_edtf(datetime.now(UTC).date().isoformat())

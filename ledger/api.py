@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..events import Edtf, parse_edtf, parse_json
+from ..events import Edtf, parse_asked, parse_edtf, parse_json
 from ..events.dates import DateError, today
 from ..events.verbs import period
 from .errors import LedgerError, Rejected
@@ -126,7 +126,7 @@ def _day(value: str | date | Edtf | None) -> Edtf:
         return today()
     if isinstance(value, Edtf):
         return value
-    return parse_edtf(value.isoformat() if isinstance(value, date) else value)
+    return parse_edtf(value.isoformat()) if isinstance(value, date) else parse_asked(value)
 
 
 def _moment(value: str | datetime | None) -> str | None:

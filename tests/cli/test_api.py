@@ -101,3 +101,18 @@ def test_the_readme_python_example_prints_what_it_shows(example: str, tmp_path: 
     finally:
         os.chdir(cwd)
     assert runner.failures == 0 and runner.tries > 0
+
+
+def test_a_date_asked_in_another_scripts_digits_is_answered_in_ascii(example: str) -> None:
+    """Events keep their dates in ASCII digits (EDTF's); so do answers to a date asked in full-width
+    or Arabic-Indic digits: the same day, named as a program reading the JSON can parse it."""
+    asked, written = "\uff12\uff10\uff11\uff19-01", "2019-01"
+    answer = cli_json(example, "state", "KOR", "CHN", "--as-of", asked)
+    assert answer == cli_json(example, "state", "KOR", "CHN", "--as-of", written)
+    assert answer["as_of"] == written  # type: ignore[index]
+    history = cli_json(
+        example, "history", "KOR", "CHN", "--from", asked, "--to", "\u0662\u0660\u0661\u0669-01"
+    )
+    assert history == cli_json(example, "history", "KOR", "CHN", "--from", written, "--to", written)
+    with coopledger.open(example) as ledger:
+        assert ledger.state("KOR", "CHN", as_of=asked).as_of == written

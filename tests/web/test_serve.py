@@ -51,6 +51,8 @@ def test_the_answer_changes_with_the_date(site: str) -> None:
     page = get(site, "/r/CHN~KOR", as_of="2016").text
     assert 'as of <span id="as-of">2016</span>' in page and "clean-sky-project" not in page
     assert "clean-sky-project" in get(site, "/r/CHN~KOR", as_of="2019-01").text
+    # A date in full-width digits is the same day, named in ASCII as an event names its dates.
+    assert get(site, "/api/r/CHN~KOR", as_of="\uff12\uff10\uff11\uff19-01").json() == after
 
 
 @pytest.mark.parametrize(
