@@ -79,3 +79,8 @@ class VerificationFailed(LedgerError):
     """The stored events do not match their hash chain."""
 
     exit_code = 1
+
+
+class Damaged(VerificationFailed):
+    """The database file itself is damaged (SQLite reads a malformed page): a failed check, not
+    bad usage, so that whoever runs `verify` from a script is told the record is not intact."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 from ..projections import readmodel
 from . import beyond_library as beyond
-from .errors import Busy, LedgerError, StoreMissing, Unavailable
+from .errors import Busy, Damaged, LedgerError, StoreMissing, Unavailable
 
 # Every event is a version of this one stream: eventsourcing's unique (originator_id,
 # originator_version) makes positions gapless and refuses a second writer of the same one.
@@ -276,6 +276,11 @@ class Reader:
             return {}
         return {int(contract): int(start) for contract, start in cursor.rows(f"SELECT * FROM {CONTRACTS}")}
 
+    def damage(self, cursor: Cursor) -> str | None:
+        """What the database finds wrong with its own pages, or None (PostgreSQL keeps its pages
+        to itself: what it finds, it reports as an error of the statement that reads them)."""
+        return None
+
     def current(self, cursor: Cursor) -> bool:
         """Whether the read model's tables are of this version's layout."""
         if not self.has_table(cursor, "coopledger_read_model"):
@@ -331,6 +336,21 @@ class SQLiteReader(Reader):
     def exists(self) -> bool:
         return self.path.exists() and super().exists()
 
+    def damage(self, cursor: Cursor) -> str | None:
+        """SQLite's `integrity_check`: every page of every table and index well formed, and every
+        index holding exactly its table's rows (an index is what a query seeks through, and no
+        comparison of the tables' rows reads it). 7 s for a 1M-event ledger."""
+        try:
+            found = [row[0] for row in cursor.rows("PRAGMA integrity_check(1)")]
+        except sqlite3.OperationalError as error:
+            if str(error) == MALFORMED_JSON:  # a row's text, not a page: verify's comparison names it
+                return None
+            raise
+        if found == ["ok"]:
+            return None
+        lines = [line for row in found for line in row.splitlines() if not line.startswith("***")]
+        return lines[0] if lines else "; ".join(found)  # the first problem, on one line
+
     def _connect(self) -> Any:
         # Autocommit, so `reading` can open one explicit read transaction: one snapshot.
         target, uri = (
@@ -344,14 +364,33 @@ class SQLiteReader(Reader):
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except sqlite3.OperationalError as error:
-            if beyond.busy(error):
-                raise Busy(f"the ledger {self.location} is busy with another writer; try again") from None
-            raise Unavailable(f"cannot use the ledger at {self.location}: {error}") from None
         except sqlite3.IntegrityError as error:  # a trigger or unique index of the ledger
             raise _refused(self.location, str(error)) from None
-        except sqlite3.DatabaseError as error:
+        except sqlite3.DatabaseError as error:  # OperationalError among them
+            reason = str(error)
+            if reason.startswith(NOT_UTF8):  # the text that follows is the damaged bytes: not shown
+                raise damaged(self.location, reason.split(" with text ")[0]) from None
+            if getattr(error, "sqlite_errorname", "").startswith("SQLITE_CORRUPT"):
+                raise damaged(self.location, reason) from None
+            if reason == MALFORMED_JSON:  # of a stored row: the JSON the ledger passes is orjson's
+                raise damaged(self.location, "a row's JSON text is malformed") from None
+            if isinstance(error, sqlite3.OperationalError) and beyond.busy(error):
+                raise Busy(f"the ledger {self.location} is busy with another writer; try again") from None
             raise Unavailable(f"cannot use the ledger at {self.location}: {error}") from None
+
+
+# How Python's sqlite3 says that a text column holds bytes that are not UTF-8.
+NOT_UTF8 = "Could not decode to UTF-8"
+# What SQLite's JSON functions say of text that is not JSON (read-model rows go through them:
+# the index of meeting numbers, the statements that read states by key).
+MALFORMED_JSON = "malformed JSON"
+
+
+def damaged(location: Location, reason: str) -> Damaged:
+    return Damaged(
+        f"the ledger at {location} is damaged ({reason}): `coopledger rebuild` remakes the read"
+        " model from the events; if `coopledger verify` still fails, restore the ledger from a backup"
+    )
 
 
 class PostgresReader(Reader):

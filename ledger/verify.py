@@ -38,7 +38,7 @@ from . import rules
 from .chain import ENVELOPE_FIELDS, GENESIS, unseal
 from .errors import LedgerError, Rejected, VerificationFailed
 from .hashes import Hashes
-from .store import CONTRACT, Cursor, Reader
+from .store import CONTRACT, Cursor, Reader, damaged
 
 Progress = Callable[[int], None]
 
@@ -188,6 +188,9 @@ class Verification:
         return stream
 
     def _run(self) -> Verified:
+        damage = self.db.damage(self.cursor)
+        if damage is not None:
+            raise damaged(self.db.location, damage)
         self._foreign_rows()
         log = self._stream(LOG_ROWS)
         stream = self._stream(self.db.statements["events"], (self.db.ledger_id, 0, 1 << 62))
