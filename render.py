@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -77,7 +78,7 @@ def render(
         print_tables(tables(value))
     else:
         for line in text(value):
-            echo(line)
+            echo(visible(line))
 
 
 def render_log(entries: Iterable[dict[str, Any]], as_json: bool, echo: Callable[[str], Any]) -> None:
@@ -88,7 +89,7 @@ def render_log(entries: Iterable[dict[str, Any]], as_json: bool, echo: Callable[
         print_tables(log_tables(entries))
     else:
         for line in log_text(entries):
-            echo(line)
+            echo(visible(line))
 
 
 def json_text(value: Any) -> str:
@@ -309,10 +310,28 @@ def table(
 
 
 def escape(text: str) -> str:
-    """Text shown as is inside a rich table, square brackets included."""
+    """Text shown as is inside a rich table, square brackets included (and `visible`)."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(visible(text))
+
+
+# What a terminal acts on instead of showing (C0 controls, DEL, C1 controls) and what reorders
+# the text shown around it (bidirectional embeddings, overrides and isolates). Recorded in a
+# title, they would move the cursor, retitle the window or write the clipboard of whoever reads
+# the ledger, break a line into a forged one, or disguise what is read.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Text as a terminal should print it: each character of `_UNSHOWN` written as its escape
+    (`\\x1b`, `\\u202e`), the rest as it is."""
+    return _UNSHOWN.sub(_escaped, text) if _UNSHOWN.search(text) else text
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def status_cell(status: str) -> str:
@@ -346,7 +365,7 @@ def recorded_text(value: dict[str, Any], dry_run: bool) -> list[str]:
     if dry_run:
         return [
             f"would record position {value['position']}: {line}",
-            json_text(value["event"]),
+            *json_text(value["event"]).splitlines(),  # a line each: `visible` escapes a line break
             "(dry run: nothing recorded)",
         ]
     return [f"recorded position {value['position']}: {line}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -165,3 +166,29 @@ def test_empty_answers_are_a_line_not_an_empty_table(db: Path) -> None:
     assert coopledger(db, "history", "KOR", "FRA", terminal=True) == "no events\n"
     assert coopledger(db, "log", "--since-position", "1000", terminal=True) == "no events\n"
     assert coopledger(db, "relationships", "--as-of", "1900", terminal=True) == "no relationships yet\n"
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_what_a_terminal_would_act_on_is_shown_escaped_never_sent(tmp_path: Path, terminal: bool) -> None:
+    """A title recorded with escape sequences (colours, a window title, the clipboard), a line
+    break that would forge a line of its own, or a right-to-left override would act on the
+    terminal of whoever reads the ledger: text and tables show each such character escaped."""
+    db = tmp_path / "ledger.sqlite"
+    title = "Evil \x1b[31mred\x1b]0;retitled\x07 \x1b]52;c;Y2xpcA==\x07\n  IN_FORCE  forged \u202eTLR\x85"
+    event = (
+        '{"type": "InstrumentSigned", "occurred_on": "2019-05-20", "data": {"instrument": "evil",'
+        f' "kind": "mou", "title": {json.dumps(title)}, "parties": ["KOR", "JPN"]}}}}'
+    )
+    coopledger(db, "append", event, terminal=False)
+    shown = r"Evil \x1b[31mred\x1b]0;retitled\x07 \x1b]52;c;Y2xpcA==\x07\x0a  IN_FORCE  forged \u202eTLR\x85"
+    for command in (
+        ["state", "KOR", "JPN", "--as-of", "2020"],
+        ["history", "KOR", "JPN"],
+        ["log"],
+        ["show", "1"],
+    ):
+        output = coopledger(db, *command, terminal=terminal)
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", output), command
+        assert "forged" not in output or "\\x0a  IN_FORCE  forged" in output, command
+        if not terminal:  # a table cuts a long title into its column's width
+            assert shown in output, command
