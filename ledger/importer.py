@@ -77,6 +77,9 @@ def restore_lines(writer: Writer, lines: Iterable[bytes], progress: Progress | N
 
 
 BLANK: Any = object()  # a blank line of an import, which is skipped
+# The byte order mark editors on Windows write before a UTF-8 file's first line: not part of the
+# JSON, and RFC 8259 (section 8.1) lets a reader ignore it.
+BOM = b"\xef\xbb\xbf"
 
 
 def _pages(
@@ -89,6 +92,8 @@ def _pages(
     page: list[tuple[int, bytes, Any]] = []
     size = 0
     for number, line in enumerate(lines, start=1):
+        if line.startswith(BOM):  # never the start of JSON: a file's, or one of files put together
+            line = line[len(BOM) :]
         page.append((number, line, BLANK if skip_blank and not line.strip() else _parsed(line)))
         size += len(line)
         if len(page) == PAGE or size >= PAGE_BYTES:

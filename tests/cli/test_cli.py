@@ -253,6 +253,22 @@ def test_import_errors_name_the_line_and_record_nothing(seeded, tmp_path: Path) 
     assert again.stdout == f"imported 0 events, {SEED_EVENTS} duplicates skipped\n"
 
 
+def test_a_file_saved_with_a_byte_order_mark_and_crlf_line_ends_imports(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Editors on Windows save UTF-8 with a byte order mark and CRLF line ends; files put together
+    with `cat` may carry a mark on a later line too. Neither is part of the JSON."""
+    lines = SEEDS.read_bytes().splitlines()
+    saved = tmp_path / "saved.jsonl"
+    saved.write_bytes(
+        b"\xef\xbb\xbf" + b"\r\n".join(lines[:10]) + b"\r\n\xef\xbb\xbf" + b"\r\n".join(lines[10:])
+    )
+    result = run("import", str(saved))
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"imported {SEED_EVENTS} events (positions 1-{SEED_EVENTS}), 0 duplicates skipped\n",
+    )
+    assert run("import", str(SEEDS)).stdout == f"imported 0 events, {SEED_EVENTS} duplicates skipped\n"
+
+
 def test_bad_arguments_fail_before_the_ledger_opens(run) -> None:  # type: ignore[no-untyped-def]
     result = run("state", "KOR", "JPN", "--as-of", "2019-13-45")
     assert result.exit_code == 2
