@@ -452,8 +452,9 @@ def test_any_bytes_as_an_import_line_are_recorded_or_refused_by_line(line: bytes
             except LedgerError as error:
                 assert str(error).startswith("line 2: ")
                 assert "\n" not in str(error)
-            else:
-                assert not line.strip() or orjson.loads(line)
+            else:  # a byte order mark before a line is not part of its JSON
+                json = line.removeprefix(b"\xef\xbb\xbf")
+                assert not json.strip() or orjson.loads(json)
         finally:
             ledger.close()
 
