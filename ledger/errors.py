@@ -82,5 +82,6 @@ class VerificationFailed(LedgerError):
 
 
 class Damaged(VerificationFailed):
-    """The database file itself is damaged (SQLite reads a malformed page): a failed check, not
-    bad usage, so that whoever runs `verify` from a script is told the record is not intact."""
+    """The database file itself is damaged (a malformed page, text that is not UTF-8, stored JSON
+    that is not JSON): a failed check, not bad usage, so that whoever runs `verify` from a script
+    is told the record is not intact."""

@@ -570,8 +570,8 @@ def test_a_command_reading_standard_input_closed_says_so_and_writes_nothing(
 
 
 def test_json_is_written_as_utf8_bytes_whatever_the_output_encoding(tmp_path: Path) -> None:
-    """JSON goes out as orjson's UTF-8 bytes (RFC 8259), once, with one newline: not re-encoded
-    for the terminal, where ASCII output would refuse a Korean title."""
+    """JSON goes out as orjson's UTF-8 bytes (RFC 8259), once, with one newline, whatever the
+    encoding of the output's text layer (here ASCII, which has no Hangul)."""
     db = str(tmp_path / "ledger.sqlite")
     signed = {
         "type": "InstrumentSigned",
