@@ -320,13 +320,24 @@ def escape(text: str) -> str:
 # the text shown around it (bidirectional embeddings, overrides and isolates). Recorded in a
 # title, they would move the cursor, retitle the window or write the clipboard of whoever reads
 # the ledger, break a line into a forged one, or disguise what is read.
-_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_REORDERING = "\u202a-\u202e\u2066-\u2069"
+_UNSHOWN = re.compile(f"[\x00-\x1f\x7f-\x9f{_REORDERING}]")
+_REORDERS = re.compile(f"[{_REORDERING}]")
 
 
 def visible(text: str) -> str:
     """Text as a terminal should print it: each character of `_UNSHOWN` written as its escape
     (`\\x1b`, `\\u202e`), the rest as it is."""
     return _UNSHOWN.sub(_escaped, text) if _UNSHOWN.search(text) else text
+
+
+def in_order(value: Any) -> Any:
+    """A web page's value with its bidirectional controls written as their escapes (`\\u202e`, a
+    JSON escape too): HTML escapes markup, not the reordering of what is read; other control
+    characters a browser does not act on. Markup stays markup (the escapes are plain ASCII)."""
+    if isinstance(value, str) and _REORDERS.search(value):
+        return type(value)(_REORDERS.sub(_escaped, value))
+    return value
 
 
 def _escaped(match: re.Match[str]) -> str:

@@ -101,7 +101,9 @@ class Site:
         self.queries = queries
         self.lock = threading.Lock()  # one connection, one request at a time
         self.drawing = threading.Lock()  # matplotlib's settings are global
-        environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, finalize=view.in_order
+        )
         self.templates = Jinja2Templates(env=environment)
         self.templates.env.globals.update(
             link=link,

@@ -254,3 +254,25 @@ def test_a_project_past_its_planned_end_says_so(site: str) -> None:
     assert get(site, "/api/r/KOR~USA", as_of="2020").json()["projects"][0]["status"] == "active"
     assert "ends 2015 (passed, no completion recorded)" in get(site, "/r/KOR~USA", as_of="2020").text
     assert "(passed" not in get(site, "/r/KOR~USA", as_of="2015").text
+
+
+def test_a_page_shows_a_right_to_left_override_escaped_and_the_api_as_recorded(tmp_path: Path) -> None:
+    """HTML escapes markup but not the reordering of what is read: a title with a right-to-left
+    override would show its words in another order on the page. The page shows the override as
+    its escape; the API's JSON carries the title as recorded."""
+    db = str(tmp_path / "ledger.sqlite")
+    title = "Agreement \u202eTLR\u202c on \u2067isolated\u2069 air"
+    signed = {
+        "type": "InstrumentSigned",
+        "occurred_on": "2019-05-20",
+        "data": {"instrument": "rlo", "kind": "mou", "title": title, "parties": ["KOR", "JPN"]},
+    }
+    assert coopledger(db, "append", json.dumps(signed)).returncode == 0
+    with served(db) as site:
+        page = get(site, "/r/JPN~KOR", as_of="2020").text
+        event = get(site, "/e/1").text
+        answer = get(site, "/api/r/JPN~KOR", as_of="2020").json()
+    for html in (page, event):
+        assert "Agreement \\u202eTLR\\u202c on \\u2067isolated\\u2069 air" in html
+        assert not any(c in html for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    assert answer["instruments"][0]["title"] == title
