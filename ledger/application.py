@@ -17,8 +17,8 @@ from .chain import GENESIS
 from .errors import LedgerError, Rejected
 from .files import made_whole
 from .heap import uncollected
-from .importer import ImportReport, import_lines, restore_lines
-from .queries import PAGE, Progress, Queries, timestamp
+from .importer import PAGE, ImportReport, import_lines, restore_lines
+from .queries import Progress, Queries, timestamp
 from .store import Cursor, Location, PostgresDatabase, database
 from .verify import Verified
 from .writer import Outcome, Writer

@@ -12,7 +12,7 @@ from ..events import FieldError, parse_event, parse_json
 from ..events.envelope import CONTENT_FIELDS
 from .chain import ENVELOPE_FIELDS
 from .errors import BadLines, LineError, Rejected
-from .queries import PAGE, Progress
+from .queries import Progress
 from .writer import Writer
 
 
@@ -25,6 +25,12 @@ class ImportReport(Struct, frozen=True):
 
 
 MAX_BAD_LINES = 20  # reported by one import before it stops reading
+# Events projected between two writes of their rows (an import's page of lines, a rebuild's of
+# stored events): each write puts a page's rows into every table in the order of its key, so a
+# larger page visits each B-tree page for more rows at once, and holds ~5 KB an event more in
+# memory. Rebuild of 1M events, two at a time: 1,000 a page 259 s and a peak of 146 MiB, 5,000
+# 218-226 s and 157 MiB, 10,000 197 s and 198 MiB (the target is 200 MB): docs/performance.md.
+PAGE = 5000
 PAGE_BYTES = 8 << 20  # lines held at once at most (but for one longer line), parsed, with their rows
 
 
