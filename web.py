@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,7 @@ class Site:
         def guarded(request: Request) -> Response:
             try:
                 _printable(request)
+                _given_once(request)
                 response = handler(request)
             except Refused as refused:
                 response = self._refusal(request, refused.status, str(refused), as_json)
@@ -281,6 +283,15 @@ def _printable(request: Request) -> None:
     for name, value in given:
         if not str(value).isprintable():
             raise Refused(400, f"{name}: {str(value)!r} contains a control character")
+
+
+def _given_once(request: Request) -> None:
+    """A parameter given twice (`as_of=2019&as_of=2020`) asks two questions: refused, not
+    answered for whichever came last."""
+    given = Counter(name for name, _ in request.query_params.multi_items())
+    for name, times in given.items():
+        if times > 1:
+            raise Refused(400, f"{name}: given {times} times; give it once")
 
 
 def _rest(path: str) -> str:

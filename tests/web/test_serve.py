@@ -105,6 +105,15 @@ def test_a_bad_request_is_a_400_page_saying_what_is_wrong(
         assert api.status_code == 400 and says in api.json()["error"]
 
 
+@pytest.mark.parametrize("path", ["/r/JPN~KOR", "/api/r/JPN~KOR", "/r/KOR~JPN", "/", "/r/JPN~KOR/history"])
+def test_a_parameter_given_twice_is_refused_not_answered_for_the_last(site: str, path: str) -> None:
+    response = httpx.get(
+        site + path, params=[("as_of", "2019"), ("exact", "1"), ("as_of", "2020")], timeout=30
+    )
+    assert response.status_code == 400
+    assert "as_of: given 2 times; give it once" in response.text
+
+
 @pytest.mark.parametrize(
     ("path", "says"),
     [
