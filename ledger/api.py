@@ -120,19 +120,39 @@ class Appended(Answer):
     duplicate: bool
 
 
-def _day(value: str | date | Edtf | None) -> Edtf:
-    """A day given as EDTF text, a date or an Edtf; None is today."""
+def _day(value: str | date | Edtf | None, name: str = "as_of") -> Edtf:
+    """A day given as EDTF text, a date (a datetime: its own day, as written) or an Edtf; None
+    is today. Any other value is a TypeError naming the argument, not an error from inside."""
     if value is None:
         return today()
     if isinstance(value, Edtf):
         return value
-    return parse_edtf(value.isoformat()) if isinstance(value, date) else parse_asked(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return parse_edtf(value.isoformat())
+    if isinstance(value, str):
+        return parse_asked(value)
+    raise TypeError(f"{name}: expected EDTF text such as '2019-01', a datetime.date or None, not {value!r}")
 
 
-def _moment(value: str | datetime | None) -> str | None:
+def _moment(value: str | date | None) -> str | None:
+    """known_at: ISO 8601 text, a datetime (naive: local time) or a date (the end of that day)."""
     if value is None or (isinstance(value, str) and not value):
         return None
-    return timestamp(value) if isinstance(value, datetime) else known_at(value)
+    if isinstance(value, datetime):
+        return timestamp(value)
+    if isinstance(value, date):
+        return known_at(value.isoformat())
+    if isinstance(value, str):
+        return known_at(value)
+    raise TypeError(f"known_at: expected ISO 8601 text, a datetime, a date or None, not {value!r}")
+
+
+def _parties(a: object, b: object) -> None:
+    for name, value in (("a", a), ("b", b)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name}: expected a party's id or name as text, such as 'KOR', not {value!r}")
 
 
 class Ledger:
@@ -171,11 +191,12 @@ class Ledger:
         a: str,
         b: str,
         as_of: str | date | Edtf | None = None,
-        known_at: str | datetime | None = None,
+        known_at: str | date | None = None,
         exact: bool = False,
         lang: str | None = None,
     ) -> State:
         """What the two parties had as of a day (default today), as the ledger stood at a time."""
+        _parties(a, b)
         return State(self.queries.state(a, b, _day(as_of), _moment(known_at), exact, lang))
 
     def history(
@@ -184,13 +205,14 @@ class Ledger:
         b: str,
         start: str | date | Edtf | None = None,
         end: str | date | Edtf | None = None,
-        known_at: str | datetime | None = None,
+        known_at: str | date | None = None,
         exact: bool = False,
         lang: str | None = None,
     ) -> list[Event]:
         """The relationship's events by day, from the earliest day of `start` to the day of `end`."""
+        _parties(a, b)
         try:
-            since, until = period(_day(start) if start else None, _day(end) if end else None)
+            since, until = period(_day(start, "start") if start else None, _day(end, "end") if end else None)
         except DateError as error:
             raise LedgerError(str(error)) from None
         found = self.queries.history(a, b, since, until, _moment(known_at), exact, lang)

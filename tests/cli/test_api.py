@@ -116,3 +116,32 @@ def test_a_date_asked_in_another_scripts_digits_is_answered_in_ascii(example: st
     assert history == cli_json(example, "history", "KOR", "CHN", "--from", written, "--to", written)
     with coopledger.open(example) as ledger:
         assert ledger.state("KOR", "CHN", as_of=asked).as_of == written
+
+
+def test_a_datetime_asks_for_its_own_day_and_a_date_is_known_at_its_end(example: str) -> None:
+    from datetime import date, datetime
+
+    with coopledger.open(example) as ledger:
+        state = ledger.state("KOR", "CHN", as_of=datetime(2019, 1, 31, 23, 30))
+        assert state.as_of == "2019-01-31"  # not 2019-01-31T23:30:00, which is no day
+        assert state.to_dict() == ledger.state("KOR", "CHN", as_of="2019-01-31").to_dict()
+        known = ledger.state("KOR", "CHN", as_of="2019", known_at=date(2099, 1, 1)).to_dict()
+        assert known == cli_json(
+            example, "state", "KOR", "CHN", "--as-of", "2019", "--known-at", "2099-01-01"
+        )
+
+
+@pytest.mark.parametrize(
+    ("call", "says"),
+    [
+        (lambda ledger: ledger.state("KOR", "CHN", as_of=2019), "as_of: expected EDTF text"),
+        (lambda ledger: ledger.state("KOR", None), "b: expected a party's id"),
+        (lambda ledger: ledger.state("KOR", "CHN", known_at=1546300800), "known_at: expected ISO 8601"),
+        (lambda ledger: ledger.history("KOR", "CHN", start=2019), "start: expected EDTF text"),
+        (lambda ledger: ledger.history("KOR", "CHN", end=2019.5), "end: expected EDTF text"),
+        (lambda ledger: ledger.relationships(as_of=20190131), "as_of: expected EDTF text"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_type_error_naming_the_argument(example: str, call, says: str) -> None:
+    with coopledger.open(example) as ledger, pytest.raises(TypeError, match=says):
+        call(ledger)
