@@ -83,7 +83,15 @@ def locate(db: str | None) -> Location:
             raise LedgerError(
                 f"--db {db}: write a SQLite URL as sqlite:///relative/path or sqlite:////absolute/path"
             )
-        return _file(db, Path(match[1]))
+        path = Path(match[1])
+        if not path.is_absolute() and not path.exists() and (Path("/") / path).exists():
+            # Three slashes name a path relative to the working directory; a write would make a
+            # new ledger there, beside the one the user most likely meant.
+            raise LedgerError(
+                f"--db {db}: names {path} in {Path.cwd()}, which is not there, while /{path} is;"
+                f" write sqlite:////{path} (four slashes) or the path alone for that one"
+            )
+        return _file(db, path)
     if "://" not in db:
         return _file(db, Path(db))
     scheme, _, rest = db.partition("://")

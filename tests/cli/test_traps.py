@@ -62,6 +62,25 @@ def test_a_store_that_would_not_outlive_the_process_is_refused(tmp_path: Path, m
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_sqlite_url_with_three_slashes_is_not_taken_for_a_new_ledger_beside_the_meant_one(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    relative = str(db).lstrip("/")  # sqlite:///tmp/... names tmp/... in the working directory
+    for args in (["append", FRESH], ["state", "KOR", "CHN"]):
+        assert one_line(coopledger(f"sqlite:///{relative}", *args)) == (
+            f"--db sqlite:///{relative}: names {relative} in {elsewhere}, which is not there, while"
+            f" /{relative} is; write sqlite:////{relative} (four slashes) or the path alone for that one"
+        )
+    assert list(elsewhere.iterdir()) == []
+    assert coopledger(f"sqlite:////{relative}", "state", "KOR", "CHN").exit_code == 0
+    assert coopledger(relative, "append", FRESH).exit_code == 0  # a new ledger there, as written
+    assert (elsewhere / relative).is_file()
+    assert coopledger(f"sqlite:///{relative}", "state", "KOR", "JPN").exit_code == 0  # now it is there
+
+
 def test_a_special_file_is_no_ledger(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe")
     assert one_line(coopledger(tmp_path / "pipe", "append", FRESH)) == (
