@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import sqlite3
 import statistics
 import subprocess
@@ -269,25 +268,18 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     os.environ["COOPLEDGER_NO_DAEMON"] = "1"  # each figure a process on its own, but where said
-    # Time what an installed coopledger costs: `pip install` leaves its modules compiled, but an
-    # editable install under PYTHONDONTWRITEBYTECODE=1 would compile every module in every
-    # process (some 180 ms here). Compiled once now; existing .pyc files are read either way.
-    import compileall
-
     import coopledger
 
     if Path(coopledger.__file__).resolve().parent == HERE.parent:
         # An editable install's finder runs at every start-up: it adds ~15 ms here to `python -c
         # pass` as to every command, and so flatters each ratio to pass (state 4.2x, not 8.8x).
+        # A regular install also leaves the modules compiled, as a user has them.
         raise SystemExit(
             "bench/run.py: coopledger is imported from this checkout (an editable install), whose"
             " start-up cost would flatter every ratio to `python -c pass`; time a regular install:"
             " python3 -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install -q . &&"
             " /tmp/bench-venv/bin/python bench/run.py"
         )
-    compileall.compile_dir(
-        Path(coopledger.__file__).parent, quiet=1, rx=re.compile(r"[/\\]\.venv|[/\\]build")
-    )
     command = "python bench/run.py " + " ".join(sys.argv[1:])
     figures: list[Figure] = []
 
